@@ -1,0 +1,216 @@
+"""The field catalogue: every enterprise field Gaoxin knows, in one table.
+
+The registry's models, the Excel/CSV import and export, the JSON API and the rules engine all
+read this table, so a field is named, typed and labelled once. It is plain data with no Django
+import: the rules engine (`gaoxin.rules`) takes it as it is.
+
+Flat layout (RULES.md): one row per enterprise, `uscc` first, static fields by name, yearly
+fields as `field_YEAR` (`revenue_2024`), qualifications as the date granted with an optional
+`_until` column. Chinese headers use the alias (`营业收入_2024`, `高新技术企业_有效期至`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    MONEY = "money"  # yuan, exact to the fen (Decimal with two places)
+    INTEGER = "integer"  # counts: staff, patents
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
+class FieldKind(StrEnum):
+    STATIC = "static"  # one value per enterprise
+    YEARLY = "yearly"  # one value per enterprise and year: revenue[2024]
+    QUALIFICATION = "qualification"  # a certificate with a grant date and an expiry date
+
+
+class FieldGroup(StrEnum):
+    IDENTITY = "identity"
+    STAFF = "staff"
+    IP = "ip"
+    FINANCE = "finance"
+    COMPLIANCE = "compliance"
+    QUALIFICATION = "qualification"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str  # English snake_case: the code name, the API key, the rules-language name
+    alias: str  # Chinese name: the rules-language alias and the Excel header
+    type: FieldType
+    kind: FieldKind
+    group: FieldGroup
+    label_en: str
+    unit: str = ""  # 元, 人, 件 — shown beside values; money is always yuan
+    required: bool = False  # needed to create an enterprise
+    non_negative: bool = True  # numbers below zero are refused (profit may be negative)
+    help: str = ""  # one line a form or a policy author reads
+
+    @property
+    def yearly(self) -> bool:
+        return self.kind is FieldKind.YEARLY
+
+    @property
+    def is_number(self) -> bool:
+        return self.type in (FieldType.MONEY, FieldType.INTEGER)
+
+
+_S, _Y, _Q = FieldKind.STATIC, FieldKind.YEARLY, FieldKind.QUALIFICATION
+_ID, _ST, _IP, _FI, _CO, _QU = (
+    FieldGroup.IDENTITY,
+    FieldGroup.STAFF,
+    FieldGroup.IP,
+    FieldGroup.FINANCE,
+    FieldGroup.COMPLIANCE,
+    FieldGroup.QUALIFICATION,
+)
+T = FieldType
+
+FIELDS: tuple[Field, ...] = (
+    # identity
+    Field("uscc", "统一社会信用代码", T.TEXT, _S, _ID, "Unified social credit code", required=True,
+          help="18 位，GB 32100-2015，末位为校验码"),
+    Field("name", "企业名称", T.TEXT, _S, _ID, "Enterprise name", required=True),
+    Field("legal_representative", "法定代表人", T.TEXT, _S, _ID, "Legal representative"),
+    Field("registered_at", "成立日期", T.DATE, _S, _ID, "Registration date"),
+    Field("registered_capital", "注册资本", T.MONEY, _S, _ID, "Registered capital", "元"),
+    Field("industry", "国民经济行业代码", T.TEXT, _S, _ID, "Industry code (GB/T 4754)",
+          help="GB/T 4754-2017 门类字母加 2–4 位数字，如 C3974"),
+    Field("area", "片区", T.TEXT, _S, _ID, "Area"),
+    Field("chain", "产业链", T.TEXT, _S, _ID, "Industry chain"),
+    Field("segment", "产业链环节", T.TEXT, _S, _ID, "Chain segment"),
+    Field("in_zone", "园区注册", T.BOOLEAN, _S, _ID, "Registered in the zone"),
+    # staff
+    Field("employees", "职工总数", T.INTEGER, _S, _ST, "Employees", "人"),
+    Field("tech_staff", "科技人员", T.INTEGER, _S, _ST, "S&T staff", "人"),
+    Field("rd_staff", "研发人员", T.INTEGER, _S, _ST, "R&D staff", "人"),
+    Field("postgrad_staff", "硕博人员", T.INTEGER, _S, _ST, "Master's and PhD holders", "人"),
+    # intellectual property
+    Field("class1_ip", "Ⅰ类知识产权", T.INTEGER, _S, _IP, "Class-I IP", "件"),
+    Field("invention_patents", "发明专利", T.INTEGER, _S, _IP, "Invention patents", "件"),
+    Field("utility_models", "实用新型", T.INTEGER, _S, _IP, "Utility models", "件"),
+    Field("software_copyrights", "软件著作权", T.INTEGER, _S, _IP, "Software copyrights", "件"),
+    # compliance
+    Field("major_incident", "重大安全质量事故或严重环境违法", T.BOOLEAN, _S, _CO,
+          "Major safety or quality accident, or serious environmental offence",
+          help="申请认定前一年内是否发生"),
+    # yearly financials
+    Field("revenue", "营业收入", T.MONEY, _Y, _FI, "Revenue", "元"),
+    Field("main_business_revenue", "主营业务收入", T.MONEY, _Y, _FI, "Main-business revenue", "元"),
+    Field("high_tech_revenue", "高新技术产品收入", T.MONEY, _Y, _FI, "High-tech product revenue", "元"),
+    Field("rd_expense", "研发费用", T.MONEY, _Y, _FI, "R&D expense", "元"),
+    Field("rd_expense_domestic", "境内研发费用", T.MONEY, _Y, _FI, "Domestic R&D expense", "元"),
+    Field("profit", "利润总额", T.MONEY, _Y, _FI, "Total profit", "元", non_negative=False),
+    Field("net_profit", "净利润", T.MONEY, _Y, _FI, "Net profit", "元", non_negative=False),
+    Field("tax", "纳税总额", T.MONEY, _Y, _FI, "Taxes paid", "元"),
+    Field("total_assets", "资产总额", T.MONEY, _Y, _FI, "Total assets", "元"),
+    Field("total_liabilities", "负债总额", T.MONEY, _Y, _FI, "Total liabilities", "元"),
+    Field("exports", "出口额", T.MONEY, _Y, _FI, "Exports", "元"),
+    Field("equity_raised", "股权融资额", T.MONEY, _Y, _FI, "Equity financing raised", "元"),
+    # qualifications: the date granted; the expiry date sits in the `_until` column
+    Field("high_tech_enterprise", "高新技术企业", T.DATE, _Q, _QU, "National high-tech enterprise"),
+    Field("tech_sme", "科技型中小企业", T.DATE, _Q, _QU, "Tech-based SME"),
+    Field("srdi_sme", "专精特新中小企业", T.DATE, _Q, _QU, "Specialised and innovative SME"),
+    Field("little_giant", "专精特新小巨人", T.DATE, _Q, _QU, '"Little giant" (national)'),
+    Field("gazelle", "瞪羚企业", T.DATE, _Q, _QU, "Gazelle enterprise"),
+    Field("unicorn", "独角兽企业", T.DATE, _Q, _QU, "Unicorn enterprise"),
+    Field("single_champion", "制造业单项冠军", T.DATE, _Q, _QU, "Manufacturing single champion"),
+    Field("listed", "上市企业", T.DATE, _Q, _QU, "Listed company"),
+)
+
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+BY_ALIAS: dict[str, Field] = {f.alias: f for f in FIELDS}
+
+STATIC_FIELDS = tuple(f for f in FIELDS if f.kind is FieldKind.STATIC)
+YEARLY_FIELDS = tuple(f for f in FIELDS if f.kind is FieldKind.YEARLY)
+QUALIFICATIONS = tuple(f for f in FIELDS if f.kind is FieldKind.QUALIFICATION)
+
+UNTIL_SUFFIX = "_until"
+UNTIL_SUFFIX_ZH = "_有效期至"
+
+# Qualification certificates and how long they run when the source gives no expiry date.
+QUALIFICATION_YEARS: dict[str, int | None] = {
+    "high_tech_enterprise": 3,
+    "tech_sme": 1,
+    "srdi_sme": 3,
+    "little_giant": 3,
+    "gazelle": 1,
+    "unicorn": 1,
+    "single_champion": 3,
+    "listed": None,  # no expiry
+}
+
+
+def lookup(name_or_alias: str) -> Field | None:
+    """A field by its English name or its Chinese alias."""
+    return BY_NAME.get(name_or_alias) or BY_ALIAS.get(name_or_alias)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """What one flat-layout header means: a field, the year of a yearly field, or the expiry
+    column of a qualification."""
+
+    field: Field
+    year: int | None = None
+    until: bool = False
+
+    @property
+    def header(self) -> str:
+        return flat_header(self.field, self.year, until=self.until)
+
+    @property
+    def header_zh(self) -> str:
+        return flat_header(self.field, self.year, until=self.until, chinese=True)
+
+
+_YEAR_SUFFIX = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
+
+
+def parse_header(header: str) -> Column | None:
+    """`revenue_2024`, `营业收入_2024`, `营业收入2024年`, `high_tech_enterprise_until`,
+    `高新技术企业_有效期至` → the column they name; None for an unknown header."""
+    text = header.strip().replace("（", "(").replace("）", ")")
+    text = re.sub(r"\(.*?\)$", "", text).strip()  # `营业收入_2024(元)`: the unit is a hint only
+    if not text:
+        return None
+    field = lookup(text)
+    if field is not None:
+        return None if field.yearly else Column(field)
+    for suffix in (UNTIL_SUFFIX, UNTIL_SUFFIX_ZH):
+        if text.endswith(suffix):
+            field = lookup(text[: -len(suffix)])
+            if field is not None and field.kind is FieldKind.QUALIFICATION:
+                return Column(field, until=True)
+            return None
+    match = _YEAR_SUFFIX.match(text)
+    if match:
+        field = lookup(match["base"])
+        if field is not None and field.yearly:
+            return Column(field, year=int(match["year"]))
+    return None
+
+
+def flat_header(field: Field, year: int | None = None, *, until: bool = False,
+                chinese: bool = False) -> str:
+    base = field.alias if chinese else field.name
+    if until:
+        return base + (UNTIL_SUFFIX_ZH if chinese else UNTIL_SUFFIX)
+    if year is not None:
+        return f"{base}_{year}"
+    return base
+
+
+def flat_columns(years: tuple[int, ...] | list[int]) -> list[Column]:
+    """Every column of the flat layout for the given years, in the template's order."""
+    columns = [Column(f) for f in STATIC_FIELDS]
+    columns += [Column(f, year=y) for f in YEARLY_FIELDS for y in years]
+    for q in QUALIFICATIONS:
+        columns += [Column(q), Column(q, until=True)]
+    return columns

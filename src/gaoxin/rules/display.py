@@ -1,0 +1,71 @@
+"""How values are shown in explanations: 4.6%, 3,800万元, 2025-06-30."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+from gaoxin import catalogue as C
+
+from . import ast as A
+
+
+def kind_of(n: A.Node) -> str:  # noqa: C901 - mirrors the checker's kinds
+    if isinstance(n, A.Num):
+        return n.kind
+    if isinstance(n, A.Field | A.Range):
+        f = C.BY_NAME.get(n.name)
+        if f is None:
+            return "plain"
+        return {"money": "money", "integer": "count"}.get(f.type.value, "plain")
+    if isinstance(n, A.Table):
+        return kind_of(n.bands[0].value) if n.bands else "plain"
+    if isinstance(n, A.Unary):
+        return kind_of(n.operand)
+    if isinstance(n, A.Binary):
+        a, b = kind_of(n.left), kind_of(n.right)
+        if n.op == "/":
+            return "percent" if a == b or a == "money" and b == "money" else a
+        if n.op == "*":
+            return b if a in ("percent", "plain") else a
+        return a if a != "plain" else b
+    if isinstance(n, A.Call):
+        if n.fn in ("growth", "cagr"):
+            return "percent"
+        if n.fn == "years_since":
+            return "years"
+        if n.fn == "count":
+            return "count"
+        if n.fn == "if":
+            return kind_of(n.args[1])
+        if n.args:
+            return kind_of(n.args[0])
+    return "plain"
+
+
+def _trim(x: Fraction, digits: int) -> str:
+    text = f"{float(x):,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def show(value: Any, kind: str = "plain") -> str:
+    if value is None:
+        return "未知"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        value = Fraction(value)
+    if isinstance(value, Fraction):
+        if kind == "percent":
+            return _trim(value * 100, 2) + "%"
+        if kind == "money":
+            if value.denominator == 1 and value % 10000 == 0 and value != 0:
+                return _trim(value / 10000, 0) + "万元"
+            return _trim(value, 2) + "元"
+        if kind == "years":
+            return _trim(value, 2) + "年"
+        return _trim(value, 4)
+    return str(value)

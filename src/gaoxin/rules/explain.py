@@ -1,0 +1,196 @@
+"""One enterprise against one policy, with reasons: each condition, the values it read, what
+was missing and by how much a failed threshold was missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from . import ast as A
+from .display import kind_of, show
+from .model import Policy
+from .resolve import Resolved, resolve
+from .scalar import Evaluator, kleene_and, to_decimal
+from .values import Record, convert, record
+
+OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+
+
+@dataclass(frozen=True)
+class ValueRead:
+    field: str
+    year: int | None
+    value: Any
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A failed comparison: `left op needed` would have passed; `actual` is what it was."""
+
+    expression: str
+    op: str
+    actual: Any
+    needed: Any
+    text: str  # 研发投入强度 4.6%，需 ≥ 5%
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    label: str
+    result: bool | None
+    manual: bool = False
+    values: tuple[ValueRead, ...] = ()
+    shortfalls: tuple[Shortfall, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    policy: str
+    title: str
+    version: str
+    date: dt.date
+    status: str  # eligible | ineligible | unknown | review
+    amount: Decimal | None
+    conditions: tuple[ConditionResult, ...] = ()
+    missing: tuple[tuple[str, int | None], ...] = ()
+    notes: tuple[str, ...] = ()
+    amount_values: tuple[ValueRead, ...] = ()
+
+    @property
+    def shortfalls(self) -> list[Shortfall]:
+        return [s for c in self.conditions for s in c.shortfalls]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["date"] = self.date.isoformat()
+        d["amount"] = None if self.amount is None else str(self.amount)
+        d["missing"] = [{"field": f, "year": y} for f, y in self.missing]
+        for c in d["conditions"]:
+            for v in c["values"]:
+                v["value"] = _jsonable(v["value"])
+            for s in c["shortfalls"]:
+                s["actual"], s["needed"] = _jsonable(s["actual"]), _jsonable(s["needed"])
+        d["amount_values"] = [dict(v, value=_jsonable(v["value"])) for v in d["amount_values"]]
+        return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return str(v) if v.denominator not in (1, 2, 4, 5, 10, 20, 25, 50, 100) else str(
+            Decimal(v.numerator) / Decimal(v.denominator))
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def explain(policy: Policy, enterprise: Mapping[str, Any] | Record, date: dt.date,
+            inputs: Mapping[str, Any] | None = None) -> Explanation:
+    """Evaluate one enterprise (flat row or nested mapping) against one policy on `date`."""
+    rec = enterprise if _is_record(enterprise) else record(enterprise)  # type: ignore[arg-type]
+    return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs))
+
+
+def _is_record(x: Mapping[Any, Any]) -> bool:
+    return bool(x) and all(isinstance(k, tuple) for k in x)
+
+
+def typed_inputs(policy: Policy, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in (inputs or {}).items():
+        spec = policy.inputs.get(name)
+        if spec is None:
+            continue
+        tname = {"percent": "percent", "count": "integer", "money": "money"}.get(
+            spec.type.kind, spec.type.base) if spec.type.base == "number" else spec.type.base
+        v = convert(tname, value)
+        if v is not None:
+            out[name] = v
+    return out
+
+
+def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanation:
+    p = r.policy
+    if not r.in_force:
+        span = f"{p.effective_from or '…'} – {p.effective_to or '…'}"
+        return Explanation(p.id, p.title, p.version, r.date, "ineligible", None,
+                           notes=(f"政策不在有效期内（{span}）",))
+    results: list[ConditionResult] = []
+    missing: list[tuple[str, int | None]] = []
+    decided: list[Any] = []
+    for cond, node in r.conditions:
+        if cond.manual or node is None:
+            results.append(ConditionResult(cond.label, None, manual=True))
+            continue
+        ev = Evaluator(rec, r.date, inputs)
+        value = ev.eval(node)
+        decided.append(value)
+        shortfalls = tuple(_shortfalls(node, ev)) if value is False else ()
+        reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
+        if value is None:
+            missing += [(f, y) for f, y, v in ev.reads if v is None]
+        results.append(ConditionResult(cond.label, value, False, reads, shortfalls))
+    ok = kleene_and(decided)
+    notes: list[str] = []
+    amount: Decimal | None = None
+    amount_reads: tuple[ValueRead, ...] = ()
+    if ok is True:
+        status = "review" if p.has_manual else "eligible"
+        if r.benefit is not None:
+            ev = Evaluator(rec, r.date, inputs)
+            value = ev.eval(r.benefit)
+            amount_reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
+            if value is not None:
+                amount = to_decimal(Fraction(value))
+            elif r.benefit_inputs - set(inputs):
+                notes.append("金额待申报：需填写 " + "、".join(
+                    p.inputs[i].label for i in sorted(r.benefit_inputs - set(inputs))))
+            else:
+                status = "unknown"
+                missing += [(f, y) for f, y, v in ev.reads if v is None]
+                notes.append("条件满足，但计算金额所需数据缺失")
+    else:
+        status = "ineligible" if ok is False else "unknown"
+    if status == "unknown" and not missing:
+        notes.append("部分参数在评估日未生效" if _has_novalue(r) else "数据不足")
+    return Explanation(p.id, p.title, p.version, r.date, status, amount, tuple(results),
+                       tuple(dict.fromkeys(missing)), tuple(notes), amount_reads)
+
+
+def _has_novalue(r: Resolved) -> bool:
+    return "NoValue(" in repr([n for _, n in r.conditions]) + repr(r.benefit)
+
+
+def _dedupe(reads: list[tuple[str, int | None, Any]]) -> list[tuple[str, int | None, Any]]:
+    seen: dict[tuple[str, int | None], Any] = {}
+    for f, y, v in reads:
+        seen.setdefault((f, y), v)
+    return [(f, y, v) for (f, y), v in seen.items()]
+
+
+def _shortfalls(node: A.Node, ev: Evaluator) -> list[Shortfall]:
+    """The failed numeric comparisons that made a condition false."""
+    out: list[Shortfall] = []
+    if isinstance(node, A.Logic):
+        for item in node.items:
+            if ev.eval(item) is False:
+                out += _shortfalls(item, ev)
+    elif isinstance(node, A.Compare) and node.op not in ("==", "!="):
+        if isinstance(node.left, A.Call) and node.left.fn == "cagr":
+            actual: Any = ev.cagr_value(node.left)
+            kind = "percent"
+        else:
+            actual = ev.eval(node.left)
+            kind = kind_of(node.left)
+        needed = ev.eval(node.right)
+        if isinstance(needed, Fraction | dt.date) and actual is not None:
+            rkind = kind_of(node.right)
+            kind = kind if kind != "plain" else rkind
+            label = node.left_text or "值"
+            text = (f"{label} {show(actual, kind)}，需 {OP_TEXT[node.op]} "
+                    f"{show(needed, kind)}")
+            out.append(Shortfall(label, node.op, actual, needed, text))
+    return out

@@ -1,0 +1,97 @@
+"""A loaded, checked policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import ast as A
+from .types import Type
+
+STATUSES = ("ineligible", "eligible", "unknown", "review")  # index = batch status code
+CATEGORIES = ("subsidy", "voucher", "award", "interest", "qualification", "screen")
+DELIVERIES = ("auto", "apply", "notice")
+
+
+@dataclass(frozen=True)
+class Condition:
+    label: str
+    when: A.Node | None  # checked, years still relative to Y; None for a manual condition
+    manual: bool = False
+    note: str = ""  # what staff should judge (manual conditions)
+
+
+@dataclass(frozen=True)
+class ParamEntry:
+    since: dt.date
+    value: A.Node
+
+
+@dataclass(frozen=True)
+class TableRow:
+    op: str | None  # <= (upto) | < (below) | >= (atleast) | > (above) | None (else)
+    bound: A.Node | None
+    value: A.Node
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    by: A.Node
+    rows: tuple[TableRow, ...]
+
+
+@dataclass(frozen=True)
+class InputDef:
+    name: str
+    type: Type
+    label: str
+
+
+@dataclass(frozen=True)
+class PolicyTest:
+    name: str
+    date: dt.date
+    enterprise: dict[str, Any]
+    inputs: dict[str, Any]
+    status: str | None
+    amount: Decimal | None
+    amount_given: bool  # expect: {amount: ...} was written (None = "no amount")
+    line: int
+
+
+@dataclass
+class Policy:
+    id: str
+    title: str
+    source: str
+    category: str
+    file: str
+    version: str
+    issuer: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    year: int | None = None
+    delivery: str = "auto"
+    notify: tuple[str, ...] = ()
+    params: dict[str, tuple[ParamEntry, ...]] = field(default_factory=dict)
+    tables: dict[str, TableDef] = field(default_factory=dict)
+    inputs: dict[str, InputDef] = field(default_factory=dict)
+    conditions: tuple[Condition, ...] = ()
+    benefit: A.Node | None = None
+    tests: tuple[PolicyTest, ...] = ()
+    stack_group: str | None = None  # 就高不重复: of policies sharing a group, pay only the highest
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def has_manual(self) -> bool:
+        return any(c.manual for c in self.conditions)
+
+    def in_force(self, on: dt.date) -> bool:
+        if self.effective_from and on < self.effective_from:
+            return False
+        return not (self.effective_to and on > self.effective_to)

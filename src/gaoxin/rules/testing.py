@@ -1,0 +1,40 @@
+"""Running the tests embedded in policy files (`rules test`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .explain import explain
+from .model import Policy, PolicyTest
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    policy: str
+    file: str
+    test: str
+    line: int
+    passed: bool
+    message: str = ""
+
+
+def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
+    result = explain(policy, test.enterprise, test.date, test.inputs)
+    problems = []
+    if test.status is not None and result.status != test.status:
+        reasons = "; ".join(s.text for s in result.shortfalls) or "; ".join(
+            f"{c.label}: {c.result}" for c in result.conditions if c.result is not True)
+        missing = ", ".join(f"{f}[{y}]" if y else f for f, y in result.missing)
+        problems.append(f"status {result.status}, expected {test.status}"
+                        + (f" ({reasons})" if reasons else "")
+                        + (f" missing: {missing}" if missing else ""))
+    if test.amount_given and result.amount != test.amount:
+        problems.append(f"amount {result.amount}, expected {test.amount}")
+    return TestOutcome(policy.id, policy.file, test.name, test.line, not problems,
+                       "; ".join(problems))
+
+
+def run_tests(policies: list[Policy]) -> tuple[list[TestOutcome], list[Policy]]:
+    """Every test of every policy, and the policies that have no tests."""
+    outcomes = [run_test(p, t) for p in policies for t in p.tests]
+    return outcomes, [p for p in policies if not p.tests]

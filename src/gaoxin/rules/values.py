@@ -1,0 +1,125 @@
+"""Enterprise data as the engine reads it: a record keyed by (field, year), values typed
+exactly (money as a Fraction of whole fen, counts as Fractions, dates, booleans, text).
+
+Accepts the flat layout (`revenue_2024`, `营业收入_2024`, `high_tech_enterprise_until`) and
+the nested test layout (`revenue: {2024: 4000万}`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from gaoxin import catalogue as C
+
+from .units import to_fraction
+
+Key = tuple[str, int | None]
+Record = dict[Key, Any]
+UNTIL = "_until"
+
+TRUE_WORDS = {"true", "1", "yes", "y", "是", "有", "t"}
+FALSE_WORDS = {"false", "0", "no", "n", "否", "无", "f"}
+
+
+def is_missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str)
+                                                                       and not v.strip())
+
+
+def to_money(v: object) -> Fraction | None:
+    """Yuan → exact yuan in whole fen. Floats round as floor(x·100 + 0.5) in binary64, which
+    is what the batch evaluator does on a float column, so both read the same fen."""
+    if is_missing(v):
+        return None
+    if isinstance(v, float):
+        return Fraction(math.floor(v * 100.0 + 0.5), 100)
+    f = to_fraction(v)
+    if f is None:
+        return None
+    fen = Decimal(f.numerator * 100) / Decimal(f.denominator)
+    return Fraction(int(fen.quantize(Decimal(1), rounding=ROUND_HALF_UP)), 100)
+
+
+def to_number(v: object) -> Fraction | None:
+    if is_missing(v):
+        return None
+    return to_fraction(v)
+
+
+def to_bool(v: object) -> bool | None:
+    if is_missing(v):
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return bool(v)
+    text = str(v).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def to_date(v: object) -> dt.date | None:
+    if is_missing(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    text = str(v).strip().replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def to_text(v: object) -> str | None:
+    return None if is_missing(v) else str(v).strip()
+
+
+CONVERT = {"money": to_money, "integer": to_number, "number": to_number, "percent": to_number,
+           "boolean": to_bool, "date": to_date, "text": to_text}
+
+
+def convert(type_name: str, v: object) -> Any:
+    return CONVERT[type_name](v)
+
+
+def record(enterprise: Mapping[str, Any]) -> Record:
+    """Normalise one enterprise (flat or nested layout) into a record."""
+    out: Record = {}
+    for key, value in enterprise.items():
+        name = str(key)
+        f = C.lookup(name)
+        if f is not None and f.yearly:
+            if isinstance(value, Mapping):
+                for year, v in value.items():
+                    x = convert(f.type.value, v)
+                    if x is not None:
+                        out[(f.name, int(year))] = x
+            continue
+        if f is not None and isinstance(value, Mapping):  # {granted:, until:} for a certificate
+            if f.kind is C.FieldKind.QUALIFICATION:
+                for sub, col in (("granted", f.name), ("until", f.name + UNTIL)):
+                    x = to_date(value.get(sub))
+                    if x is not None:
+                        out[(col, None)] = x
+            continue
+        col = C.parse_header(name)
+        if col is None:
+            continue
+        if col.until:
+            x = to_date(value)
+            if x is not None:
+                out[(col.field.name + UNTIL, None)] = x
+            continue
+        x = convert(col.field.type.value, value)
+        if x is not None:
+            out[(col.field.name, col.year)] = x
+    return out

@@ -91,6 +91,35 @@ def convert(type_name: str, v: object) -> Any:
     return CONVERT[type_name](v)
 
 
+def to_integer(v: object) -> Fraction | None:
+    """Counts: floats round as floor(x + 0.5) in binary64, like the batch reader."""
+    if is_missing(v):
+        return None
+    if isinstance(v, float):
+        return Fraction(math.floor(v + 0.5))
+    f = to_fraction(v)
+    return None if f is None else Fraction(math.floor(f + Fraction(1, 2)))
+
+
+def convert_field(f: C.Field, v: object) -> Any:
+    """A field's value as the engine reads it; values the registry refuses (negative where
+    the catalogue says non-negative, or out of range) are missing, as in the batch reader."""
+    from .exact import COUNT_MAX, MONEY_MAX_FEN
+
+    t = f.type.value
+    if t == "money":
+        x = to_money(v)
+        if x is None or (f.non_negative and x < 0) or abs(x) * 100 > MONEY_MAX_FEN:
+            return None
+        return x
+    if t == "integer":
+        x = to_integer(v)
+        if x is None or (f.non_negative and x < 0) or abs(x) > COUNT_MAX:
+            return None
+        return x
+    return convert(t, v)
+
+
 def record(enterprise: Mapping[str, Any]) -> Record:
     """Normalise one enterprise (flat or nested layout) into a record."""
     out: Record = {}
@@ -100,7 +129,7 @@ def record(enterprise: Mapping[str, Any]) -> Record:
         if f is not None and f.yearly:
             if isinstance(value, Mapping):
                 for year, v in value.items():
-                    x = convert(f.type.value, v)
+                    x = convert_field(f, v)
                     if x is not None:
                         out[(f.name, int(year))] = x
             continue
@@ -119,7 +148,7 @@ def record(enterprise: Mapping[str, Any]) -> Record:
             if x is not None:
                 out[(col.field.name + UNTIL, None)] = x
             continue
-        x = convert(col.field.type.value, value)
+        x = convert_field(col.field, value)
         if x is not None:
             out[(col.field.name, col.year)] = x
     return out

@@ -1,0 +1,81 @@
+"""Reading enterprise files: CSV (UTF-8 or GB18030), XLSX, JSONL, Parquet, with English or
+Chinese headers."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gaoxin import catalogue as C
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("the CSV file is neither UTF-8 nor GB18030")
+
+
+def _text_columns(headers: list[str]) -> dict[str, pl.DataType]:
+    """Columns that must stay text even when they look numeric (the USCC, industry codes)."""
+    out: dict[str, pl.DataType] = {}
+    for h in headers:
+        col = C.parse_header(h)
+        if col is not None and col.field.type is C.FieldType.TEXT:
+            out[h] = pl.String()
+    return out
+
+
+def read_enterprises(path: str | Path) -> pl.DataFrame:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        return pl.read_parquet(p)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return pl.read_ndjson(p, infer_schema_length=None)
+    if suffix == ".xlsx":
+        return _read_xlsx(p)
+    if suffix in (".csv", ".txt"):
+        text = _decode(p.read_bytes())
+        header = pl.read_csv(io.StringIO(text), n_rows=0).columns
+        return pl.read_csv(io.StringIO(text), schema_overrides=_text_columns(header),
+                           infer_schema_length=10_000, try_parse_dates=False)
+    raise ValueError(f"can't read {p.name}: use .csv, .xlsx, .jsonl or .parquet")
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else f"column_{i}"
+                  for i, h in enumerate(next(rows, ()))]
+        columns: dict[str, list[Any]] = {h: [] for h in header}
+        for row in rows:
+            if row is None or all(v is None for v in row):
+                continue
+            for h, v in zip(header, row, strict=False):
+                columns[h].append(v)
+            for h in header[len(row):]:
+                columns[h].append(None)
+    finally:
+        wb.close()
+    text = _text_columns(header)
+    series = []
+    for h, values in columns.items():
+        if h in text:
+            series.append(pl.Series(h, [None if v is None else str(v) for v in values],
+                                    dtype=pl.String))
+            continue
+        try:
+            series.append(pl.Series(h, values, strict=False))
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            series.append(pl.Series(h, [None if v is None else str(v) for v in values]))
+    return pl.DataFrame(series)

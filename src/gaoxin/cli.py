@@ -1,0 +1,118 @@
+"""The `gaoxin` command: serve, demo, rules, import, manage.
+
+    gaoxin demo                      build the demo zone (SQLite) and serve it on :8000
+    gaoxin demo --enterprises 1000000 --out FILE.parquet   write a flat file, no database
+    gaoxin serve [--port 8000]       run the web application (waitress, static files included)
+    gaoxin worker                    run a background-task worker (django-tasks-db)
+    gaoxin rules check|test|evaluate …   the rules engine, without the web application
+    gaoxin manage <command> …        any Django management command (migrate, createsuperuser…)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _django(debug_default: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaoxin.settings")
+    if debug_default:
+        os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+def _manage(argv: list[str]) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["gaoxin manage", *argv])
+    return 0
+
+
+def _serve(host: str, port: int, threads: int) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    from waitress import serve
+
+    from gaoxin.wsgi import application
+
+    print(f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True)
+    serve(application, host=host, port=port, threads=threads, ident="gaoxin")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["rules"]:
+        from gaoxin.rules.cli import main as rules_main
+
+        return rules_main(argv[1:])
+    if argv[:1] == ["manage"]:
+        return _manage(argv[1:])
+
+    parser = argparse.ArgumentParser(prog="gaoxin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=8)
+    demo = commands.add_parser("demo", help="build the demo zone and serve it")
+    demo.add_argument("--enterprises", type=int, default=None,
+                      help="how many enterprises (default 3000 in the database)")
+    demo.add_argument("--out", type=Path, help="write a flat file (.parquet, .csv, .xlsx) and exit")
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--no-serve", action="store_true", help="build the database, do not serve")
+    demo.add_argument("--reset", action="store_true", help="rebuild even if the demo exists")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    commands.add_parser("worker", help="run a background-task worker")
+    commands.add_parser("rules", help="the rules engine: check, test, evaluate")
+    commands.add_parser("manage", help="a Django management command")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "serve":
+        _django()
+        return _serve(args.host, args.port, args.threads)
+    if args.command == "worker":
+        return _manage(["db_worker"])
+    parser.print_help()
+    return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        from gaoxin.enterprises.synthetic import write_flat_file
+
+        n = args.enterprises or 1_000_000
+        kwargs = {"seed": args.seed} if args.seed is not None else {}
+        write_flat_file(n, args.out, **kwargs)
+        print(f"wrote {n:,} enterprises to {args.out}")
+        return 0
+    _django(debug_default=True)
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from gaoxin.enterprises.demo import build_demo_zone, demo_exists, print_logins
+
+    if args.reset or not demo_exists():
+        build_demo_zone(enterprises=args.enterprises or 3000, seed=args.seed, reset=args.reset)
+    print_logins()
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, threads=8)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The frame every page shares: the navigation the user's role may open, and the zone name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    icon: str
+
+
+def navigation(user: Any) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = [NavItem(_("首页"), "home", "house")]
+    if user.is_zone_staff and user.has_perm("enterprises.view_enterprise"):
+        items.append(NavItem(_("企业库"), "enterprises:list", "buildings"))
+    if user.has_perm("enterprises.import_enterprises"):
+        items.append(NavItem(_("数据导入"), "enterprises:import", "upload"))
+    if user.is_enterprise_user:
+        items.append(NavItem(_("我的企业"), "enterprises:mine", "building"))
+    if user.has_perm("core.view_auditentry"):
+        items.append(NavItem(_("操作日志"), "system:audit", "journal-text"))
+    if user.has_perm("accounts.view_loginlog"):
+        items.append(NavItem(_("登录日志"), "system:logins", "shield-lock"))
+    items.append(NavItem(_("账号安全"), "accounts:password", "key"))
+    return items
+
+
+def frame(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items = navigation(user)
+    nav = []
+    for item in items:
+        url = reverse(item.url_name)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        nav.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return {"nav": nav, "zone_name": settings.GAOXIN_ZONE_NAME}

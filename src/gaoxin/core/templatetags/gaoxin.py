@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.http import QueryDict
+
+from gaoxin.core import formatting
+from gaoxin.core.uscc import mask
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Any, unit: str = "auto") -> str:
+    return formatting.money(value, unit)
+
+
+@register.filter
+def money_number(value: Any, unit: str = "wan") -> str:
+    return formatting.money_number(value, unit)
+
+
+@register.filter
+def percent(value: Any) -> str:
+    return formatting.percent(value)
+
+
+@register.filter
+def masked(code: str) -> str:
+    return mask(code or "")
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def query(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for sorting and paging)."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(list(params.lists()), doseq=True) if params else "?"

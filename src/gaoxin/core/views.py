@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from gaoxin.accounts.models import LoginLog
+from gaoxin.core.dashboard import dashboard
+from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
+from gaoxin.core.models import AuditEntry
+from gaoxin.core.web import paginate, permission_required
+from gaoxin.enterprises import selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_enterprise_user:
+        return redirect("enterprises:mine")
+    if user.is_zone_staff and user.has_perm("enterprises.view_enterprise"):
+        context = dashboard(selectors.visible_to(user))
+        return render(request, "home_staff.html", context)
+    return render(request, "home_other.html", {"organisation": user.organisation})
+
+
+@permission_required("core.view_auditentry")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.select_related("actor")
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        entries = entries.filter(actor_label__icontains=q) | entries.filter(
+            object_repr__icontains=q)
+    action = request.GET.get("action") or ""
+    if action:
+        entries = entries.filter(action=action)
+    return render(request, "system/audit.html", {
+        "page": paginate(request, entries.order_by("-at", "-id")), "q": q, "action": action,
+        "actions": AuditEntry.objects.values_list("action", flat=True).distinct().order_by(
+            "action"),
+    })
+
+
+@permission_required("accounts.view_loginlog")
+def login_log(request: HttpRequest) -> HttpResponse:
+    logs = LoginLog.objects.all()
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        logs = logs.filter(username__icontains=q)
+    return render(request, "system/logins.html", {"page": paginate(request, logs), "q": q})
+
+
+def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "error.html", {"error": error}, status=error.status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, DomainError(_("请求无效")))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, PermissionDenied(_("您的账号没有此操作的权限")))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, NotFound(_("页面不存在，或您无权查看")))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    error = DomainError(_("系统出错了，已记录。请稍后再试或联系管理员。"))
+    error.status = 500
+    return render(request, "error.html", {"error": error}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    error = PermissionDenied(_("页面已过期或来源不可信，请刷新页面后重试"))
+    return _error(request, error)

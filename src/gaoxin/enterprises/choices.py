@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataSource(models.TextChoices):
+    """Where a value came from. Government data prevails over zone-verified data, which
+    prevails over what the enterprise declared."""
+
+    GOVERNMENT = "government", _("政府部门数据")
+    VERIFIED = "verified", _("园区核实")
+    DECLARED = "declared", _("企业申报")
+
+
+# Highest precedence first.
+SOURCE_PRECEDENCE = [DataSource.GOVERNMENT, DataSource.VERIFIED, DataSource.DECLARED]
+
+
+class ContactRole(models.TextChoices):
+    LEGAL_REP = "legal_rep", _("法定代表人")
+    FINANCE_HEAD = "finance_head", _("财务负责人")
+    CONTACT = "contact", _("联系人")
+
+
+class SizeBand(models.TextChoices):
+    """Enterprise size by the 2011 MIIT classification (工信部联企业〔2011〕300号), industrial
+    thresholds: large ≥1000 staff and ≥4亿 revenue; medium ≥300 and ≥2000万; small ≥20 and
+    ≥300万; otherwise micro."""
+
+    LARGE = "large", _("大型")
+    MEDIUM = "medium", _("中型")
+    SMALL = "small", _("小型")
+    MICRO = "micro", _("微型")
+    UNKNOWN = "unknown", _("未知")

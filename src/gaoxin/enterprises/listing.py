@@ -1,0 +1,109 @@
+"""The registry list: filters, sorting and the figures shown beside each enterprise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from gaoxin import catalogue
+from gaoxin.enterprises.choices import SizeBand
+from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
+
+SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "revenue": "year_revenue",
+    "-revenue": "-year_revenue",
+    "registered_at": "registered_at",
+    "-registered_at": "-registered_at",
+    "employees": "employees",
+    "-employees": "-employees",
+}
+
+
+@dataclass
+class RegistryFilter:
+    q: str = ""
+    chain: str = ""
+    segment: str = ""
+    area: str = ""
+    size: str = ""
+    qualification: str = ""
+    industry: str = ""
+    year: int | None = None
+    sort: str = "-revenue"
+
+    @classmethod
+    def from_query(cls, params: Any) -> RegistryFilter:
+        year_text = (params.get("year") or "").strip()
+        sort = params.get("sort") or "-revenue"
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            chain=params.get("chain") or "",
+            segment=params.get("segment") or "",
+            area=params.get("area") or "",
+            size=params.get("size") if params.get("size") in SizeBand.values else "",
+            qualification=params.get("qualification") or "",
+            industry=(params.get("industry") or "").strip().upper()[:8],
+            year=int(year_text) if year_text.isdigit() and 1990 <= int(year_text) <= 2100
+            else None,
+            sort=sort if sort in SORTS else "-revenue",
+        )
+
+    @property
+    def more_open(self) -> bool:
+        return bool(self.segment or self.industry or self.qualification)
+
+
+def default_year(enterprises: QuerySet[Enterprise]) -> int | None:
+    """The latest year for which most enterprises have figures: the last complete year."""
+    return (YearlyFigures.objects.filter(revenue__isnull=False)
+            .order_by("-year").values_list("year", flat=True).first())
+
+
+def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Enterprise]:
+    if f.q:
+        enterprises = enterprises.filter(Q(name__icontains=f.q) | Q(uscc__icontains=f.q.upper())
+                                         | Q(legal_representative=f.q))
+    if f.chain:
+        enterprises = enterprises.filter(chain=f.chain)
+    if f.segment:
+        enterprises = enterprises.filter(segment=f.segment)
+    if f.area:
+        enterprises = enterprises.filter(area=f.area)
+    if f.size:
+        enterprises = enterprises.filter(size_band=f.size)
+    if f.industry:
+        enterprises = enterprises.filter(industry__startswith=f.industry)
+    if f.qualification in catalogue.BY_NAME:
+        today = timezone.localdate()
+        valid = Qualification.objects.filter(
+            enterprise=OuterRef("pk"), kind=f.qualification, granted_on__lte=today,
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        enterprises = enterprises.filter(Exists(valid))
+    figures = YearlyFigures.objects.filter(enterprise=OuterRef("pk"), year=f.year)
+    enterprises = enterprises.annotate(
+        year_revenue=Subquery(figures.values("revenue")[:1]),
+        year_rd=Subquery(figures.values("rd_expense")[:1]),
+    )
+    order = SORTS[f.sort]
+    nulls = {"nulls_last": True}
+    field = order.lstrip("-")
+    from django.db.models import F
+
+    expression = F(field).desc(**nulls) if order.startswith("-") else F(field).asc(**nulls)
+    return enterprises.order_by(expression, "pk")
+
+
+def valid_qualifications(ids: list[int]) -> dict[int, list[str]]:
+    today = timezone.localdate()
+    out: dict[int, list[str]] = {}
+    rows = (Qualification.objects.filter(enterprise_id__in=ids, granted_on__lte=today)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+            .values_list("enterprise_id", "kind").distinct())
+    for pk, kind in rows:
+        out.setdefault(pk, []).append(kind)
+    return out

@@ -1,0 +1,28 @@
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from gaoxin.api import api
+from gaoxin.core import views as core_views
+
+system_patterns = (
+    [
+        path("audit/", core_views.audit_log, name="audit"),
+        path("logins/", core_views.login_log, name="logins"),
+    ],
+    "system",
+)
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("gaoxin.accounts.urls")),
+    path("system/", include(system_patterns)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/", api.urls),
+    path("", include("gaoxin.enterprises.urls")),
+]
+
+handler400 = "gaoxin.core.views.bad_request"
+handler403 = "gaoxin.core.views.permission_denied"
+handler404 = "gaoxin.core.views.page_not_found"
+handler500 = "gaoxin.core.views.server_error"

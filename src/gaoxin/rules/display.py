@@ -49,6 +49,18 @@ def _trim(x: Fraction, digits: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def show_pair(actual: Any, needed: Any, kind: str) -> tuple[str, str]:
+    """Both values, with enough digits that a near miss doesn't print as equal (4% vs 4%)."""
+    a, b = show(actual, kind), show(needed, kind)
+    digits = 4
+    while a == b and actual != needed and digits <= 12 and isinstance(actual, Fraction):
+        scale = 100 if kind == "percent" else 1
+        a = _trim(actual * scale, digits) + ("%" if kind == "percent" else "")
+        b = _trim(Fraction(needed) * scale, digits) + ("%" if kind == "percent" else "")
+        digits += 2
+    return a, b
+
+
 def show(value: Any, kind: str = "plain") -> str:
     if value is None:
         return "未知"

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import ast as A
-from .display import kind_of, show
+from .display import kind_of, show_pair
 from .model import Policy
 from .resolve import Resolved, resolve
 from .scalar import Evaluator, kleene_and, to_decimal
@@ -190,7 +190,7 @@ def _shortfalls(node: A.Node, ev: Evaluator) -> list[Shortfall]:
             rkind = kind_of(node.right)
             kind = kind if kind != "plain" else rkind
             label = node.left_text or "值"
-            text = (f"{label} {show(actual, kind)}，需 {OP_TEXT[node.op]} "
-                    f"{show(needed, kind)}")
+            shown, need = show_pair(actual, needed, kind)
+            text = f"{label} {shown}，需 {OP_TEXT[node.op]} {need}"
             out.append(Shortfall(label, node.op, actual, needed, text))
     return out

@@ -114,7 +114,17 @@ class _Reader:
     def value(self, node: yaml.Node) -> Any:
         """Plain data (tests): scalars typed by their YAML tag, dates checked."""
         if isinstance(node, yaml.MappingNode):
-            return {self.value(k): self.value(v) for k, v in node.value}
+            out: dict[Any, Any] = {}
+            for k, v in node.value:  # YAML merge keys (<<: *base) first; own keys override
+                if k.tag.endswith(":merge"):
+                    for m in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                        merged = self.value(m)
+                        if isinstance(merged, dict):
+                            out.update(merged)
+            for k, v in node.value:
+                if not k.tag.endswith(":merge"):
+                    out[self.value(k)] = self.value(v)
+            return out
         if isinstance(node, yaml.SequenceNode):
             return [self.value(v) for v in node.value]
         tag, raw = node.tag, str(node.value)

@@ -23,7 +23,14 @@ that would qualify — what the rules engine's eligible, near-miss and unknown c
 
 Determinism: rows come in chunks of `CHUNK_ROWS`, each drawn in full from
 `numpy.random.default_rng([seed, stream, chunk_index])` and cut only at the end, so a frame of n
-rows is the first n rows of any bigger frame with the same seed, on every machine.
+rows is the first n rows of any bigger frame with the same seed. Across machines: numpy keeps
+its Generator streams stable (NEP 19), and every value that passes through exp, log or pow —
+which may differ in the last bit between CPUs — is snapped to a coarse grid before the exact
+arithmetic that makes money and counts (`_snap`), so the output is the same but for a vanishing
+chance.
+
+Speed (2-core machine): 1,000,000 rows in ~8.5 s, ~1.1 GiB peak for `write_flat_file` to
+parquet; 3,000 rows in ~0.1 s (one 10,000-row chunk).
 
 Plain numpy and polars; no Django import.
 """
@@ -404,9 +411,9 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
         + 0.15 * innov
         + 1.35 * rng.standard_normal(m)
     )
-    large = (rng.random(m) < by_chain("tail")) & (age_years >= 3)
+    large = (rng.random(m) < 1.4 * by_chain("tail")) & (age_years >= 3)
     tail = np.minimum(5e8 * (1.0 - rng.random(m)) ** (-1.0 / 0.75), 1.5e11)
-    revenue_full = np.where(large, tail, np.minimum(body, 3e9))
+    revenue_full = _snap(np.where(large, tail, np.minimum(body, 3e9)), -2)  # to 100 yuan
     log_rev = np.log10(revenue_full)
 
     # --- qualifications, drawn from fundamentals-to-be, then fundamentals conditioned on them
@@ -462,30 +469,32 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
     )
     short_rd = near_miss & (near_kind == 0)
     rd_ratio = np.where(short_rd, threshold * rng.uniform(0.82, 0.985, m), rd_ratio)
-    rd_ratio = np.clip(rd_ratio, 0.001, 0.6)
+    rd_ratio = _snap(np.clip(rd_ratio, 0.001, 0.6))
 
     tech_mean = by_chain("tech_share")
     tech_share = rng.beta(6.0 * tech_mean, 6.0 * (1.0 - tech_mean))
     tech_share = np.where(certified & (tech_share < 0.12), rng.uniform(0.12, 0.4, m), tech_share)
     short_tech = near_miss & (near_kind == 1)
-    tech_share = np.where(short_tech, rng.uniform(0.07, 0.095, m), tech_share)
+    tech_share = _snap(np.where(short_tech, rng.uniform(0.07, 0.095, m), tech_share))
 
     ht_share = np.where(innov > 0, rng.beta(2.0, 2.5, m), rng.beta(1.0, 4.0, m))
     ht_share = np.where(hte_valid, rng.uniform(0.63, 0.97, m), ht_share)
     short_ht = near_miss & (near_kind == 2)
-    ht_share = np.where(short_ht, rng.uniform(0.5, 0.59, m), ht_share)
+    ht_share = _snap(np.where(short_ht, rng.uniform(0.5, 0.59, m), ht_share))
 
     # --- staff
-    per_employee = by_chain("revenue_per_employee") * np.exp(0.45 * rng.standard_normal(m))
+    per_employee = _snap(by_chain("revenue_per_employee") * np.exp(0.45 * rng.standard_normal(m)))
     employees = np.clip(np.rint(revenue_full / per_employee), 1, 60_000).astype(np.int64)
     startup = registered > np.datetime64(f"{anchor}-12-31")
     employees = np.where(startup, 1 + rng.poisson(6, m), employees)
     tech_staff = np.minimum(np.rint(employees * tech_share), employees).astype(np.int64)
     tech_staff = np.where(certified, np.maximum(tech_staff, np.ceil(employees * 0.1)), tech_staff)
     tech_staff = np.minimum(tech_staff, employees).astype(np.int64)
-    rd_staff = np.minimum(np.rint(tech_staff * rng.beta(6.0, 3.0, m)), tech_staff).astype(np.int64)
+    rd_share = _snap(rng.beta(6.0, 3.0, m))
+    rd_staff = np.minimum(np.rint(tech_staff * rd_share), tech_staff).astype(np.int64)
     pg_mean = np.clip(by_chain("postgrad_share") * np.exp(0.25 * innov), 0.005, 0.6)
-    postgrad = np.rint(employees * rng.beta(8.0 * pg_mean, 8.0 * (1.0 - pg_mean))).astype(np.int64)
+    pg_share = _snap(rng.beta(8.0 * pg_mean, 8.0 * (1.0 - pg_mean)))
+    postgrad = np.rint(employees * pg_share).astype(np.int64)
 
     # --- intellectual property
     ip_rate = (0.12 * rd_staff**0.85 + 0.3) * np.exp(0.4 * innov) * rng.gamma(1.5, 1 / 1.5, m)
@@ -505,7 +514,7 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
     revenue = np.empty((m, n_years))
     revenue[:, -1] = revenue_full
     for j in range(n_years - 2, -1, -1):
-        revenue[:, j] = revenue[:, j + 1] / np.exp(np.clip(growth[:, j + 1], -0.6, 1.2))
+        revenue[:, j] = revenue[:, j + 1] / _snap(np.exp(np.clip(growth[:, j + 1], -0.6, 1.2)))
     year_start = np.array([np.datetime64(f"{y}-01-01") for y in years])
     year_end = np.array([np.datetime64(f"{y}-12-31") for y in years])
     active_days = np.clip((year_end[None, :] - registered[:, None]).astype(np.int64) + 1, 0, None)
@@ -513,39 +522,41 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
     revenue *= np.minimum(active_days, days_in_year) / days_in_year
     exists = active_days > 0  # no accounts before the enterprise was registered
 
-    rd = revenue * np.clip(
-        rd_ratio[:, None] * np.exp(0.1 * rng.standard_normal((m, n_years))), 0.0005, 0.9
+    rd = revenue * _snap(
+        np.clip(rd_ratio[:, None] * np.exp(0.1 * rng.standard_normal((m, n_years))), 0.0005, 0.9)
     )
-    ht = revenue * np.clip(ht_share[:, None] + 0.03 * rng.standard_normal((m, n_years)), 0, 1)
-    main_share = np.where(rng.random(m) < 0.5, 1.0, rng.uniform(0.82, 1.0, m))
-    margin = np.clip(
-        by_chain("margin")[:, None]
-        + 0.02 * innov[:, None]
-        - 0.15 * (age_years < 3)[:, None]
-        + 0.1 * rng.standard_normal((m, n_years)),
-        -0.9,
-        0.45,
+    ht = revenue * _snap(
+        np.clip(ht_share[:, None] + 0.03 * rng.standard_normal((m, n_years)), 0, 1)
+    )
+    main_share = _snap(np.where(rng.random(m) < 0.5, 1.0, rng.uniform(0.82, 1.0, m)))
+    margin = _snap(
+        np.clip(
+            by_chain("margin")[:, None]
+            + 0.02 * innov[:, None]
+            - 0.15 * (age_years < 3)[:, None]
+            + 0.1 * rng.standard_normal((m, n_years)),
+            -0.9,
+            0.45,
+        )
     )
     profit = revenue * margin
     income_tax = np.where(hte_valid, 0.15, np.where(revenue_full < 3e7, 0.05, 0.25))
     net_profit = profit - np.maximum(profit, 0) * income_tax[:, None]
-    tax = (
-        revenue
-        * rng.uniform(0.01, 0.07, m)[:, None]
-        * np.exp(0.1 * rng.standard_normal((m, n_years)))
+    tax = revenue * _snap(
+        rng.uniform(0.01, 0.07, m)[:, None] * np.exp(0.1 * rng.standard_normal((m, n_years)))
     )
-    turnover = np.exp(np.log(0.9) + 0.45 * rng.standard_normal(m))
-    trend = (np.maximum(revenue, 1.0) / revenue_full[:, None]) ** 0.6  # assets lag revenue
+    turnover = _snap(np.exp(np.log(0.9) + 0.45 * rng.standard_normal(m)))
+    trend = _snap((np.maximum(revenue, 1.0) / revenue_full[:, None]) ** 0.6)  # assets lag revenue
     assets = revenue_full[:, None] / turnover[:, None] * trend
     assets = np.maximum(assets, 1e5)
-    liabilities = assets * rng.beta(3.0, 4.0, m)[:, None]
+    liabilities = assets * _snap(rng.beta(3.0, 4.0, m))[:, None]
     exporter = rng.random(m) < by_chain("export_share")
-    exports = revenue * (exporter * rng.beta(2.0, 3.0, m))[:, None]
+    exports = revenue * _snap(exporter * rng.beta(2.0, 3.0, m))[:, None]
     raised = (
         rng.random((m, n_years)) < np.where((age_years < 8) & (innov > 0.3), 0.08, 0.005)[:, None]
     )
-    equity = raised * np.exp(np.log(3e7) + 1.2 * rng.standard_normal((m, n_years)))
-    equity[:, -1] = np.where(unicorn, 5e8 + 2e9 * rng.random(m), equity[:, -1])
+    equity = raised * _snap(np.exp(np.log(3e7) + 1.2 * rng.standard_normal((m, n_years))), -2)
+    equity[:, -1] = np.where(unicorn, _snap(5e8 + 2e9 * rng.random(m), -2), equity[:, -1])
 
     # money in integer fen; derived amounts are floored so they never exceed what they share in
     revenue_fen = np.rint(revenue * 100)
@@ -562,7 +573,7 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
         "exports": np.floor(np.minimum(exports * 100, revenue_fen)),
         "equity_raised": np.rint(equity * 100),
     }
-    domestic_share = np.clip(rng.beta(9.0, 1.2, m), 0.0, 1.0)
+    domestic_share = _snap(np.clip(rng.beta(9.0, 1.2, m), 0.0, 1.0))
     domestic_share = np.where(rng.random(m) < 0.45, 1.0, domestic_share)
     yearly["rd_expense_domestic"] = np.floor(yearly["rd_expense"] * domestic_share[:, None])
 
@@ -677,6 +688,13 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _snap(x: np.ndarray, decimals: int = 6) -> np.ndarray:
+    """x on a coarse grid. exp, log and pow may differ in the last bit between CPUs (numpy
+    picks SIMD code at run time); snapping their results before the exact arithmetic that makes
+    money keeps such differences out of the output but for a vanishing chance."""
+    return np.round(x, decimals)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

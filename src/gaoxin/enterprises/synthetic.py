@@ -487,6 +487,7 @@ def _chunk(k: int, *, seed: int, as_of: dt.date, years: tuple[int, ...]) -> pl.D
     employees = np.clip(np.rint(revenue_full / per_employee), 1, 60_000).astype(np.int64)
     startup = registered > np.datetime64(f"{anchor}-12-31")
     employees = np.where(startup, 1 + rng.poisson(6, m), employees)
+    tech_sme &= employees <= 500  # the evaluation is for SMEs: ≤ 500 staff, ≤ 2亿 revenue
     tech_staff = np.minimum(np.rint(employees * tech_share), employees).astype(np.int64)
     tech_staff = np.where(certified, np.maximum(tech_staff, np.ceil(employees * 0.1)), tech_staff)
     tech_staff = np.minimum(tech_staff, employees).astype(np.int64)

@@ -444,7 +444,7 @@ class PolicyPlan:
     resolved: Resolved
     conditions: list[str]  # staged condition columns
     amount: str | None  # staged amount column (fen), None if no benefit
-    amount_static_null: bool  # the amount waits for declared inputs
+    amount_static_null: bool  # the amount may wait for declared inputs: no "unknown" for that
     amount_may_be_null: bool
 
 
@@ -475,8 +475,7 @@ class Plan:
                 status = status * code
             out.append(status.fill_null(UNKNOWN).alias(f"status:{p.id}"))
             if pp.amount is not None:
-                amount = (pl.lit(None, dtype=pl.Int64) if pp.amount_static_null
-                          else pl.when(ok).then(pl.col(pp.amount)))
+                amount = pl.when(ok).then(pl.col(pp.amount))
                 out.append(amount.alias(f"amount:{p.id}"))
             if near_miss:
                 falses = [(~pl.col(c)).fill_null(False).cast(pl.UInt8) for c in pp.conditions]

@@ -41,7 +41,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "payload", "params"))
     body = {"code": "validation_failed", "message": f"{where}: {first.get('msg', 'invalid')}",
             "field": where, "details": exc.errors}
     return api.create_response(request, body, status=422)

@@ -33,19 +33,22 @@ def _fields(fields: tuple[catalogue.Field, ...], types: dict[FieldType, Any]) ->
     }
 
 
+class StrictSchema(Schema):
+    """Input that names a field the catalogue does not have is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 _STATIC = tuple(f for f in catalogue.STATIC_FIELDS)
 _STATIC_WITHOUT_USCC = tuple(f for f in _STATIC if f.name != "uscc")
 
 StaticValuesOut = create_model("StaticValuesOut", __base__=Schema, **_fields(_STATIC, _TYPES))
-EnterpriseIn = create_model(
-    "EnterpriseIn", __base__=Schema, **_fields(_STATIC, _INPUT_TYPES))
-EnterpriseIn.model_config = ConfigDict(extra="forbid")
-EnterprisePatch = create_model("EnterprisePatch", __base__=Schema,
+EnterpriseIn = create_model("EnterpriseIn", __base__=StrictSchema,
+                            **_fields(_STATIC, _INPUT_TYPES))
+EnterprisePatch = create_model("EnterprisePatch", __base__=StrictSchema,
                                **_fields(_STATIC_WITHOUT_USCC, _INPUT_TYPES))
-EnterprisePatch.model_config = ConfigDict(extra="forbid")
-FiguresIn = create_model("FiguresIn", __base__=Schema,
+FiguresIn = create_model("FiguresIn", __base__=StrictSchema,
                          **_fields(catalogue.YEARLY_FIELDS, _INPUT_TYPES))
-FiguresIn.model_config = ConfigDict(extra="forbid")
 FiguresValues = create_model("FiguresValues", __base__=Schema,
                              **_fields(catalogue.YEARLY_FIELDS, _TYPES))
 

@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole suite: one user for every role of the role matrix."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from gaoxin.accounts.choices import OrganisationKind
+from tests.factories import EnterpriseFactory, OrganisationFactory, UserFactory
+
+
+@dataclass
+class Zone:
+    root: Any
+    service: Any  # 企业服务中心, under the root
+    section: Any  # 一科, under the service centre
+    other: Any  # 招商局, another department
+    enterprise_a: Any
+    enterprise_b: Any
+    users: dict[str, Any]
+
+
+ROLES = ("anonymous", "enterprise_a", "enterprise_b", "provider", "bank", "staff_other",
+         "staff", "commissioner", "leader", "zone_admin")
+
+
+@pytest.fixture
+def zone(db: Any) -> Zone:
+    Z = OrganisationKind.ZONE_DEPARTMENT
+    root = OrganisationFactory(kind=Z, name="管委会")
+    service = OrganisationFactory(kind=Z, name="企业服务中心", parent=root)
+    section = OrganisationFactory(kind=Z, name="企业服务一科", parent=service)
+    other = OrganisationFactory(kind=Z, name="招商局", parent=root)
+    org_a = OrganisationFactory(kind=OrganisationKind.ENTERPRISE, name="企业A")
+    org_b = OrganisationFactory(kind=OrganisationKind.ENTERPRISE, name="企业B")
+    provider = OrganisationFactory(kind=OrganisationKind.SERVICE_PROVIDER, name="服务机构")
+    bank = OrganisationFactory(kind=OrganisationKind.FINANCIAL_INSTITUTION, name="银行")
+    users = {
+        "enterprise_a": UserFactory(username="ent_a", organisation=org_a,
+                                    roles=["enterprise_admin"]),
+        "enterprise_b": UserFactory(username="ent_b", organisation=org_b,
+                                    roles=["enterprise_admin"]),
+        "provider": UserFactory(username="provider", organisation=provider,
+                                roles=["provider_admin"]),
+        "bank": UserFactory(username="bank", organisation=bank, roles=["bank_admin"]),
+        "staff_other": UserFactory(username="staff_other", organisation=other,
+                                   roles=["zone_staff"]),
+        "staff": UserFactory(username="staff", organisation=service, roles=["zone_staff"]),
+        "commissioner": UserFactory(username="commissioner", organisation=section,
+                                    roles=["service_commissioner"]),
+        "leader": UserFactory(username="leader", organisation=root, roles=["zone_leader"]),
+        "zone_admin": UserFactory(username="zone_admin", organisation=root,
+                                  roles=["zone_admin"]),
+    }
+    a = EnterpriseFactory(name="厦门甲科技有限公司", organisation=org_a, department=section,
+                          commissioner=users["commissioner"], employees=120, tech_staff=30)
+    b = EnterpriseFactory(name="厦门乙科技有限公司", organisation=org_b, department=other)
+    return Zone(root, service, section, other, a, b, users)
+
+
+@pytest.fixture
+def browser() -> Any:
+    """Headless Debian Chromium through Playwright. Missing pieces fail loudly."""
+    import os
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(executable):
+        pytest.fail("Chromium is missing: apt-get install -y chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield instance
+        instance.close()

@@ -23,8 +23,18 @@ class Zone:
     users: dict[str, Any]
 
 
-ROLES = ("anonymous", "enterprise_a", "enterprise_b", "provider", "bank", "staff_other",
-         "staff", "commissioner", "leader", "zone_admin")
+ROLES = (
+    "anonymous",
+    "enterprise_a",
+    "enterprise_b",
+    "provider",
+    "bank",
+    "staff_other",
+    "staff",
+    "commissioner",
+    "leader",
+    "zone_admin",
+)
 
 
 @pytest.fixture
@@ -39,42 +49,64 @@ def zone(db: Any) -> Zone:
     provider = OrganisationFactory(kind=OrganisationKind.SERVICE_PROVIDER, name="服务机构")
     bank = OrganisationFactory(kind=OrganisationKind.FINANCIAL_INSTITUTION, name="银行")
     users = {
-        "enterprise_a": UserFactory(username="ent_a", organisation=org_a,
-                                    roles=["enterprise_admin"]),
-        "enterprise_b": UserFactory(username="ent_b", organisation=org_b,
-                                    roles=["enterprise_admin"]),
-        "provider": UserFactory(username="provider", organisation=provider,
-                                roles=["provider_admin"]),
+        "enterprise_a": UserFactory(
+            username="ent_a", organisation=org_a, roles=["enterprise_admin"]
+        ),
+        "enterprise_b": UserFactory(
+            username="ent_b", organisation=org_b, roles=["enterprise_admin"]
+        ),
+        "provider": UserFactory(
+            username="provider", organisation=provider, roles=["provider_admin"]
+        ),
         "bank": UserFactory(username="bank", organisation=bank, roles=["bank_admin"]),
-        "staff_other": UserFactory(username="staff_other", organisation=other,
-                                   roles=["zone_staff"]),
+        "staff_other": UserFactory(
+            username="staff_other", organisation=other, roles=["zone_staff"]
+        ),
         "staff": UserFactory(username="staff", organisation=service, roles=["zone_staff"]),
-        "commissioner": UserFactory(username="commissioner", organisation=section,
-                                    roles=["service_commissioner"]),
+        "commissioner": UserFactory(
+            username="commissioner", organisation=section, roles=["service_commissioner"]
+        ),
         "leader": UserFactory(username="leader", organisation=root, roles=["zone_leader"]),
-        "zone_admin": UserFactory(username="zone_admin", organisation=root,
-                                  roles=["zone_admin"]),
+        "zone_admin": UserFactory(username="zone_admin", organisation=root, roles=["zone_admin"]),
     }
-    a = EnterpriseFactory(name="厦门甲科技有限公司", organisation=org_a, department=section,
-                          commissioner=users["commissioner"], employees=120, tech_staff=30)
+    a = EnterpriseFactory(
+        name="厦门甲科技有限公司",
+        organisation=org_a,
+        department=section,
+        commissioner=users["commissioner"],
+        employees=120,
+        tech_staff=30,
+    )
     b = EnterpriseFactory(name="厦门乙科技有限公司", organisation=org_b, department=other)
     return Zone(root, service, section, other, a, b, users)
 
 
 @pytest.fixture
-def browser() -> Any:
+def browser(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Headless Debian Chromium through Playwright. Missing pieces fail loudly."""
     import os
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; the live server's database
+    # calls happen in another, so Django's guard against async misuse does not apply here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(executable):
         pytest.fail("Chromium is missing: apt-get install -y chromium fonts-noto-cjk")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        instance = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield instance
         instance.close()

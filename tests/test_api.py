@@ -16,34 +16,44 @@ def test_token_authentication(zone: Any) -> None:
     response = client.get("/api/enterprises", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 200
     assert [i["id"] for i in response.json()["items"]] == [zone.enterprise_a.pk]
-    assert client.get("/api/enterprises", HTTP_AUTHORIZATION="Bearer gx_wrong").status_code \
-        == 401
+    assert client.get("/api/enterprises", HTTP_AUTHORIZATION="Bearer gx_wrong").status_code == 401
     revoke_token(actor=Actor.system("test"), token=token)
-    assert client.get("/api/enterprises",
-                      HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+    assert client.get("/api/enterprises", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
 
 
 def test_typed_errors(zone: Any) -> None:
     client = Client()
     client.force_login(zone.users["zone_admin"])
-    bad = client.post("/api/enterprises", {"uscc": "91350200MA2Y4GWL8P", "name": "甲"},
-                      content_type="application/json")
+    bad = client.post(
+        "/api/enterprises",
+        {"uscc": "91350200MA2Y4GWL8P", "name": "甲"},
+        content_type="application/json",
+    )
     assert bad.status_code == 422
     assert bad.json()["field"] == "uscc" and "校验位错误" in bad.json()["message"]
-    duplicate = client.post("/api/enterprises", {"uscc": zone.enterprise_a.uscc, "name": "甲"},
-                            content_type="application/json")
+    duplicate = client.post(
+        "/api/enterprises",
+        {"uscc": zone.enterprise_a.uscc, "name": "甲"},
+        content_type="application/json",
+    )
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "conflict"
-    unknown = client.patch(f"/api/enterprises/{zone.enterprise_a.pk}", {"emploees": 3},
-                           content_type="application/json")
+    unknown = client.patch(
+        f"/api/enterprises/{zone.enterprise_a.pk}", {"emploees": 3}, content_type="application/json"
+    )
     assert unknown.status_code == 422 and unknown.json()["field"] == "emploees"
-    wrong_type = client.patch(f"/api/enterprises/{zone.enterprise_a.pk}",
-                              {"employees": "many"}, content_type="application/json")
+    wrong_type = client.patch(
+        f"/api/enterprises/{zone.enterprise_a.pk}",
+        {"employees": "many"},
+        content_type="application/json",
+    )
     assert wrong_type.status_code == 422
     missing = client.get("/api/enterprises/999999")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-    figures = client.put(f"/api/enterprises/{zone.enterprise_a.pk}/figures/2024",
-                         {"revenue": "2亿", "rd_expense": "900万"},
-                         content_type="application/json")
+    figures = client.put(
+        f"/api/enterprises/{zone.enterprise_a.pk}/figures/2024",
+        {"revenue": "2亿", "rd_expense": "900万"},
+        content_type="application/json",
+    )
     assert figures.status_code == 200
     assert figures.json()["revenue"] == "200000000.00"
     assert figures.json()["sources"] == {"revenue": "verified", "rd_expense": "verified"}

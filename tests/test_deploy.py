@@ -8,17 +8,45 @@ import sys
 
 
 def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT",
-                         "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DJANGO_SETTINGS_MODULE",
+            "DEBUG",
+            "SECRET_KEY",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+        )
+    }
     return subprocess.run(
-        [sys.executable, "-m", "gaoxin.cli", "manage", "check", "--deploy", "--fail-level",
-         "WARNING"], env={**base, **env}, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "gaoxin.cli",
+            "manage",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_passes(tmp_path: object) -> None:
-    result = run({"SECRET_KEY": "k" * 20 + "-production-secret-" + "z" * 30,
-                  "ALLOWED_HOSTS": "zone.example.cn", "GAOXIN_DATA_DIR": str(tmp_path)})
+    result = run(
+        {
+            "SECRET_KEY": "k" * 20 + "-production-secret-" + "z" * 30,
+            "ALLOWED_HOSTS": "zone.example.cn",
+            "GAOXIN_DATA_DIR": str(tmp_path),
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

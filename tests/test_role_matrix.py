@@ -7,7 +7,6 @@ import io
 from typing import Any
 
 import openpyxl
-
 import pytest
 from django.test import Client
 
@@ -26,47 +25,106 @@ PAGES: list[tuple[str, str, str, set[str], dict[str, Any] | None]] = [
     ("home", "get", "/", ALL, None),
     ("password", "get", "/accounts/password/", ALL, None),
     ("registry list", "get", "/enterprises/", REGISTRY_READERS, None),
-    ("registry export", "get", "/enterprises/export/", {"staff", "staff_other", "leader",
-                                                        "zone_admin"}, None),
+    (
+        "registry export",
+        "get",
+        "/enterprises/export/",
+        {"staff", "staff_other", "leader", "zone_admin"},
+        None,
+    ),
     ("segments", "get", "/enterprises/segments/?chain=ic", REGISTRY_READERS, None),
-    ("detail A", "get", "/enterprises/{a}/", {"staff", "commissioner", "leader", "zone_admin"},
-     None),
+    (
+        "detail A",
+        "get",
+        "/enterprises/{a}/",
+        {"staff", "commissioner", "leader", "zone_admin"},
+        None,
+    ),
     ("detail B", "get", "/enterprises/{b}/", {"staff_other", "leader", "zone_admin"}, None),
     ("create form", "get", "/enterprises/new/", ZONE_WRITERS | {"staff_other"}, None),
-    ("edit A form", "get", "/enterprises/{a}/edit/", {"staff", "commissioner", "zone_admin"},
-     None),
+    ("edit A form", "get", "/enterprises/{a}/edit/", {"staff", "commissioner", "zone_admin"}, None),
     ("edit B form", "get", "/enterprises/{b}/edit/", {"staff_other", "zone_admin"}, None),
-    ("figures A form", "get", "/enterprises/{a}/figures/2024/",
-     {"staff", "commissioner", "zone_admin"}, None),
-    ("qualification A form", "get", "/enterprises/{a}/qualifications/new/",
-     {"staff", "commissioner", "zone_admin"}, None),
-    ("contact A form", "get", "/enterprises/{a}/contacts/new/",
-     {"staff", "commissioner", "zone_admin"}, None),
+    (
+        "figures A form",
+        "get",
+        "/enterprises/{a}/figures/2024/",
+        {"staff", "commissioner", "zone_admin"},
+        None,
+    ),
+    (
+        "qualification A form",
+        "get",
+        "/enterprises/{a}/qualifications/new/",
+        {"staff", "commissioner", "zone_admin"},
+        None,
+    ),
+    (
+        "contact A form",
+        "get",
+        "/enterprises/{a}/contacts/new/",
+        {"staff", "commissioner", "zone_admin"},
+        None,
+    ),
     ("import page", "get", "/imports/", ZONE_WRITERS | {"staff_other"}, None),
     ("import template", "get", "/imports/template.xlsx", ZONE_WRITERS | {"staff_other"}, None),
     ("my enterprise", "get", "/my/enterprise/", {"enterprise_a", "enterprise_b"}, None),
     ("declare form", "get", "/my/enterprise/edit/", {"enterprise_a", "enterprise_b"}, None),
-    ("declare figures form", "get", "/my/enterprise/figures/2024/",
-     {"enterprise_a", "enterprise_b"}, None),
+    (
+        "declare figures form",
+        "get",
+        "/my/enterprise/figures/2024/",
+        {"enterprise_a", "enterprise_b"},
+        None,
+    ),
     ("audit log", "get", "/system/audit/", {"zone_admin"}, None),
     ("login log", "get", "/system/logins/", {"zone_admin"}, None),
     ("api list", "get", "/api/enterprises", ALL, None),
-    ("api detail A", "get", "/api/enterprises/{a}",
-     {"enterprise_a", "staff", "commissioner", "leader", "zone_admin"}, None),
-    ("api detail B", "get", "/api/enterprises/{b}",
-     {"enterprise_b", "staff_other", "leader", "zone_admin"}, None),
+    (
+        "api detail A",
+        "get",
+        "/api/enterprises/{a}",
+        {"enterprise_a", "staff", "commissioner", "leader", "zone_admin"},
+        None,
+    ),
+    (
+        "api detail B",
+        "get",
+        "/api/enterprises/{b}",
+        {"enterprise_b", "staff_other", "leader", "zone_admin"},
+        None,
+    ),
 ]
 
 # Writes: who may, and what a refused attempt must leave untouched.
 WRITES: list[tuple[str, str, str, set[str], dict[str, Any]]] = [
-    ("edit A", "post", "/enterprises/{a}/edit/", {"staff", "commissioner", "zone_admin"},
-     {"name": "改名", "employees": "121"}),
-    ("edit B", "post", "/enterprises/{b}/edit/", {"staff_other", "zone_admin"},
-     {"name": "改名", "employees": "7"}),
-    ("figures A", "post", "/enterprises/{a}/figures/2024/",
-     {"staff", "commissioner", "zone_admin"}, {"revenue": "100万"}),
-    ("declare", "post", "/my/enterprise/figures/2024/", {"enterprise_a", "enterprise_b"},
-     {"revenue": "100万"}),
+    (
+        "edit A",
+        "post",
+        "/enterprises/{a}/edit/",
+        {"staff", "commissioner", "zone_admin"},
+        {"name": "改名", "employees": "121"},
+    ),
+    (
+        "edit B",
+        "post",
+        "/enterprises/{b}/edit/",
+        {"staff_other", "zone_admin"},
+        {"name": "改名", "employees": "7"},
+    ),
+    (
+        "figures A",
+        "post",
+        "/enterprises/{a}/figures/2024/",
+        {"staff", "commissioner", "zone_admin"},
+        {"revenue": "100万"},
+    ),
+    (
+        "declare",
+        "post",
+        "/my/enterprise/figures/2024/",
+        {"enterprise_a", "enterprise_b"},
+        {"revenue": "100万"},
+    ),
 ]
 
 
@@ -74,8 +132,12 @@ def readable(response: Any) -> str:
     """The response as text; an Excel file as the text of its cells."""
     if "spreadsheetml" in response.get("Content-Type", ""):
         workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-        return "\n".join(str(cell) for sheet in workbook.worksheets
-                         for row in sheet.iter_rows(values_only=True) for cell in row)
+        return "\n".join(
+            str(cell)
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+        )
     return response.content.decode()
 
 
@@ -92,8 +154,9 @@ def fill(path: str, zone: Any) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,method,path,allowed,data", PAGES, ids=[p[0] for p in PAGES])
-def test_pages_and_endpoints(zone: Any, role: str, name: str, method: str, path: str,
-                             allowed: set[str], data: Any) -> None:
+def test_pages_and_endpoints(
+    zone: Any, role: str, name: str, method: str, path: str, allowed: set[str], data: Any
+) -> None:
     client = client_for(zone, role)
     before = AuditEntry.objects.count()
     response = getattr(client, method)(fill(path, zone))
@@ -123,8 +186,9 @@ def test_pages_and_endpoints(zone: Any, role: str, name: str, method: str, path:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,method,path,allowed,data", WRITES, ids=[w[0] for w in WRITES])
-def test_writes(zone: Any, role: str, name: str, method: str, path: str, allowed: set[str],
-                data: dict[str, Any]) -> None:
+def test_writes(
+    zone: Any, role: str, name: str, method: str, path: str, allowed: set[str], data: dict[str, Any]
+) -> None:
     client = client_for(zone, role)
     snapshot = [(e.pk, e.name, e.employees) for e in Enterprise.objects.order_by("pk")]
     reports, audit = ReportedFigures.objects.count(), AuditEntry.objects.count()
@@ -136,8 +200,7 @@ def test_writes(zone: Any, role: str, name: str, method: str, path: str, allowed
         assert response.status_code in (302, 403, 404)
         if response.status_code == 302:
             assert response["Location"].startswith("/accounts/login/")
-        assert [(e.pk, e.name, e.employees) for e in Enterprise.objects.order_by("pk")] == \
-            snapshot
+        assert [(e.pk, e.name, e.employees) for e in Enterprise.objects.order_by("pk")] == snapshot
         assert ReportedFigures.objects.count() == reports
         assert AuditEntry.objects.count() == audit
 
@@ -151,8 +214,14 @@ def test_api_list_shows_only_visible(zone: Any, role: str) -> None:
     ids = {item["id"] for item in response.json()["items"]}
     a, b = zone.enterprise_a.pk, zone.enterprise_b.pk
     expected = {
-        "enterprise_a": {a}, "enterprise_b": {b}, "provider": set(), "bank": set(),
-        "staff_other": {b}, "staff": {a}, "commissioner": {a}, "leader": {a, b},
+        "enterprise_a": {a},
+        "enterprise_b": {b},
+        "provider": set(),
+        "bank": set(),
+        "staff_other": {b},
+        "staff": {a},
+        "commissioner": {a},
+        "leader": {a, b},
         "zone_admin": {a, b},
     }[role]
     assert ids == expected
@@ -162,8 +231,9 @@ def test_api_list_shows_only_visible(zone: Any, role: str) -> None:
 def test_api_writes(zone: Any, role: str) -> None:
     client = client_for(zone, role)
     a = zone.enterprise_a
-    response = client.patch(f"/api/enterprises/{a.pk}", {"employees": 130},
-                            content_type="application/json")
+    response = client.patch(
+        f"/api/enterprises/{a.pk}", {"employees": 130}, content_type="application/json"
+    )
     may = {"enterprise_a", "staff", "commissioner", "zone_admin"}
     a.refresh_from_db()
     if role in may:
@@ -172,9 +242,13 @@ def test_api_writes(zone: Any, role: str) -> None:
     else:
         assert response.status_code in (401, 403, 404)
         assert a.employees == 120
-    response = client.post("/api/enterprises", {"uscc": "91350200MA2Y4GWL8J", "name": "新企业"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/enterprises",
+        {"uscc": "91350200MA2Y4GWL8J", "name": "新企业"},
+        content_type="application/json",
+    )
     creators = {"staff", "staff_other", "zone_admin"}
-    assert response.status_code == (201 if role in creators else 401 if role == "anonymous"
-                                    else 403), (role, response.content)
+    assert response.status_code == (
+        201 if role in creators else 401 if role == "anonymous" else 403
+    ), (role, response.content)
     assert Enterprise.objects.filter(uscc="91350200MA2Y4GWL8J").exists() == (role in creators)

@@ -41,23 +41,34 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "payload", "params"))
-    body = {"code": "validation_failed", "message": f"{where}: {first.get('msg', 'invalid')}",
-            "field": where, "details": exc.errors}
+    where = ".".join(
+        str(p)
+        for p in first.get("loc", ())
+        if p not in ("body", "query", "path", "payload", "params")
+    )
+    body = {
+        "code": "validation_failed",
+        "message": f"{where}: {first.get('msg', 'invalid')}",
+        "field": where,
+        "details": exc.errors,
+    }
     return api.create_response(request, body, status=422)
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"code": "unauthenticated", "message": "authentication required / 请先登录"},
-        status=401)
+        request,
+        {"code": "unauthenticated", "message": "authentication required / 请先登录"},
+        status=401,
+    )
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"code": "error", "message": str(exc)},
-                               status=exc.status_code)
+    return api.create_response(
+        request, {"code": "error", "message": str(exc)}, status=exc.status_code
+    )
 
 
 api.add_router("/enterprises", "gaoxin.enterprises.api.router")

@@ -74,14 +74,29 @@ T = FieldType
 
 FIELDS: tuple[Field, ...] = (
     # identity
-    Field("uscc", "统一社会信用代码", T.TEXT, _S, _ID, "Unified social credit code", required=True,
-          help="18 位，GB 32100-2015，末位为校验码"),
+    Field(
+        "uscc",
+        "统一社会信用代码",
+        T.TEXT,
+        _S,
+        _ID,
+        "Unified social credit code",
+        required=True,
+        help="18 位，GB 32100-2015，末位为校验码",
+    ),
     Field("name", "企业名称", T.TEXT, _S, _ID, "Enterprise name", required=True),
     Field("legal_representative", "法定代表人", T.TEXT, _S, _ID, "Legal representative"),
     Field("registered_at", "成立日期", T.DATE, _S, _ID, "Registration date"),
     Field("registered_capital", "注册资本", T.MONEY, _S, _ID, "Registered capital", "元"),
-    Field("industry", "国民经济行业代码", T.TEXT, _S, _ID, "Industry code (GB/T 4754)",
-          help="GB/T 4754-2017 门类字母加 2–4 位数字，如 C3974"),
+    Field(
+        "industry",
+        "国民经济行业代码",
+        T.TEXT,
+        _S,
+        _ID,
+        "Industry code (GB/T 4754)",
+        help="GB/T 4754-2017 门类字母加 2–4 位数字，如 C3974",
+    ),
     Field("area", "片区", T.TEXT, _S, _ID, "Area"),
     Field("chain", "产业链", T.TEXT, _S, _ID, "Industry chain"),
     Field("segment", "产业链环节", T.TEXT, _S, _ID, "Chain segment"),
@@ -97,13 +112,21 @@ FIELDS: tuple[Field, ...] = (
     Field("utility_models", "实用新型", T.INTEGER, _S, _IP, "Utility models", "件"),
     Field("software_copyrights", "软件著作权", T.INTEGER, _S, _IP, "Software copyrights", "件"),
     # compliance
-    Field("major_incident", "重大安全质量事故或严重环境违法", T.BOOLEAN, _S, _CO,
-          "Major safety or quality accident, or serious environmental offence",
-          help="申请认定前一年内是否发生"),
+    Field(
+        "major_incident",
+        "重大安全质量事故或严重环境违法",
+        T.BOOLEAN,
+        _S,
+        _CO,
+        "Major safety or quality accident, or serious environmental offence",
+        help="申请认定前一年内是否发生",
+    ),
     # yearly financials
     Field("revenue", "营业收入", T.MONEY, _Y, _FI, "Revenue", "元"),
     Field("main_business_revenue", "主营业务收入", T.MONEY, _Y, _FI, "Main-business revenue", "元"),
-    Field("high_tech_revenue", "高新技术产品收入", T.MONEY, _Y, _FI, "High-tech product revenue", "元"),
+    Field(
+        "high_tech_revenue", "高新技术产品收入", T.MONEY, _Y, _FI, "High-tech product revenue", "元"
+    ),
     Field("rd_expense", "研发费用", T.MONEY, _Y, _FI, "R&D expense", "元"),
     Field("rd_expense_domestic", "境内研发费用", T.MONEY, _Y, _FI, "Domestic R&D expense", "元"),
     Field("profit", "利润总额", T.MONEY, _Y, _FI, "Total profit", "元", non_negative=False),
@@ -197,8 +220,9 @@ def parse_header(header: str) -> Column | None:
     return None
 
 
-def flat_header(field: Field, year: int | None = None, *, until: bool = False,
-                chinese: bool = False) -> str:
+def flat_header(
+    field: Field, year: int | None = None, *, until: bool = False, chinese: bool = False
+) -> str:
     base = field.alias if chinese else field.name
     if until:
         return base + (UNTIL_SUFFIX_ZH if chinese else UNTIL_SUFFIX)

@@ -1,11 +1,11 @@
 """The `gaoxin` command: serve, demo, rules, import, manage.
 
-    gaoxin demo                      build the demo zone (SQLite) and serve it on :8000
-    gaoxin demo --enterprises 1000000 --out FILE.parquet   write a flat file, no database
-    gaoxin serve [--port 8000]       run the web application (waitress, static files included)
-    gaoxin worker                    run a background-task worker (django-tasks-db)
-    gaoxin rules check|test|evaluate …   the rules engine, without the web application
-    gaoxin manage <command> …        any Django management command (migrate, createsuperuser…)
+gaoxin demo                      build the demo zone (SQLite) and serve it on :8000
+gaoxin demo --enterprises 1000000 --out FILE.parquet   write a flat file, no database
+gaoxin serve [--port 8000]       run the web application (waitress, static files included)
+gaoxin worker                    run a background-task worker (django-tasks-db)
+gaoxin rules check|test|evaluate …   the rules engine, without the web application
+gaoxin manage <command> …        any Django management command (migrate, createsuperuser…)
 """
 
 from __future__ import annotations
@@ -59,16 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["manage"]:
         return _manage(argv[1:])
 
-    parser = argparse.ArgumentParser(prog="gaoxin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="gaoxin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
     demo = commands.add_parser("demo", help="build the demo zone and serve it")
-    demo.add_argument("--enterprises", type=int, default=None,
-                      help="how many enterprises (default 3000 in the database)")
+    demo.add_argument(
+        "--enterprises",
+        type=int,
+        default=None,
+        help="how many enterprises (default 3000 in the database)",
+    )
     demo.add_argument("--out", type=Path, help="write a flat file (.parquet, .csv, .xlsx) and exit")
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--no-serve", action="store_true", help="build the database, do not serve")

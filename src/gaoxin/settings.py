@@ -38,7 +38,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY (production) or DEBUG=1 (development)."
         )
-    SECRET_KEY = "gaoxin-development-key-not-for-production"  # noqa: S105
+    SECRET_KEY = "gaoxin-development-key-not-for-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -32,7 +32,8 @@ def test_wrong_password_then_lockout(zone: Any, settings: Any) -> None:
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert list(LoginLog.objects.order_by("id").values_list("reason", flat=True)) == [
-        "bad_credentials"] * 3 + ["locked"]
+        "bad_credentials"
+    ] * 3 + ["locked"]
     assert "_auth_user_id" not in client.session
 
 
@@ -55,20 +56,27 @@ def test_inactive_organisation_cannot_sign_in(zone: Any) -> None:
 
 
 def test_open_redirect_refused(zone: Any) -> None:
-    response = Client().post("/accounts/login/?next=https://evil.example/",
-                             {"username": "staff", "password": PASSWORD})
+    response = Client().post(
+        "/accounts/login/?next=https://evil.example/", {"username": "staff", "password": PASSWORD}
+    )
     assert response["Location"] == "/"
 
 
 def test_password_change(zone: Any) -> None:
     client = Client()
     client.force_login(zone.users["staff"])
-    response = client.post("/accounts/password/", {"old_password": "nope", "new_password": "x",
-                                                   "new_password2": "x"})
+    response = client.post(
+        "/accounts/password/", {"old_password": "nope", "new_password": "x", "new_password2": "x"}
+    )
     assert "原密码不正确" in response.content.decode() or "密码" in response.content.decode()
-    response = client.post("/accounts/password/", {
-        "old_password": PASSWORD, "new_password": "Zone-new-2026!",
-        "new_password2": "Zone-new-2026!"})
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password": "Zone-new-2026!",
+            "new_password2": "Zone-new-2026!",
+        },
+    )
     assert response.status_code == 302
     zone.users["staff"].refresh_from_db()
     assert zone.users["staff"].check_password("Zone-new-2026!")

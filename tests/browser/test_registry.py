@@ -30,11 +30,19 @@ def sign_in(browser: Any, live_server: Any, username: str) -> Any:
 def with_figures(zone: Any) -> None:
     a = zone.enterprise_a
     for year, revenue, rd in ((2022, 3000, 150), (2023, 3600, 200), (2024, 4100, 260)):
-        YearlyFigures.objects.create(enterprise=a, year=year, revenue=Decimal(revenue * 10000),
-                                     rd_expense=Decimal(rd * 10000), sources={})
-    Qualification.objects.create(enterprise=a, kind="high_tech_enterprise",
-                                 granted_on=dt.date(2024, 11, 1),
-                                 valid_until=dt.date(2027, 10, 31))
+        YearlyFigures.objects.create(
+            enterprise=a,
+            year=year,
+            revenue=Decimal(revenue * 10000),
+            rd_expense=Decimal(rd * 10000),
+            sources={},
+        )
+    Qualification.objects.create(
+        enterprise=a,
+        kind="high_tech_enterprise",
+        granted_on=dt.date(2024, 11, 1),
+        valid_until=dt.date(2027, 10, 31),
+    )
     Enterprise.objects.filter(pk=zone.enterprise_b.pk).update(chain="software")
 
 
@@ -58,8 +66,9 @@ def test_staff_filters_opens_and_sees_charts(zone: Any, live_server: Any, browse
     page.close()
 
 
-def test_import_with_errors_lists_them_and_writes_nothing(zone: Any, live_server: Any,
-                                                         browser: Any, tmp_path: Path) -> None:
+def test_import_with_errors_lists_them_and_writes_nothing(
+    zone: Any, live_server: Any, browser: Any, tmp_path: Path
+) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["统一社会信用代码", "企业名称", "职工总数", "营业收入_2024"])
@@ -76,8 +85,10 @@ def test_import_with_errors_lists_them_and_writes_nothing(zone: Any, live_server
     page.set_input_files("input[name=file]", str(path))
     page.click("text=上传并预览")
     page.wait_for_selector("#import-errors")
-    rows = [[c.strip() for c in r.split("\t")] for r in
-            page.locator("#import-errors tbody tr").all_inner_texts()]
+    rows = [
+        [c.strip() for c in r.split("\t")]
+        for r in page.locator("#import-errors tbody tr").all_inner_texts()
+    ]
     assert [r[:2] for r in rows] == [["3", "A"], ["4", "C"], ["4", "D"]]
     assert "校验位错误" in rows[0][3] and "不能为负数" in rows[1][3] and "应为金额" in rows[2][3]
     assert page.inner_text("#error-count") == "3"
@@ -86,11 +97,15 @@ def test_import_with_errors_lists_them_and_writes_nothing(zone: Any, live_server
     page.close()
 
 
-def test_good_import_previews_then_commits(zone: Any, live_server: Any, browser: Any,
-                                           tmp_path: Path) -> None:
+def test_good_import_previews_then_commits(
+    zone: Any, live_server: Any, browser: Any, tmp_path: Path
+) -> None:
     path = tmp_path / "good.csv"
-    path.write_bytes(("统一社会信用代码,企业名称,职工总数\n" f"{make_uscc(700)},厦门新企业有限公司,12\n")
-                     .encode("gbk"))
+    path.write_bytes(
+        (f"统一社会信用代码,企业名称,职工总数\n{make_uscc(700)},厦门新企业有限公司,12\n").encode(
+            "gbk"
+        )
+    )
     page = sign_in(browser, live_server, "zone_admin")
     page.goto(f"{live_server.url}/imports/")
     page.set_input_files("input[name=file]", str(path))
@@ -104,16 +119,21 @@ def test_good_import_previews_then_commits(zone: Any, live_server: Any, browser:
     page.close()
 
 
-def test_enterprise_user_sees_its_own_and_not_anothers(zone: Any, live_server: Any,
-                                                       browser: Any) -> None:
+def test_enterprise_user_sees_its_own_and_not_anothers(
+    zone: Any, live_server: Any, browser: Any
+) -> None:
     with_figures(zone)
     page = sign_in(browser, live_server, "ent_a")
     assert page.url.endswith("/my/enterprise/")
     body = page.inner_text("body")
     assert zone.enterprise_a.name in body and zone.enterprise_a.uscc in body
     assert "企业库" not in page.inner_text("nav")  # the menu offers only what it may open
-    for path in (f"/enterprises/{zone.enterprise_b.pk}/", f"/enterprises/{zone.enterprise_a.pk}/",
-                 "/enterprises/", f"/api/enterprises/{zone.enterprise_b.pk}"):
+    for path in (
+        f"/enterprises/{zone.enterprise_b.pk}/",
+        f"/enterprises/{zone.enterprise_a.pk}/",
+        "/enterprises/",
+        f"/api/enterprises/{zone.enterprise_b.pk}",
+    ):
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None and response.status in (403, 404), path
         assert zone.enterprise_b.name not in page.content()

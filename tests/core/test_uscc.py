@@ -13,12 +13,15 @@ def test_normalises_what_people_paste() -> None:
     assert uscc.validate(" 91440300708461136t\u3000") == "91440300708461136T"
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("9144030070846113", "应为18位，实为16位"),
-    ("91440300708461136I", "非法字符“I”"),
-    ("9144A300708461136T", "第3–8位应为行政区划码"),
-    ("91440300708461136U", "校验位错误：末位应为“T”，实为“U”"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("9144030070846113", "应为18位，实为16位"),
+        ("91440300708461136I", "非法字符“I”"),
+        ("9144A300708461136T", "第3–8位应为行政区划码"),
+        ("91440300708461136U", "校验位错误：末位应为“T”，实为“U”"),
+    ],
+)
 def test_invalid_codes_say_why(code: str, message: str) -> None:
     with pytest.raises(uscc.InvalidUSCC, match=message):
         uscc.validate(code)

@@ -4,9 +4,13 @@ from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
 from gaoxin.enterprises.models import Enterprise, YearlyFigures
 
-DJANGO_TYPES = {FieldType.TEXT: {"CharField"}, FieldType.MONEY: {"DecimalField"},
-                FieldType.INTEGER: {"PositiveIntegerField"}, FieldType.BOOLEAN: {"BooleanField"},
-                FieldType.DATE: {"DateField"}}
+DJANGO_TYPES = {
+    FieldType.TEXT: {"CharField"},
+    FieldType.MONEY: {"DecimalField"},
+    FieldType.INTEGER: {"PositiveIntegerField"},
+    FieldType.BOOLEAN: {"BooleanField"},
+    FieldType.DATE: {"DateField"},
+}
 
 
 def test_every_static_field_is_an_enterprise_column_of_its_type() -> None:
@@ -18,7 +22,11 @@ def test_every_static_field_is_an_enterprise_column_of_its_type() -> None:
 
 def test_every_yearly_field_is_a_figures_column() -> None:
     names = {f.name for f in YearlyFigures._meta.get_fields() if f.concrete} - {
-        "id", "enterprise", "year", "sources"}
+        "id",
+        "enterprise",
+        "year",
+        "sources",
+    }
     assert names == {f.name for f in catalogue.YEARLY_FIELDS}
 
 

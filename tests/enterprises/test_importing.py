@@ -23,15 +23,31 @@ from tests.factories import make_uscc
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
-HEADERS = ["统一社会信用代码", "企业名称", "职工总数", "科技人员", "营业收入_2024", "研发费用_2024",
-           "高新技术企业", "高新技术企业_有效期至", "产业链"]
+HEADERS = [
+    "统一社会信用代码",
+    "企业名称",
+    "职工总数",
+    "科技人员",
+    "营业收入_2024",
+    "研发费用_2024",
+    "高新技术企业",
+    "高新技术企业_有效期至",
+    "产业链",
+]
 
 
 def row(n: int, **overrides: Any) -> list[Any]:
-    values = {"统一社会信用代码": make_uscc(n), "企业名称": f"厦门导入{n}有限公司", "职工总数": 100,
-              "科技人员": 20, "营业收入_2024": "5000万", "研发费用_2024": 2500000.5,
-              "高新技术企业": dt.date(2023, 11, 1), "高新技术企业_有效期至": None,
-              "产业链": "半导体和集成电路"}
+    values = {
+        "统一社会信用代码": make_uscc(n),
+        "企业名称": f"厦门导入{n}有限公司",
+        "职工总数": 100,
+        "科技人员": 20,
+        "营业收入_2024": "5000万",
+        "研发费用_2024": 2500000.5,
+        "高新技术企业": dt.date(2023, 11, 1),
+        "高新技术企业_有效期至": None,
+        "产业链": "半导体和集成电路",
+    }
     values.update(overrides)
     return [values[h] for h in HEADERS]
 
@@ -91,7 +107,8 @@ def test_wrong_check_character_is_reported_at_its_cell(tmp_path: Path) -> None:
     preview = read_import(xlsx(tmp_path, [row(2), row(1, 统一社会信用代码=wrong)]), "f.xlsx")
     assert not preview.ok
     assert errors_of(preview) == [
-        (3, "A", f"统一社会信用代码校验位错误：末位应为“{good[-1]}”，实为“{wrong[-1]}”")]
+        (3, "A", f"统一社会信用代码校验位错误：末位应为“{good[-1]}”，实为“{wrong[-1]}”")
+    ]
     with pytest.raises(ValidationFailed):
         commit_import(preview, actor=ACTOR, source=DataSource.VERIFIED)
     nothing_written()
@@ -103,8 +120,9 @@ def test_duplicate_uscc_in_one_file(tmp_path: Path) -> None:
 
 
 def test_text_in_number_column_and_negative_staff(tmp_path: Path) -> None:
-    preview = read_import(xlsx(tmp_path, [row(1, 营业收入_2024="五千万"), row(2, 职工总数=-3)]),
-                          "f.xlsx")
+    preview = read_import(
+        xlsx(tmp_path, [row(1, 营业收入_2024="五千万"), row(2, 职工总数=-3)]), "f.xlsx"
+    )
     assert errors_of(preview) == [
         (2, "E", "应为金额（元），如 1234.56、500万、2亿；实为“五千万”"),
         (3, "C", "不能为负数"),
@@ -134,8 +152,10 @@ def test_missing_required_column(tmp_path: Path) -> None:
 
 
 def test_gbk_and_utf8_csv_read_alike(tmp_path: Path) -> None:
-    text = "统一社会信用代码,企业名称,营业收入_2024,园区注册\n" + \
-        f"{make_uscc(1)},厦门甲科技有限公司,\"1,234.56\",是\n"
+    text = (
+        "统一社会信用代码,企业名称,营业收入_2024,园区注册\n"
+        + f'{make_uscc(1)},厦门甲科技有限公司,"1,234.56",是\n'
+    )
     for encoding in ("gbk", "gb18030", "utf-8", "utf-8-sig"):
         preview = read_import(csv_file(tmp_path, text, encoding), "f.csv")
         assert preview.ok, (encoding, errors_of(preview))
@@ -145,7 +165,7 @@ def test_gbk_and_utf8_csv_read_alike(tmp_path: Path) -> None:
 
 
 def test_empty_files(tmp_path: Path) -> None:
-    for name, content in (("f.csv", b""), ("g.csv", "\n\n".encode())):
+    for name, content in (("f.csv", b""), ("g.csv", b"\n\n")):
         path = tmp_path / name
         path.write_bytes(content)
         with pytest.raises(ValidationFailed, match="文件是空的"):
@@ -163,11 +183,11 @@ def test_truncated_and_fake_xlsx(tmp_path: Path) -> None:
     full = xlsx(tmp_path, [row(n) for n in range(1, 50)]).read_bytes()
     truncated = tmp_path / "cut.xlsx"
     truncated.write_bytes(full[: len(full) // 2])
-    with pytest.raises(ValidationFailed, match="不是有效的 .xlsx 文件"):
+    with pytest.raises(ValidationFailed, match=r"不是有效的 \.xlsx 文件"):
         read_import(truncated, "cut.xlsx")
     fake = tmp_path / "fake.xlsx"
     fake.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
-    with pytest.raises(ValidationFailed, match="不是有效的 .xlsx 文件"):
+    with pytest.raises(ValidationFailed, match=r"不是有效的 \.xlsx 文件"):
         read_import(fake, "fake.xlsx")
     for name in ("old.xls", "notes.txt"):
         (tmp_path / name).write_bytes(b"x")
@@ -181,9 +201,9 @@ def test_create_mode_refuses_existing_and_upsert_updates(tmp_path: Path) -> None
     commit_import(read_import(path, "f.xlsx"), actor=ACTOR, source=DataSource.VERIFIED)
     again = read_import(xlsx(tmp_path, [row(1, 职工总数=150)]), "f.xlsx")
     assert errors_of(again) == [
-        (2, "A", "该企业已在企业库中；如需更新，请选择“新增并更新已有企业”")]
-    upsert = read_import(xlsx(tmp_path, [row(1, 职工总数=150), row(2)]), "f.xlsx",
-                         mode=Mode.UPSERT)
+        (2, "A", "该企业已在企业库中；如需更新，请选择“新增并更新已有企业”")
+    ]
+    upsert = read_import(xlsx(tmp_path, [row(1, 职工总数=150), row(2)]), "f.xlsx", mode=Mode.UPSERT)
     assert (upsert.to_create, upsert.to_update) == (1, 1)
     result = commit_import(upsert, actor=ACTOR, source=DataSource.VERIFIED, mode=Mode.UPSERT)
     assert (result.created, result.updated) == (1, 1)
@@ -193,31 +213,46 @@ def test_create_mode_refuses_existing_and_upsert_updates(tmp_path: Path) -> None
 
 
 def test_less_authoritative_source_cannot_overwrite(tmp_path: Path) -> None:
-    commit_import(read_import(xlsx(tmp_path, [row(1)]), "f.xlsx"), actor=ACTOR,
-                  source=DataSource.GOVERNMENT)
-    preview = read_import(xlsx(tmp_path, [row(1, 职工总数=90)]), "f.xlsx", mode=Mode.UPSERT,
-                          source=DataSource.VERIFIED)
+    commit_import(
+        read_import(xlsx(tmp_path, [row(1)]), "f.xlsx"), actor=ACTOR, source=DataSource.GOVERNMENT
+    )
+    preview = read_import(
+        xlsx(tmp_path, [row(1, 职工总数=90)]),
+        "f.xlsx",
+        mode=Mode.UPSERT,
+        source=DataSource.VERIFIED,
+    )
     assert errors_of(preview) == [(2, "C", "该值已由政府部门数据确认，不能以园区核实覆盖")]
 
 
 def test_update_outside_data_scope_is_refused(tmp_path: Path) -> None:
-    commit_import(read_import(xlsx(tmp_path, [row(1)]), "f.xlsx"), actor=ACTOR,
-                  source=DataSource.VERIFIED)
-    preview = read_import(xlsx(tmp_path, [row(1, 职工总数=90)]), "f.xlsx", mode=Mode.UPSERT,
-                          updatable=Enterprise.objects.none())
+    commit_import(
+        read_import(xlsx(tmp_path, [row(1)]), "f.xlsx"), actor=ACTOR, source=DataSource.VERIFIED
+    )
+    preview = read_import(
+        xlsx(tmp_path, [row(1, 职工总数=90)]),
+        "f.xlsx",
+        mode=Mode.UPSERT,
+        updatable=Enterprise.objects.none(),
+    )
     assert errors_of(preview) == [(2, "A", "该企业不在您的数据范围内，无权更新")]
 
 
 def test_export_imports_back_unchanged(tmp_path: Path) -> None:
-    commit_import(read_import(xlsx(tmp_path, [row(1), row(2, 营业收入_2024=None)]), "f.xlsx"),
-                  actor=ACTOR, source=DataSource.VERIFIED)
+    commit_import(
+        read_import(xlsx(tmp_path, [row(1), row(2, 营业收入_2024=None)]), "f.xlsx"),
+        actor=ACTOR,
+        source=DataSource.VERIFIED,
+    )
     body = exporting.write_xlsx(Enterprise.objects.all(), [2022, 2023, 2024])
     path = tmp_path / "export.xlsx"
     path.write_bytes(body)
     preview = read_import(path, "export.xlsx", mode=Mode.UPSERT)
     assert preview.ok and preview.to_update == 2
-    assert commit_import(preview, actor=ACTOR, source=DataSource.VERIFIED,
-                         mode=Mode.UPSERT).updated == 0  # nothing differs
+    assert (
+        commit_import(preview, actor=ACTOR, source=DataSource.VERIFIED, mode=Mode.UPSERT).updated
+        == 0
+    )  # nothing differs
     workbook = openpyxl.load_workbook(io.BytesIO(body))
     headers = [c.value for c in workbook.active[1]]
     assert headers[:2] == ["统一社会信用代码", "企业名称"] and "营业收入_2024" in headers
@@ -231,8 +266,9 @@ def test_template_lists_every_column_with_its_explanation() -> None:
     assert guide["营业收入_2024"][3] == "元"
 
 
-def test_large_file_refused_on_upload_with_a_clear_message(client: Any, zone: Any,
-                                                           settings: Any) -> None:
+def test_large_file_refused_on_upload_with_a_clear_message(
+    client: Any, zone: Any, settings: Any
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.IMPORT_MAX_BYTES = 40 * 1024 * 1024

@@ -27,10 +27,17 @@ def populate(zone: Any, n: int) -> None:
     enterprises = EnterpriseFactory.create_batch(n, chain="software", area="torch")
     YearlyFigures.objects.bulk_create(
         YearlyFigures(enterprise=e, year=2024, revenue=Decimal(1000 * (i + 1)))
-        for i, e in enumerate(enterprises))
+        for i, e in enumerate(enterprises)
+    )
     Qualification.objects.bulk_create(
-        Qualification(enterprise=e, kind="high_tech_enterprise", granted_on=dt.date(2024, 1, 1),
-                      valid_until=dt.date(2099, 1, 1)) for e in enterprises[::2])
+        Qualification(
+            enterprise=e,
+            kind="high_tech_enterprise",
+            granted_on=dt.date(2024, 1, 1),
+            valid_until=dt.date(2099, 1, 1),
+        )
+        for e in enterprises[::2]
+    )
 
 
 def count_queries(client: Client, url: str) -> int:
@@ -51,14 +58,16 @@ def test_query_count_does_not_grow_with_the_page(zone: Any) -> None:
 def test_filters_and_sort(zone: Any) -> None:
     client = admin_client(zone)
     populate(zone, 6)
-    response = client.get("/enterprises/?chain=software&qualification=high_tech_enterprise"
-                          "&year=2024&sort=-revenue")
+    response = client.get(
+        "/enterprises/?chain=software&qualification=high_tech_enterprise&year=2024&sort=-revenue"
+    )
     page = response.context["page"]
     assert page.paginator.count == 3
     revenues = [e.year_revenue for e in page.object_list]
     assert revenues == sorted(revenues, reverse=True)
-    assert client.get(f"/enterprises/?q={zone.enterprise_a.uscc}").context[
-        "page"].paginator.count == 1
+    assert (
+        client.get(f"/enterprises/?q={zone.enterprise_a.uscc}").context["page"].paginator.count == 1
+    )
     # nonsense parameters are ignored, never a 500
     assert client.get("/enterprises/?year=abc&sort=drop&size=7&page=x").status_code == 200
 

@@ -9,11 +9,20 @@ from gaoxin.enterprises.values import InvalidValue, parse_value
 F = catalogue.BY_NAME
 
 
-@pytest.mark.parametrize(("raw", "value"), [
-    ("500万", Decimal("5000000.00")), ("2亿", Decimal("200000000.00")),
-    ("1,234.56", Decimal("1234.56")), ("1.5万元", Decimal("15000.00")), (1234.56, Decimal("1234.56")),
-    (0.1 + 0.2, None), (12, Decimal("12.00")), ("  ", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("500万", Decimal("5000000.00")),
+        ("2亿", Decimal("200000000.00")),
+        ("1,234.56", Decimal("1234.56")),
+        ("1.5万元", Decimal("15000.00")),
+        (1234.56, Decimal("1234.56")),
+        (0.1 + 0.2, None),
+        (12, Decimal("12.00")),
+        ("  ", None),
+        (None, None),
+    ],
+)
 def test_money(raw: object, value: Decimal | None) -> None:
     if raw == 0.1 + 0.2:  # 0.30000000000000004: more than two places, refused not rounded
         with pytest.raises(InvalidValue, match="两位小数"):
@@ -28,11 +37,16 @@ def test_profit_may_be_negative_revenue_may_not() -> None:
         parse_value(F["revenue"], "-1")
 
 
-@pytest.mark.parametrize(("raw", "day"), [
-    ("2024-06-30", dt.date(2024, 6, 30)), ("2024/6/30", dt.date(2024, 6, 30)),
-    ("2024年6月30日", dt.date(2024, 6, 30)), (45473, dt.date(2024, 6, 30)),
-    (dt.datetime(2024, 6, 30, 8), dt.date(2024, 6, 30)),
-])
+@pytest.mark.parametrize(
+    ("raw", "day"),
+    [
+        ("2024-06-30", dt.date(2024, 6, 30)),
+        ("2024/6/30", dt.date(2024, 6, 30)),
+        ("2024年6月30日", dt.date(2024, 6, 30)),
+        (45473, dt.date(2024, 6, 30)),
+        (dt.datetime(2024, 6, 30, 8), dt.date(2024, 6, 30)),
+    ],
+)
 def test_dates(raw: object, day: dt.date) -> None:
     assert parse_value(F["registered_at"], raw) == day
 

@@ -15,7 +15,11 @@ class Organisation(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=OrganisationKind.choices)
     name = models.CharField(_("名称"), max_length=200)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         verbose_name=_("上级部门"),
     )
     path = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
@@ -68,7 +72,11 @@ class Role(models.Model):
 
 class User(AbstractUser):
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
         verbose_name=_("所属组织"),
     )
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)

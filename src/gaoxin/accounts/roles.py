@@ -38,28 +38,60 @@ class BuiltinRole:
 
 
 BUILTIN_ROLES = (
-    BuiltinRole("zone_admin", gettext_noop("园区管理员"), ZONE, DataScope.ALL,
-                (*REGISTRY_WRITE, "enterprises.delete_enterprise", *ADMINISTRATION)),
-    BuiltinRole("zone_staff", gettext_noop("园区工作人员"), ZONE, DataScope.DEPARTMENT_AND_BELOW,
-                tuple(REGISTRY_WRITE)),
-    BuiltinRole("zone_leader", gettext_noop("园区领导（只读）"), ZONE, DataScope.ALL,
-                tuple(REGISTRY_READ)),
-    BuiltinRole("service_commissioner", gettext_noop("服务专员"), ZONE, DataScope.SELF,
-                ("enterprises.view_enterprise", "enterprises.change_enterprise")),
-    BuiltinRole("enterprise_admin", gettext_noop("企业管理员"), ENTERPRISE, DataScope.SELF,
-                ("enterprises.declare_enterprise",)),
+    BuiltinRole(
+        "zone_admin",
+        gettext_noop("园区管理员"),
+        ZONE,
+        DataScope.ALL,
+        (*REGISTRY_WRITE, "enterprises.delete_enterprise", *ADMINISTRATION),
+    ),
+    BuiltinRole(
+        "zone_staff",
+        gettext_noop("园区工作人员"),
+        ZONE,
+        DataScope.DEPARTMENT_AND_BELOW,
+        tuple(REGISTRY_WRITE),
+    ),
+    BuiltinRole(
+        "zone_leader", gettext_noop("园区领导（只读）"), ZONE, DataScope.ALL, tuple(REGISTRY_READ)
+    ),
+    BuiltinRole(
+        "service_commissioner",
+        gettext_noop("服务专员"),
+        ZONE,
+        DataScope.SELF,
+        ("enterprises.view_enterprise", "enterprises.change_enterprise"),
+    ),
+    BuiltinRole(
+        "enterprise_admin",
+        gettext_noop("企业管理员"),
+        ENTERPRISE,
+        DataScope.SELF,
+        ("enterprises.declare_enterprise",),
+    ),
     BuiltinRole("enterprise_member", gettext_noop("企业用户"), ENTERPRISE, DataScope.SELF, ()),
-    BuiltinRole("provider_admin", gettext_noop("服务机构管理员"),
-                OrganisationKind.SERVICE_PROVIDER, DataScope.SELF, ()),
-    BuiltinRole("bank_admin", gettext_noop("金融机构管理员"),
-                OrganisationKind.FINANCIAL_INSTITUTION, DataScope.SELF, ()),
+    BuiltinRole(
+        "provider_admin",
+        gettext_noop("服务机构管理员"),
+        OrganisationKind.SERVICE_PROVIDER,
+        DataScope.SELF,
+        (),
+    ),
+    BuiltinRole(
+        "bank_admin",
+        gettext_noop("金融机构管理员"),
+        OrganisationKind.FINANCIAL_INSTITUTION,
+        DataScope.SELF,
+        (),
+    ),
 )
 
 
 def permissions_named(names: tuple[str, ...] | list[str]) -> list[Permission]:
     wanted = {tuple(n.split(".", 1)) for n in names}
     found = [
-        p for p in Permission.objects.select_related("content_type").filter(
+        p
+        for p in Permission.objects.select_related("content_type").filter(
             codename__in=[c for _, c in wanted]
         )
         if (p.content_type.app_label, p.codename) in wanted
@@ -71,7 +103,7 @@ def permissions_named(names: tuple[str, ...] | list[str]) -> list[Permission]:
     return found
 
 
-def sync_builtin_roles(**_: Any) -> None:
+def sync_builtin_roles(**signal_arguments: Any) -> None:
     """Create or update the built-in roles (run after every migrate; idempotent)."""
     from gaoxin.accounts.models import Role
 
@@ -82,7 +114,11 @@ def sync_builtin_roles(**_: Any) -> None:
             return  # an app's permissions are not created yet; the next post_migrate completes
         role, _ = Role.objects.update_or_create(
             code=spec.code,
-            defaults={"name": spec.name, "organisation_kind": spec.kind,
-                      "data_scope": spec.scope, "builtin": True},
+            defaults={
+                "name": spec.name,
+                "organisation_kind": spec.kind,
+                "data_scope": spec.scope,
+                "builtin": True,
+            },
         )
         role.permissions.set(permissions)

@@ -46,19 +46,26 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
     ip = client_ip(request)
     agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     if recent_failures(username=username, ip=ip) >= settings.LOGIN_MAX_FAILURES:
-        LoginLog.objects.create(username=username[:150], ip=ip, user_agent=agent,
-                                success=False, reason="locked")
+        LoginLog.objects.create(
+            username=username[:150], ip=ip, user_agent=agent, success=False, reason="locked"
+        )
         raise TooManyAttempts(
             _("登录失败次数过多，请 %(m)s 分钟后再试") % {"m": settings.LOGIN_LOCKOUT_MINUTES}
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
-        LoginLog.objects.create(username=username[:150], ip=ip, user_agent=agent,
-                                success=False, reason="bad_credentials")
+        LoginLog.objects.create(
+            username=username[:150],
+            ip=ip,
+            user_agent=agent,
+            success=False,
+            reason="bad_credentials",
+        )
         raise ValidationFailed(_("用户名或密码不正确"))
-    LoginLog.objects.create(username=username[:150], user=user, ip=ip, user_agent=agent,
-                            success=True, reason="ok")
-    return user  # type: ignore[return-value]
+    LoginLog.objects.create(
+        username=username[:150], user=user, ip=ip, user_agent=agent, success=True, reason="ok"
+    )
+    return user
 
 
 @transaction.atomic
@@ -78,14 +85,30 @@ USER_FIELDS = ("username", "display_name", "email", "phone", "organisation", "is
 
 
 @transaction.atomic
-def create_user(*, actor: Actor, username: str, password: str | None,
-                organisation: Organisation | None, roles: Iterable[str] = (),
-                display_name: str = "", email: str = "", phone: str = "",
-                is_superuser: bool = False, validate: bool = True) -> User:
+def create_user(
+    *,
+    actor: Actor,
+    username: str,
+    password: str | None,
+    organisation: Organisation | None,
+    roles: Iterable[str] = (),
+    display_name: str = "",
+    email: str = "",
+    phone: str = "",
+    is_superuser: bool = False,
+    validate: bool = True,
+) -> User:
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed(_("用户名已存在"), field="username")
-    user = User(username=username, organisation=organisation, display_name=display_name,
-                email=email, phone=phone, is_superuser=is_superuser, is_staff=is_superuser)
+    user = User(
+        username=username,
+        organisation=organisation,
+        display_name=display_name,
+        email=email,
+        phone=phone,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
     if password is None:
         user.set_unusable_password()
     else:
@@ -100,15 +123,21 @@ def create_user(*, actor: Actor, username: str, password: str | None,
     wanted = list(Role.objects.filter(code__in=codes))
     unknown = codes - {r.code for r in wanted}
     if unknown:
-        raise ValidationFailed(_("未知角色：%(r)s") % {"r": "、".join(sorted(unknown))},
-                               field="roles")
+        raise ValidationFailed(
+            _("未知角色：%(r)s") % {"r": "、".join(sorted(unknown))}, field="roles"
+        )
     for role in wanted:
         if organisation is not None and role.organisation_kind != organisation.kind:
-            raise ValidationFailed(_("角色“%(r)s”不适用于该组织类型") % {"r": role.name},
-                                   field="roles")
+            raise ValidationFailed(
+                _("角色“%(r)s”不适用于该组织类型") % {"r": role.name}, field="roles"
+            )
     user.roles.set(wanted)
-    record_change(actor=actor, action="create", obj=user,
-                  after={**snapshot(user, USER_FIELDS), "roles": [r.code for r in wanted]})
+    record_change(
+        actor=actor,
+        action="create",
+        obj=user,
+        after={**snapshot(user, USER_FIELDS), "roles": [r.code for r in wanted]},
+    )
     return user
 
 
@@ -120,18 +149,25 @@ def _hash(key: str) -> str:
 def issue_token(*, actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """A new API token; the key is returned once and only its hash is kept."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=_hash(key),
-                                    prefix=key[:8])
-    record_change(actor=actor, action="issue_token", obj=token, subject=user,
-                  after={"name": token.name, "prefix": token.prefix})
+    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=_hash(key), prefix=key[:8])
+    record_change(
+        actor=actor,
+        action="issue_token",
+        obj=token,
+        subject=user,
+        after={"name": token.name, "prefix": token.prefix},
+    )
     return token, key
 
 
 def user_for_token(key: str) -> Any:
     if not key.startswith(TOKEN_PREFIX):
         return None
-    token = (ApiToken.objects.select_related("user", "user__organisation")
-             .filter(key_hash=_hash(key), revoked_at__isnull=True).first())
+    token = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(key_hash=_hash(key), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     organisation = token.user.organisation

@@ -16,19 +16,29 @@ from gaoxin.core.errors import DomainError
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("用户名"), max_length=150,
-                               widget=forms.TextInput(attrs={"autofocus": True,
-                                                             "autocomplete": "username"}))
-    password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class PasswordForm(forms.Form):
     old_password = forms.CharField(label=_("原密码"), strip=False, widget=forms.PasswordInput)
-    new_password = forms.CharField(label=_("新密码"), strip=False, widget=forms.PasswordInput,
-                                   help_text=_("至少 8 位，不能全是数字，不能与用户名相近"))
-    new_password2 = forms.CharField(label=_("再次输入新密码"), strip=False,
-                                    widget=forms.PasswordInput)
+    new_password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text=_("至少 8 位，不能全是数字，不能与用户名相近"),
+    )
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput
+    )
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -44,20 +54,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.sign_in(request, username=form.cleaned_data["username"],
-                                    password=form.cleaned_data["password"])
+            user = services.sign_in(
+                request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
         except DomainError as exc:
             form.add_error(None, str(exc.message))
             status = exc.status
         else:
             login(request, user, backend="gaoxin.accounts.backends.RoleBackend")
             target = request.POST.get("next") or request.GET.get("next") or ""
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                   require_https=request.is_secure()):
+            if not url_has_allowed_host_and_scheme(
+                target, {request.get_host()}, require_https=request.is_secure()
+            ):
                 target = ""
             return redirect(target or "home")
-    return render(request, "accounts/login.html",
-                  {"form": form, "next": request.GET.get("next", "")}, status=status)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
+    )
 
 
 @require_POST
@@ -71,9 +89,12 @@ def password_view(request: HttpRequest) -> HttpResponse:
     form = PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_password(actor=Actor.of(request), user=request.user,  # type: ignore
-                                     old_password=form.cleaned_data["old_password"],
-                                     new_password=form.cleaned_data["new_password"])
+            services.change_password(
+                actor=Actor.of(request),
+                user=request.user,  # type: ignore
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:

@@ -29,7 +29,7 @@ class Actor:
     def of(cls, request: HttpRequest) -> Actor:
         user = request.user if request.user.is_authenticated else None
         label = user.get_username() if user is not None else "anonymous"
-        return cls(user=user, label=label, ip=client_ip(request))  # type: ignore[arg-type]
+        return cls(user=user, label=label, ip=client_ip(request))
 
     @classmethod
     def for_user(cls, user: User) -> Actor:
@@ -90,14 +90,29 @@ def record_change(
     )
 
 
-def build_entry(*, actor: Actor, action: str, obj: models.Model, before: dict[str, Any] | None,
-                after: dict[str, Any] | None, subject: models.Model | None = None,
-                note: str = "") -> AuditEntry:
+def build_entry(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    subject: models.Model | None = None,
+    note: str = "",
+) -> AuditEntry:
     """An unsaved entry, for imports that write thousands in one bulk_create."""
     subject = subject if subject is not None else obj
     return AuditEntry(
-        actor=actor.user, actor_label=actor.label[:150], ip=actor.ip, action=action,
-        model=obj._meta.label_lower, object_id=str(obj.pk), object_repr=str(obj)[:200],
-        subject_model=subject._meta.label_lower, subject_id=str(subject.pk),
-        before=before, after=after, note=note[:300],
+        actor=actor.user,
+        actor_label=actor.label[:150],
+        ip=actor.ip,
+        action=action,
+        model=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        subject_model=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        before=before,
+        after=after,
+        note=note[:300],
     )

@@ -24,12 +24,17 @@ def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
     by_chain = list(enterprises.values("chain").annotate(n=Count("pk")).order_by("-n"))
     by_size = dict(enterprises.values_list("size_band").annotate(n=Count("pk")))
     valid = Qualification.objects.filter(enterprise__in=ids, granted_on__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    by_qualification = dict(valid.values_list("kind").annotate(
-        n=Count("enterprise", distinct=True)))
-    yearly = list(YearlyFigures.objects.filter(enterprise__in=ids, year__lt=today.year)
-                  .values("year").annotate(revenue=Sum("revenue"), rd=Sum("rd_expense"),
-                                           n=Count("pk")).order_by("year"))[-5:]
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    by_qualification = dict(
+        valid.values_list("kind").annotate(n=Count("enterprise", distinct=True))
+    )
+    yearly = list(
+        YearlyFigures.objects.filter(enterprise__in=ids, year__lt=today.year)
+        .values("year")
+        .annotate(revenue=Sum("revenue"), rd=Sum("rd_expense"), n=Count("pk"))
+        .order_by("year")
+    )[-5:]
     staff = enterprises.aggregate(employees=Sum("employees"), postgrad=Sum("postgrad_staff"))
     last = yearly[-1] if yearly else None
     return {
@@ -39,40 +44,51 @@ def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
         "last_year": last["year"] if last else None,
         "last_revenue": formatting.money(last["revenue"]) if last else "—",
         "last_intensity": formatting.percent(formatting.ratio(last["rd"], last["revenue"]))
-        if last else "—",
-        "postgrad_share": formatting.percent(formatting.ratio(staff["postgrad"],
-                                                              staff["employees"])),
+        if last
+        else "—",
+        "postgrad_share": formatting.percent(
+            formatting.ratio(staff["postgrad"], staff["employees"])
+        ),
         "chart": {
             "chain": {
                 "labels": [label("chain", r["chain"]) or _("未分类") for r in by_chain],
                 "values": [r["n"] for r in by_chain],
                 "ids": [r["chain"] for r in by_chain],
-                "title": _("各产业链企业数（家）"), "unit": _("家"),
+                "title": _("各产业链企业数（家）"),
+                "unit": _("家"),
             },
             "qualification": {
                 "labels": [q.alias for q in catalogue.QUALIFICATIONS],
                 "values": [by_qualification.get(q.name, 0) for q in catalogue.QUALIFICATIONS],
                 "ids": [q.name for q in catalogue.QUALIFICATIONS],
-                "title": _("有效资质企业数（家）"), "unit": _("家"),
+                "title": _("有效资质企业数（家）"),
+                "unit": _("家"),
             },
             "size": {
                 "labels": [str(s.label) for s in SizeBand],
                 "values": [by_size.get(s.value, 0) for s in SizeBand],
                 "ids": [s.value for s in SizeBand],
-                "title": _("企业规模分布（家）"), "unit": _("家"),
+                "title": _("企业规模分布（家）"),
+                "unit": _("家"),
             },
             "years": {
                 "labels": [str(r["year"]) for r in yearly],
                 "revenue": [float(round((r["revenue"] or 0) / WAN / 10000, 2)) for r in yearly],
                 "rd": [float(round((r["rd"] or 0) / WAN / 10000, 2)) for r in yearly],
-                "title": _("营业收入与研发费用合计（亿元）"), "unit": _("亿元"),
-                "revenue_label": _("营业收入"), "rd_label": _("研发费用"),
+                "title": _("营业收入与研发费用合计（亿元）"),
+                "unit": _("亿元"),
+                "revenue_label": _("营业收入"),
+                "rd_label": _("研发费用"),
             },
         },
         "yearly_rows": [
-            {"year": r["year"], "n": r["n"], "revenue": formatting.money(r["revenue"], "yi"),
-             "rd": formatting.money(r["rd"], "yi"),
-             "intensity": formatting.percent(formatting.ratio(r["rd"], r["revenue"]))}
+            {
+                "year": r["year"],
+                "n": r["n"],
+                "revenue": formatting.money(r["revenue"], "yi"),
+                "rd": formatting.money(r["rd"], "yi"),
+                "intensity": formatting.percent(formatting.ratio(r["rd"], r["revenue"])),
+            }
             for r in yearly
         ],
     }

@@ -12,8 +12,9 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str | Promise, *, field: str | None = None,
-                 details: Any = None) -> None:
+    def __init__(
+        self, message: str | Promise, *, field: str | None = None, details: Any = None
+    ) -> None:
         super().__init__(str(message))
         self.message = message
         self.field = field

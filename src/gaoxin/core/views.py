@@ -32,15 +32,23 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:100]
     if q:
         entries = entries.filter(actor_label__icontains=q) | entries.filter(
-            object_repr__icontains=q)
+            object_repr__icontains=q
+        )
     action = request.GET.get("action") or ""
     if action:
         entries = entries.filter(action=action)
-    return render(request, "system/audit.html", {
-        "page": paginate(request, entries.order_by("-at", "-id")), "q": q, "action": action,
-        "actions": AuditEntry.objects.values_list("action", flat=True).distinct().order_by(
-            "action"),
-    })
+    return render(
+        request,
+        "system/audit.html",
+        {
+            "page": paginate(request, entries.order_by("-at", "-id")),
+            "q": q,
+            "action": action,
+            "actions": AuditEntry.objects.values_list("action", flat=True)
+            .distinct()
+            .order_by("action"),
+        },
+    )
 
 
 @permission_required("accounts.view_loginlog")

@@ -16,8 +16,9 @@ from gaoxin.core.errors import PermissionDenied
 PAGE_SIZES = (20, 50, 100)
 
 
-def permission_required(*perms: str) -> Callable[[Callable[..., HttpResponse]],
-                                                  Callable[..., HttpResponse]]:
+def permission_required(
+    *perms: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Anonymous users go to the login page; signed-in users without the permission get 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -59,14 +59,31 @@ def list_enterprises(request: HttpRequest, params: Query[ListQuery]) -> Any:
     count = enterprises.count()
     pages = max(1, math.ceil(count / size))
     page = min(max(params.page, 1), pages)
-    items = list(enterprises[(page - 1) * size: page * size])
+    items = list(enterprises[(page - 1) * size : page * size])
     qualified = listing.valid_qualifications([e.pk for e in items])
-    for e in items:
-        e.qualification_list = qualified.get(e.pk, [])  # type: ignore[attr-defined]
-    return {"count": count, "page": page, "pages": pages, "items": [
-        {**{k: getattr(e, k) for k in ("id", "uscc", "name", "chain", "segment", "area",
-                                       "size_band", "latest_year", "latest_revenue")},
-         "qualifications": e.qualification_list} for e in items]}  # type: ignore[attr-defined]
+    summary_fields = (
+        "id",
+        "uscc",
+        "name",
+        "chain",
+        "segment",
+        "area",
+        "size_band",
+        "latest_year",
+        "latest_revenue",
+    )
+    return {
+        "count": count,
+        "page": page,
+        "pages": pages,
+        "items": [
+            {
+                **{k: getattr(e, k) for k in summary_fields},
+                "qualifications": qualified.get(e.pk, []),
+            }
+            for e in items
+        ],
+    }
 
 
 def _detail(enterprise: Enterprise) -> dict[str, Any]:
@@ -74,20 +91,31 @@ def _detail(enterprise: Enterprise) -> dict[str, Any]:
 
     today = timezone.localdate()
     data: dict[str, Any] = {f.name: getattr(enterprise, f.name) for f in catalogue.STATIC_FIELDS}
-    data.update(id=enterprise.pk, size_band=enterprise.size_band,
-                field_sources=enterprise.field_sources)
+    data.update(
+        id=enterprise.pk, size_band=enterprise.size_band, field_sources=enterprise.field_sources
+    )
     data["years"] = [
-        {"year": y.year, "sources": y.sources,
-         **{f.name: getattr(y, f.name) for f in catalogue.YEARLY_FIELDS}}
+        {
+            "year": y.year,
+            "sources": y.sources,
+            **{f.name: getattr(y, f.name) for f in catalogue.YEARLY_FIELDS},
+        }
         for y in enterprise.years.order_by("year")
     ]
     data["qualifications"] = [
-        {"kind": q.kind, "granted_on": q.granted_on, "valid_until": q.valid_until,
-         "certificate_no": q.certificate_no, "source": q.source, "valid_today": q.valid_on(today)}
+        {
+            "kind": q.kind,
+            "granted_on": q.granted_on,
+            "valid_until": q.valid_until,
+            "certificate_no": q.certificate_no,
+            "source": q.source,
+            "valid_today": q.valid_on(today),
+        }
         for q in enterprise.qualifications.all()
     ]
-    data["contacts"] = list(enterprise.contacts.values("role", "name", "phone", "email",
-                                                       "receives_push"))
+    data["contacts"] = list(
+        enterprise.contacts.values("role", "name", "phone", "email", "receives_push")
+    )
     return data
 
 
@@ -101,9 +129,10 @@ def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:  # ty
     if not request.user.is_zone_staff:  # type: ignore[union-attr]
         raise PermissionDenied(_("只有园区工作人员可以新建企业"))
     _require(request, "enterprises.add_enterprise")
-    values = payload.model_dump(exclude_unset=True)
-    enterprise = services.create_enterprise(actor=Actor.of(request), values=values,
-                                            source=DataSource.VERIFIED)
+    values = cast(Schema, payload).model_dump(exclude_unset=True)
+    enterprise = services.create_enterprise(
+        actor=Actor.of(request), values=values, source=DataSource.VERIFIED
+    )
     return 201, _detail(enterprise)
 
 
@@ -119,24 +148,26 @@ def _writable(request: HttpRequest, enterprise_id: int) -> tuple[Enterprise, str
 
 
 @router.patch("/{int:enterprise_id}", response={200: EnterpriseDetail, **ERRORS})
-def update_enterprise(request: HttpRequest, enterprise_id: int,
-                      payload: EnterprisePatch) -> Any:  # type: ignore[valid-type]
+def update_enterprise(request: HttpRequest, enterprise_id: int, payload: EnterprisePatch) -> Any:  # type: ignore[valid-type]
     enterprise, source = _writable(request, enterprise_id)
-    values = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-    enterprise = services.update_enterprise(actor=Actor.of(request), enterprise=enterprise,
-                                            values=values, source=source)
+    values = cast(Schema, payload).model_dump(exclude_unset=True)
+    enterprise = services.update_enterprise(
+        actor=Actor.of(request), enterprise=enterprise, values=values, source=source
+    )
     return _detail(enterprise)
 
 
-@router.put("/{int:enterprise_id}/figures/{int:year}",
-            response={200: YearFiguresOut, **ERRORS})
-def put_figures(request: HttpRequest, enterprise_id: int, year: int,
-                payload: FiguresIn) -> Any:  # type: ignore[valid-type]
+@router.put("/{int:enterprise_id}/figures/{int:year}", response={200: YearFiguresOut, **ERRORS})
+def put_figures(request: HttpRequest, enterprise_id: int, year: int, payload: FiguresIn) -> Any:  # type: ignore[valid-type]
     enterprise, source = _writable(request, enterprise_id)
-    values = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-    figures = services.report_figures(actor=Actor.of(request), enterprise=enterprise,
-                                      year=year, source=source, values=values)
+    values = cast(Schema, payload).model_dump(exclude_unset=True)
+    figures = services.report_figures(
+        actor=Actor.of(request), enterprise=enterprise, year=year, source=source, values=values
+    )
     from gaoxin import catalogue
 
-    return {"year": figures.year, "sources": figures.sources,
-            **{f.name: getattr(figures, f.name) for f in catalogue.YEARLY_FIELDS}}
+    return {
+        "year": figures.year,
+        "sources": figures.sources,
+        **{f.name: getattr(figures, f.name) for f in catalogue.YEARLY_FIELDS},
+    }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,7 +40,13 @@ STAFF = (
     ("leader", "王主任", ZONE, ["zone_leader"], "园区领导：全部数据，只读"),
     ("staff", "李科长", "企业服务中心", ["zone_staff"], "企业服务中心：本部门及以下"),
     ("staff2", "陈科员", "企业服务三科", ["zone_staff"], "企业服务三科：本部门"),
-    ("commissioner", "林专员", "企业服务一科", ["service_commissioner"], "服务专员：仅本人服务的企业"),
+    (
+        "commissioner",
+        "林专员",
+        "企业服务一科",
+        ["service_commissioner"],
+        "服务专员：仅本人服务的企业",
+    ),
 )
 
 
@@ -51,12 +58,14 @@ def demo_years(today: dt.date) -> tuple[int, ...]:
     return (today.year - 3, today.year - 2, today.year - 1)
 
 
-def build_demo_zone(*, enterprises: int = 3000, seed: int | None = None,
-                    reset: bool = False) -> None:
+def build_demo_zone(
+    *, enterprises: int = 3000, seed: int | None = None, reset: bool = False
+) -> None:
     today = timezone.localdate()
     seed = synthetic.DEFAULT_SEED if seed is None else seed
     frame = synthetic.generate_enterprises(
-        enterprises, seed=seed, as_of=today, years=demo_years(today))
+        enterprises, seed=seed, as_of=today, years=demo_years(today)
+    )
     contacts = synthetic.generate_contacts(frame, seed=seed)
     with transaction.atomic():
         if reset:
@@ -66,16 +75,18 @@ def build_demo_zone(*, enterprises: int = 3000, seed: int | None = None,
         preview = importing.rows_from_records(frame.iter_rows(named=True))
         if not preview.ok:
             first = preview.errors[0]
-            raise RuntimeError(f"demo data failed the import checks: {preview.error_count} "
-                               f"errors, first {first.row}{first.column}: {first.message}")
-        importing.commit_import(preview, actor=ACTOR, source=DataSource.VERIFIED,
-                                mode=importing.Mode.UPSERT)
+            raise RuntimeError(
+                f"demo data failed the import checks: {preview.error_count} "
+                f"errors, first {first.row}{first.column}: {first.message}"
+            )
+        importing.commit_import(
+            preview, actor=ACTOR, source=DataSource.VERIFIED, mode=importing.Mode.UPSERT
+        )
         _assign(departments, users["commissioner"])
         _contacts(contacts)
         _declarations(today)
         _other_organisations()
-    print(f"demo zone: {Enterprise.objects.count():,} enterprises, "
-          f"{User.objects.count()} users")
+    print(f"demo zone: {Enterprise.objects.count():,} enterprises, {User.objects.count()} users")
 
 
 def _reset() -> None:
@@ -97,8 +108,10 @@ def _departments() -> dict[str, Organisation]:
     out: dict[str, Organisation] = {}
     for name, parent, _chains in DEPARTMENTS:
         org, _ = Organisation.objects.get_or_create(
-            kind=OrganisationKind.ZONE_DEPARTMENT, name=name,
-            defaults={"parent": out.get(parent) if parent else None})
+            kind=OrganisationKind.ZONE_DEPARTMENT,
+            name=name,
+            defaults={"parent": out.get(parent) if parent else None},
+        )
         out[name] = org
     return out
 
@@ -107,9 +120,15 @@ def _staff(departments: dict[str, Organisation]) -> dict[str, User]:
     users = {}
     for username, display, department, roles, _note in STAFF:
         user = User.objects.filter(username=username).first() or create_user(
-            actor=ACTOR, username=username, password=DEMO_PASSWORD,
-            organisation=departments[department], roles=roles, display_name=display,
-            email=f"{username}@zone.example.cn", validate=False)
+            actor=ACTOR,
+            username=username,
+            password=DEMO_PASSWORD,
+            organisation=departments[department],
+            roles=roles,
+            display_name=display,
+            email=f"{username}@zone.example.cn",
+            validate=False,
+        )
         users[username] = user
     return users
 
@@ -119,18 +138,29 @@ def _assign(departments: dict[str, Organisation], commissioner: User) -> None:
         if chains:
             Enterprise.objects.filter(chain__in=chains).update(department=departments[name])
     # The commissioner serves the 30 largest enterprises of the first service section.
-    largest = (Enterprise.objects.filter(department=departments["企业服务一科"])
-               .order_by("-latest_revenue").values_list("pk", flat=True)[:30])
+    largest = (
+        Enterprise.objects.filter(department=departments["企业服务一科"])
+        .order_by("-latest_revenue")
+        .values_list("pk", flat=True)[:30]
+    )
     Enterprise.objects.filter(pk__in=list(largest)).update(commissioner=commissioner)
 
 
-def _contacts(contacts: object) -> None:
+def _contacts(contacts: pl.DataFrame) -> None:
     ids = dict(Enterprise.objects.values_list("uscc", "pk"))
     Contact.objects.bulk_create(
-        [Contact(enterprise_id=ids[r["uscc"]], role=r["role"], name=r["name"],
-                 phone=r["phone"], email=r["email"])
-         for r in contacts.iter_rows(named=True)],  # type: ignore[attr-defined]
-        batch_size=2000)
+        [
+            Contact(
+                enterprise_id=ids[r["uscc"]],
+                role=r["role"],
+                name=r["name"],
+                phone=r["phone"],
+                email=r["email"],
+            )
+            for r in contacts.iter_rows(named=True)
+        ],
+        batch_size=2000,
+    )
 
 
 def _declarations(today: dt.date) -> None:
@@ -141,12 +171,12 @@ def _declarations(today: dt.date) -> None:
         verified = enterprise.reports.filter(year=year, source=DataSource.VERIFIED).first()
         if verified is None or verified.revenue is None:
             continue
-        declared = ReportedFigures(enterprise=enterprise, year=year, source=DataSource.DECLARED,
-                                   recorded_by="demo")
+        declared = ReportedFigures(
+            enterprise=enterprise, year=year, source=DataSource.DECLARED, recorded_by="demo"
+        )
         declared.revenue = (verified.revenue * Decimal("1.03")).quantize(Decimal("0.01"))
         if verified.rd_expense is not None:
-            declared.rd_expense = (verified.rd_expense * Decimal("1.10")).quantize(
-                Decimal("0.01"))
+            declared.rd_expense = (verified.rd_expense * Decimal("1.10")).quantize(Decimal("0.01"))
         declared.save()
         rebuild_year(enterprise, year)
         refresh_latest(enterprise)
@@ -154,39 +184,59 @@ def _declarations(today: dt.date) -> None:
 
 def _other_organisations() -> None:
     """Logins for two enterprises, a service provider and a bank."""
-    chosen = list(Enterprise.objects.filter(chain="ic").order_by("-latest_revenue")[:1]) + \
-        list(Enterprise.objects.filter(chain="software").order_by("-latest_revenue")[:1])
+    chosen = list(Enterprise.objects.filter(chain="ic").order_by("-latest_revenue")[:1]) + list(
+        Enterprise.objects.filter(chain="software").order_by("-latest_revenue")[:1]
+    )
     for username, enterprise in zip(("ent1", "ent2"), chosen, strict=False):
-        org, _ = Organisation.objects.get_or_create(kind=OrganisationKind.ENTERPRISE,
-                                                    name=enterprise.name)
+        org, _ = Organisation.objects.get_or_create(
+            kind=OrganisationKind.ENTERPRISE, name=enterprise.name
+        )
         enterprise.organisation = org
         enterprise.save(update_fields=["organisation"])
         legal = enterprise.contacts.filter(role="legal_rep").first()
         if not User.objects.filter(username=username).exists():
-            user = create_user(actor=ACTOR, username=username, password=DEMO_PASSWORD,
-                               organisation=org, roles=["enterprise_admin"],
-                               display_name=legal.name if legal else username,
-                               validate=False)
+            user = create_user(
+                actor=ACTOR,
+                username=username,
+                password=DEMO_PASSWORD,
+                organisation=org,
+                roles=["enterprise_admin"],
+                display_name=legal.name if legal else username,
+                validate=False,
+            )
             if legal is not None:
                 legal.user = user
                 legal.save(update_fields=["user"])
     for username, kind, name, role in (
-        ("provider", OrganisationKind.SERVICE_PROVIDER, "厦门测试认证技术服务有限公司（演示）",
-         "provider_admin"),
+        (
+            "provider",
+            OrganisationKind.SERVICE_PROVIDER,
+            "厦门测试认证技术服务有限公司（演示）",
+            "provider_admin",
+        ),
         ("bank", OrganisationKind.FINANCIAL_INSTITUTION, "火炬科技支行（演示）", "bank_admin"),
     ):
         org, _ = Organisation.objects.get_or_create(kind=kind, name=name)
         if not User.objects.filter(username=username).exists():
-            create_user(actor=ACTOR, username=username, password=DEMO_PASSWORD,
-                        organisation=org, roles=[role], display_name=name, validate=False)
+            create_user(
+                actor=ACTOR,
+                username=username,
+                password=DEMO_PASSWORD,
+                organisation=org,
+                roles=[role],
+                display_name=name,
+                validate=False,
+            )
 
 
 def print_logins() -> None:
     rows = [(u, n) for u, _d, _o, _r, n in STAFF] + [
         ("ent1", "企业用户：" + _enterprise_name("ent1")),
         ("ent2", "企业用户：" + _enterprise_name("ent2")),
-        ("provider", "服务机构"), ("bank", "金融机构")]
-    print("\n演示账号 / demo logins (password 密码: %s)" % DEMO_PASSWORD)
+        ("provider", "服务机构"),
+        ("bank", "金融机构"),
+    ]
+    print(f"\n演示账号 / demo logins (password 密码: {DEMO_PASSWORD})")
     for username, note in rows:
         print(f"  {username:<13} {note}")
     print()

@@ -41,7 +41,7 @@ def rows_for(enterprises: QuerySet[Enterprise], columns: list[Column]) -> Iterat
     years = sorted({c.year for c in columns if c.year is not None})
     ids = list(enterprises.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         figures: dict[tuple[int, int], YearlyFigures] = {
             (f.enterprise_id, f.year): f
             for f in YearlyFigures.objects.filter(enterprise_id__in=chunk, year__in=years)
@@ -75,8 +75,12 @@ def write_xlsx(enterprises: QuerySet[Enterprise], years: list[int]) -> bytes:
     sheet = workbook.create_sheet(_("企业"))
     sheet.freeze_panes = "C2"
     sheet.append(_header_cells(sheet, columns))
-    formats = [_FORMATS.get(c.field.type if not c.field.kind is FieldKind.QUALIFICATION
-                            else FieldType.DATE) for c in columns]
+    formats = [
+        _FORMATS.get(
+            c.field.type if c.field.kind is not FieldKind.QUALIFICATION else FieldType.DATE
+        )
+        for c in columns
+    ]
     for values in rows_for(enterprises, columns):
         row = []
         for value, number_format in zip(values, formats, strict=True):
@@ -107,19 +111,27 @@ def write_template(years: list[int]) -> bytes:
     sheet.append(_header_cells(sheet, columns))
     guide = workbook.create_sheet(_("填写说明"))
     guide.append([_("列名"), _("英文列名"), _("类型"), _("单位"), _("必填"), _("说明")])
-    types = {FieldType.TEXT: _("文字"), FieldType.MONEY: _("金额（元，可写 500万、2亿）"),
-             FieldType.INTEGER: _("整数"), FieldType.BOOLEAN: _("是/否"),
-             FieldType.DATE: _("日期 2024-06-30")}
+    types = {
+        FieldType.TEXT: _("文字"),
+        FieldType.MONEY: _("金额（元，可写 500万、2亿）"),
+        FieldType.INTEGER: _("整数"),
+        FieldType.BOOLEAN: _("是/否"),
+        FieldType.DATE: _("日期 2024-06-30"),
+    }
     for column in columns:
         f = column.field
         if f.kind is FieldKind.QUALIFICATION:
             kind = _("日期 2024-06-30")
-            note = _("有效期截止日（含当日）；不填则按资质有效年限推算") if column.until else _(
-                "认定日期；未获得则留空")
+            note = (
+                _("有效期截止日（含当日）；不填则按资质有效年限推算")
+                if column.until
+                else _("认定日期；未获得则留空")
+            )
         else:
             kind, note = types[f.type], f.help
-        guide.append([column.header_zh, column.header, kind, f.unit,
-                      _("是") if f.required else "", note])
+        guide.append(
+            [column.header_zh, column.header, kind, f.unit, _("是") if f.required else "", note]
+        )
     return _save(workbook)
 
 

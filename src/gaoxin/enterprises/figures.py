@@ -54,3 +54,33 @@ def size_band(employees: int | None, revenue: Decimal | None) -> SizeBand:
     if employees >= 20 and revenue >= 300 * WAN:
         return SizeBand.SMALL
     return SizeBand.MICRO
+
+
+def staff_conflicts(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, what is wrong) for staff counts that contradict each other."""
+    from django.utils.translation import gettext as _
+
+    employees = values.get("employees")
+    return [
+        (part, _("不能多于职工总数"))
+        for part in ("tech_staff", "rd_staff")
+        if employees is not None and values.get(part) is not None and values[part] > employees
+    ]
+
+
+def figure_conflicts(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, what is wrong) for one year's figures where a part exceeds its whole."""
+    from django.utils.translation import gettext as _
+
+    out = []
+    for part, whole in (
+        ("rd_expense_domestic", "rd_expense"),
+        ("high_tech_revenue", "revenue"),
+        ("main_business_revenue", "revenue"),
+    ):
+        if values.get(part) is None or values.get(whole) is None:
+            continue
+        if values[part] > values[whole]:
+            alias = {"rd_expense": _("研发费用"), "revenue": _("营业收入")}[whole]
+            out.append((part, _("不能大于%(w)s") % {"w": alias}))
+    return out

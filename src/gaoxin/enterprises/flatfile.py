@@ -49,7 +49,9 @@ def open_table(path: Path, filename: str) -> Table:
         return _open_csv(path)
     if suffix == ".xls":
         raise FileProblem(_("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后再导入"))
-    raise FileProblem(_("不支持的文件类型“%(s)s”，请上传 .xlsx 或 .csv 文件") % {"s": suffix or filename})
+    raise FileProblem(
+        _("不支持的文件类型“%(s)s”，请上传 .xlsx 或 .csv 文件") % {"s": suffix or filename}
+    )
 
 
 def _header_and_rows(raw_rows: Iterator[list[Any]]) -> Table:
@@ -76,7 +78,9 @@ def _open_xlsx(path: Path) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
-        raise FileProblem(_("文件不是有效的 .xlsx 文件（可能已损坏、未完整上传，或只是改了扩展名）"))
+        raise FileProblem(
+            _("文件不是有效的 .xlsx 文件（可能已损坏、未完整上传，或只是改了扩展名）")
+        )
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         if not workbook.sheet_names:
@@ -101,7 +105,7 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
 
 def _open_csv(path: Path) -> Table:
     encoding = _detect_encoding(path)
-    handle = io.open(path, encoding=encoding, newline="")  # noqa: UP020
+    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 — closed by _csv_rows
     try:
         return _header_and_rows(_csv_rows(handle))
     except UnicodeDecodeError:

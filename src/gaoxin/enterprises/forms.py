@@ -14,10 +14,28 @@ from gaoxin.enterprises.choices import ContactRole, DataSource
 from gaoxin.enterprises.taxonomy_choices import area_choices, chain_choices
 from gaoxin.enterprises.values import InvalidValue, parse_value
 
-IDENTITY = ["name", "legal_representative", "registered_at", "registered_capital", "industry",
-            "area", "chain", "segment", "in_zone"]
-STAFF_AND_IP = ["employees", "tech_staff", "rd_staff", "postgrad_staff", "class1_ip",
-                "invention_patents", "utility_models", "software_copyrights", "major_incident"]
+IDENTITY = [
+    "name",
+    "legal_representative",
+    "registered_at",
+    "registered_capital",
+    "industry",
+    "area",
+    "chain",
+    "segment",
+    "in_zone",
+]
+STAFF_AND_IP = [
+    "employees",
+    "tech_staff",
+    "rd_staff",
+    "postgrad_staff",
+    "class1_ip",
+    "invention_patents",
+    "utility_models",
+    "software_copyrights",
+    "major_incident",
+]
 _INPUT_TYPES = {FieldType.DATE: "date", FieldType.INTEGER: "number"}
 _BOOLEAN_CHOICES = [("", "—"), ("是", _("是")), ("否", _("否"))]
 
@@ -37,8 +55,9 @@ class CatalogueField(forms.CharField):
             attrs = {"inputmode": "decimal"} if field.type is FieldType.MONEY else {}
             widget = forms.TextInput(attrs={**attrs, "type": _INPUT_TYPES.get(field.type, "text")})
         help_text = field.help or (_("可写 500万、2亿") if field.type is FieldType.MONEY else "")
-        super().__init__(label=label, required=field.required, help_text=help_text,
-                         widget=widget, **kwargs)
+        super().__init__(
+            label=label, required=field.required, help_text=help_text, widget=widget, **kwargs
+        )
 
     def clean(self, value: Any) -> Any:
         raw = super().clean(value)
@@ -58,8 +77,13 @@ def display_value(field: catalogue.Field, value: Any) -> str:
     return str(value)
 
 
-def static_form(names: list[str], *, data: Any = None, initial: dict | None = None,
-                locked: set[str] = frozenset()) -> forms.Form:  # type: ignore[assignment]
+def static_form(
+    names: list[str],
+    *,
+    data: Any = None,
+    initial: dict | None = None,
+    locked: frozenset[str] | set[str] = frozenset(),
+) -> forms.Form:
     """A form over the named static fields; `locked` fields are shown read-only (a value
     confirmed by a more authoritative source)."""
     form = forms.Form(data=data, initial=initial or {})
@@ -84,22 +108,40 @@ def initial_from(obj: Any, names: list[str] | tuple[str, ...]) -> dict[str, str]
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("文件"), help_text=_(".xlsx 或 .csv（UTF-8 或 GBK），第一行为表头"))
-    mode = forms.ChoiceField(label=_("导入方式"), choices=[
-        ("create", _("仅新增企业")), ("upsert", _("新增并更新已有企业（按统一社会信用代码）"))])
-    source = forms.ChoiceField(label=_("数据来源"), initial=DataSource.VERIFIED, choices=[
-        (DataSource.VERIFIED, DataSource.VERIFIED.label),
-        (DataSource.GOVERNMENT, DataSource.GOVERNMENT.label)],
-        help_text=_("政府部门数据优先于园区核实数据，园区核实数据优先于企业申报数据"))
+    file = forms.FileField(
+        label=_("文件"), help_text=_(".xlsx 或 .csv（UTF-8 或 GBK），第一行为表头")
+    )
+    mode = forms.ChoiceField(
+        label=_("导入方式"),
+        choices=[
+            ("create", _("仅新增企业")),
+            ("upsert", _("新增并更新已有企业（按统一社会信用代码）")),
+        ],
+    )
+    source = forms.ChoiceField(
+        label=_("数据来源"),
+        initial=DataSource.VERIFIED,
+        choices=[
+            (DataSource.VERIFIED, DataSource.VERIFIED.label),
+            (DataSource.GOVERNMENT, DataSource.GOVERNMENT.label),
+        ],
+        help_text=_("政府部门数据优先于园区核实数据，园区核实数据优先于企业申报数据"),
+    )
 
 
 class QualificationForm(forms.Form):
-    kind = forms.ChoiceField(label=_("资质"), choices=[
-        (q.name, q.alias) for q in catalogue.QUALIFICATIONS])
-    granted_on = forms.DateField(label=_("认定日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("有效期至"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}),
-                                  help_text=_("不填则按资质有效年限推算（高企 3 年）"))
+    kind = forms.ChoiceField(
+        label=_("资质"), choices=[(q.name, q.alias) for q in catalogue.QUALIFICATIONS]
+    )
+    granted_on = forms.DateField(
+        label=_("认定日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("有效期至"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("不填则按资质有效年限推算（高企 3 年）"),
+    )
     certificate_no = forms.CharField(label=_("证书编号"), required=False, max_length=60)
 
 

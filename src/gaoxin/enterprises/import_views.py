@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,14 +28,14 @@ IMPORT = "enterprises.import_enterprises"
 UPLOAD_DIR = "imports"
 
 
-def _batches(user: object) -> QuerySet[ImportBatch]:
+def _batches(user: Any) -> QuerySet[ImportBatch]:
     batches = ImportBatch.objects.select_related("created_by")
-    if user.data_scope() == DataScope.ALL:  # type: ignore[attr-defined]
+    if user.data_scope() == DataScope.ALL:
         return batches
     return batches.filter(created_by=user)
 
 
-def _batch(user: object, pk: int) -> ImportBatch:
+def _batch(user: Any, pk: int) -> ImportBatch:
     batch = _batches(user).filter(pk=pk).first()
     if batch is None:
         raise NotFound(_("没有找到这次导入"))
@@ -67,14 +68,20 @@ def import_start(request: HttpRequest) -> HttpResponse:
         limit = settings.IMPORT_MAX_BYTES
         suffix = Path(upload.name).suffix.lower()
         if upload.size > limit:
-            form.add_error("file", _("文件过大（%(s).1f MB），网页导入上限为 %(l)d MB；请拆分文件，"
-                                     "或由管理员使用命令 gaoxin manage import_enterprises 导入")
-                           % {"s": upload.size / 1048576, "l": limit // 1048576})
+            form.add_error(
+                "file",
+                _(
+                    "文件过大（%(s).1f MB），网页导入上限为 %(l)d MB；请拆分文件，"
+                    "或由管理员使用命令 gaoxin manage import_enterprises 导入"
+                )
+                % {"s": upload.size / 1048576, "l": limit // 1048576},
+            )
         elif suffix not in SUPPORTED_SUFFIXES:
             form.add_error("file", _("请上传 .xlsx 或 .csv 文件"))
         else:
-            batch = _preview(request, upload, form.cleaned_data["mode"],
-                             form.cleaned_data["source"])
+            batch = _preview(
+                request, upload, form.cleaned_data["mode"], form.cleaned_data["source"]
+            )
             return redirect("enterprises:import_preview", pk=batch.pk)
     page = paginate(request, _batches(request.user))
     return render(request, "enterprises/import.html", {"form": form, "page": page})
@@ -82,18 +89,27 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 def _preview(request: HttpRequest, upload: object, mode: str, source: str) -> ImportBatch:
     path = _store(upload)
-    batch = ImportBatch(created_by=request.user, filename=upload.name[:255],  # type: ignore
-                        stored_path=str(path), mode=mode, source=source)
+    batch = ImportBatch(
+        created_by=request.user,
+        filename=upload.name[:255],  # type: ignore
+        stored_path=str(path),
+        mode=mode,
+        source=source,
+    )
     try:
-        preview = importing.read_import(path, batch.filename, mode=mode, source=source,
-                                        updatable=selectors.visible_to(request.user))
+        preview = importing.read_import(
+            path,
+            batch.filename,
+            mode=mode,
+            source=source,
+            updatable=selectors.visible_to(request.user),
+        )
     except ValidationFailed as exc:
         batch.status = ImportBatch.Status.FAILED
         batch.error_count = 1
         batch.errors = [{"row": "", "column": "", "header": "", "message": str(exc.message)}]
     else:
-        batch.status = (ImportBatch.Status.PREVIEWED if preview.ok
-                        else ImportBatch.Status.FAILED)
+        batch.status = ImportBatch.Status.PREVIEWED if preview.ok else ImportBatch.Status.FAILED
         batch.row_count = len(preview.rows)
         batch.create_count, batch.update_count = preview.to_create, preview.to_update
         batch.error_count = preview.error_count
@@ -122,12 +138,20 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     path = Path(batch.stored_path)
     actor = Actor.of(request)
     try:
-        preview = importing.read_import(path, batch.filename, mode=batch.mode,
-                                        source=batch.source,
-                                        updatable=selectors.visible_to(request.user))
-        result = importing.commit_import(preview, actor=actor, source=batch.source,
-                                         mode=batch.mode,
-                                         department_id=_department_for_new(request.user))
+        preview = importing.read_import(
+            path,
+            batch.filename,
+            mode=batch.mode,
+            source=batch.source,
+            updatable=selectors.visible_to(request.user),
+        )
+        result = importing.commit_import(
+            preview,
+            actor=actor,
+            source=batch.source,
+            mode=batch.mode,
+            department_id=_department_for_new(request.user),
+        )
     except ValidationFailed as exc:
         messages.error(request, str(exc.message))
         return redirect("enterprises:import_preview", pk=batch.pk)
@@ -136,12 +160,22 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     batch.create_count, batch.update_count = result.created, result.updated
     batch.stored_path = ""
     batch.save()
-    record_change(actor=actor, action="import", obj=batch,
-                  after={"created": result.created, "updated": result.updated,
-                         "reports": result.reports, "qualifications": result.qualifications})
+    record_change(
+        actor=actor,
+        action="import",
+        obj=batch,
+        after={
+            "created": result.created,
+            "updated": result.updated,
+            "reports": result.reports,
+            "qualifications": result.qualifications,
+        },
+    )
     path.unlink(missing_ok=True)
-    messages.success(request, _("导入完成：新增 %(c)s 家，更新 %(u)s 家") % {
-        "c": result.created, "u": result.updated})
+    messages.success(
+        request,
+        _("导入完成：新增 %(c)s 家，更新 %(u)s 家") % {"c": result.created, "u": result.updated},
+    )
     return redirect("enterprises:list")
 
 
@@ -162,6 +196,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
     last = timezone.localdate().year - 1
     body = exporting.write_template([last - 2, last - 1, last])
     response = HttpResponse(
-        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = 'attachment; filename="gaoxin-enterprise-template.xlsx"'
     return response

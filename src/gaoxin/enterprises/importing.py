@@ -26,7 +26,14 @@ from gaoxin.core.audit import Actor, build_entry, to_jsonable
 from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.choices import DataSource
-from gaoxin.enterprises.figures import YEARLY_NAMES, merge_reports, outranks, size_band
+from gaoxin.enterprises.figures import (
+    YEARLY_NAMES,
+    figure_conflicts,
+    merge_reports,
+    outranks,
+    size_band,
+    staff_conflicts,
+)
 from gaoxin.enterprises.flatfile import FileProblem, column_letter, open_table
 from gaoxin.enterprises.models import (
     Enterprise,
@@ -51,8 +58,12 @@ class CellError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "header": self.header,
-                "message": self.message}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -98,9 +109,14 @@ class _Errors:
             self.kept.append(CellError(row, column_letter(index), header, message))
 
 
-def read_import(path: Path, filename: str, *, mode: str = Mode.CREATE,
-                source: str = DataSource.VERIFIED,
-                updatable: QuerySet[Enterprise] | None = None) -> ImportPreview:
+def read_import(
+    path: Path,
+    filename: str,
+    *,
+    mode: str = Mode.CREATE,
+    source: str = DataSource.VERIFIED,
+    updatable: QuerySet[Enterprise] | None = None,
+) -> ImportPreview:
     """Read and check the whole file. A problem with the file itself (not a table, empty,
     unreadable) raises ValidationFailed; problems with cells are listed in the preview.
     `updatable`: the enterprises the importing user may change (None: all)."""
@@ -113,12 +129,14 @@ def read_import(path: Path, filename: str, *, mode: str = Mode.CREATE,
     if columns and not rows and not errors.count:
         raise ValidationFailed(_("文件只有表头，没有数据行"))
     preview = ImportPreview(
-        headers=table.headers, rows=rows, errors=errors.kept, error_count=errors.count,
+        headers=table.headers,
+        rows=rows,
+        errors=errors.kept,
+        error_count=errors.count,
         years=sorted({c.year for c in columns.values() if c.year is not None}),
     )
     if rows:
-        _check_against_registry(preview, table.headers, columns, errors, mode, source,
-                                updatable)
+        _check_against_registry(preview, table.headers, columns, errors, mode, source, updatable)
         preview.errors, preview.error_count = errors.kept, errors.count
     return preview
 
@@ -127,8 +145,9 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
     errors = _Errors()
     columns: dict[int, Column] = {}
     seen: dict[tuple[str, int | None, bool], int] = {}
-    known = [c.header_zh for c in catalogue.flat_columns([])] + [f.alias for f in
-                                                               catalogue.YEARLY_FIELDS]
+    known = [c.header_zh for c in catalogue.flat_columns([])] + [
+        f.alias for f in catalogue.YEARLY_FIELDS
+    ]
     for index, header in enumerate(headers):
         if not header:
             errors.add(1, index, header, _("表头为空：请填写列名或删除这一列"))
@@ -163,15 +182,20 @@ def _suggest(header: str, known: list[str]) -> list[str]:
     match = re.match(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$", header)
     if match:
         yearly = [f.alias for f in catalogue.YEARLY_FIELDS] + [
-            f.name for f in catalogue.YEARLY_FIELDS]
+            f.name for f in catalogue.YEARLY_FIELDS
+        ]
         base = difflib.get_close_matches(match["base"], yearly, n=1, cutoff=0.5)
         if base:
             return [f"{base[0]}_{match['year']}"]
     return difflib.get_close_matches(header, known, n=1, cutoff=0.5)
 
 
-def _read_rows(rows: Iterable[tuple[int, list[Any]]], headers: list[str],
-               columns: dict[int, Column], errors: _Errors) -> list[ImportRow]:
+def _read_rows(
+    rows: Iterable[tuple[int, list[Any]]],
+    headers: list[str],
+    columns: dict[int, Column],
+    errors: _Errors,
+) -> list[ImportRow]:
     parsers: list[tuple[int, Column, Callable[[Any], Any]]] = [
         (i, c, _parser(c)) for i, c in columns.items()
     ]
@@ -180,7 +204,7 @@ def _read_rows(rows: Iterable[tuple[int, list[Any]]], headers: list[str],
     first_row_of: dict[str, int] = {}
     out: list[ImportRow] = []
     for number, cells in rows:
-        if len(cells) > len(headers) and any(not is_blank(c) for c in cells[len(headers):]):
+        if len(cells) > len(headers) and any(not is_blank(c) for c in cells[len(headers) :]):
             extra = next(i for i in range(len(headers), len(cells)) if not is_blank(cells[i]))
             errors.add(number, extra, "", _("这一列没有表头，数据无法对应字段"))
         item = ImportRow(row=number, uscc="")
@@ -205,8 +229,9 @@ def _read_rows(rows: Iterable[tuple[int, list[Any]]], headers: list[str],
                 item.yearly.setdefault(column.year, {})[name] = value
             else:
                 item.static[name] = value
-        _finish_row(item, granted, until, headers, index_of, errors, uscc_index, uscc_failed,
-                    first_row_of)
+        _finish_row(
+            item, granted, until, headers, index_of, errors, uscc_index, uscc_failed, first_row_of
+        )
         out.append(item)
     return out
 
@@ -214,16 +239,29 @@ def _read_rows(rows: Iterable[tuple[int, list[Any]]], headers: list[str],
 def _parser(column: Column) -> Callable[[Any], Any]:
     field_ = column.field
     if field_.kind is FieldKind.QUALIFICATION:
-        date_field = catalogue.Field(field_.name, field_.alias, catalogue.FieldType.DATE,
-                                     FieldKind.STATIC, field_.group, field_.label_en)
+        date_field = catalogue.Field(
+            field_.name,
+            field_.alias,
+            catalogue.FieldType.DATE,
+            FieldKind.STATIC,
+            field_.group,
+            field_.label_en,
+        )
         return lambda raw: parse_value(date_field, raw)
     return lambda raw: parse_value(field_, raw)
 
 
-def _finish_row(item: ImportRow, granted: dict[str, dt.date | None],
-                until: dict[str, tuple[int, dt.date | None]], headers: list[str],
-                index_of: dict[tuple[str, int | None], int], errors: _Errors, uscc_index: int,
-                uscc_failed: bool, first_row_of: dict[str, int]) -> None:
+def _finish_row(
+    item: ImportRow,
+    granted: dict[str, dt.date | None],
+    until: dict[str, tuple[int, dt.date | None]],
+    headers: list[str],
+    index_of: dict[tuple[str, int | None], int],
+    errors: _Errors,
+    uscc_index: int,
+    uscc_failed: bool,
+    first_row_of: dict[str, int],
+) -> None:
     number = item.row
     uscc = item.static.pop("uscc", None)
     if uscc is None:
@@ -232,8 +270,12 @@ def _finish_row(item: ImportRow, granted: dict[str, dt.date | None],
     else:
         item.uscc = uscc
         if uscc in first_row_of:
-            errors.add(number, uscc_index, headers[uscc_index],
-                       _("统一社会信用代码与第 %(r)s 行重复") % {"r": first_row_of[uscc]})
+            errors.add(
+                number,
+                uscc_index,
+                headers[uscc_index],
+                _("统一社会信用代码与第 %(r)s 行重复") % {"r": first_row_of[uscc]},
+            )
         else:
             first_row_of[uscc] = number
     for name, (index, end) in until.items():
@@ -246,43 +288,42 @@ def _finish_row(item: ImportRow, granted: dict[str, dt.date | None],
         if start is not None:
             end = until.get(name, (0, None))[1]
             item.qualifications[name] = (start, end or default_expiry(name, start))
-    staff = item.static
-    for part in ("tech_staff", "rd_staff"):
-        if staff.get(part) is not None and staff.get("employees") is not None:
-            if staff[part] > staff["employees"]:
-                i = index_of[(part, None)]
-                errors.add(number, i, headers[i], _("不能多于职工总数"))
+    for name, message in staff_conflicts(item.static):
+        i = index_of[(name, None)]
+        errors.add(number, i, headers[i], message)
     for year, values in item.yearly.items():
-        for part, whole in (("rd_expense_domestic", "rd_expense"),
-                            ("high_tech_revenue", "revenue"),
-                            ("main_business_revenue", "revenue")):
-            if values.get(part) is not None and values.get(whole) is not None:
-                if values[part] > values[whole]:
-                    i = index_of[(part, year)]
-                    errors.add(number, i, headers[i], _("不能大于%(w)s") % {
-                        "w": catalogue.BY_NAME[whole].alias})
+        for name, message in figure_conflicts(values):
+            i = index_of[(name, year)]
+            errors.add(number, i, headers[i], message)
 
 
 def _existing(usccs: list[str]) -> dict[str, Enterprise]:
     found: dict[str, Enterprise] = {}
     for start in range(0, len(usccs), BATCH):
-        chunk = usccs[start:start + BATCH]
+        chunk = usccs[start : start + BATCH]
         for enterprise in Enterprise.objects.filter(uscc__in=chunk):
             found[enterprise.uscc] = enterprise
     return found
 
 
-def _check_against_registry(preview: ImportPreview, headers: list[str],
-                            columns: dict[int, Column], errors: _Errors, mode: str,
-                            source: str, updatable: QuerySet[Enterprise] | None) -> None:
+def _check_against_registry(
+    preview: ImportPreview,
+    headers: list[str],
+    columns: dict[int, Column],
+    errors: _Errors,
+    mode: str,
+    source: str,
+    updatable: QuerySet[Enterprise] | None,
+) -> None:
     existing = _existing([r.uscc for r in preview.rows if r.uscc])
     allowed = None
     if updatable is not None and existing and mode != Mode.CREATE:
         ids = [e.pk for e in existing.values()]
         allowed = set()
         for start in range(0, len(ids), BATCH):
-            allowed |= set(updatable.filter(pk__in=ids[start:start + BATCH])
-                           .values_list("pk", flat=True))
+            allowed |= set(
+                updatable.filter(pk__in=ids[start : start + BATCH]).values_list("pk", flat=True)
+            )
     index_of = {c.field.name: i for i, c in columns.items() if c.year is None and not c.until}
     uscc_index = index_of["uscc"]
     for item in preview.rows:
@@ -291,37 +332,56 @@ def _check_against_registry(preview: ImportPreview, headers: list[str],
             preview.to_create += 1
             if item.uscc and not item.static.get("name"):
                 i = index_of.get("name", uscc_index)
-                errors.add(item.row, i, headers[i] if i < len(headers) else "",
-                           _("新企业的企业名称必填"))
+                errors.add(
+                    item.row, i, headers[i] if i < len(headers) else "", _("新企业的企业名称必填")
+                )
             continue
         if mode == Mode.CREATE:
-            errors.add(item.row, uscc_index, headers[uscc_index],
-                       _("该企业已在企业库中；如需更新，请选择“新增并更新已有企业”"))
+            errors.add(
+                item.row,
+                uscc_index,
+                headers[uscc_index],
+                _("该企业已在企业库中；如需更新，请选择“新增并更新已有企业”"),
+            )
             continue
         if allowed is not None and enterprise.pk not in allowed:
-            errors.add(item.row, uscc_index, headers[uscc_index],
-                       _("该企业不在您的数据范围内，无权更新"))
+            errors.add(
+                item.row, uscc_index, headers[uscc_index], _("该企业不在您的数据范围内，无权更新")
+            )
             continue
         preview.to_update += 1
         for name, value in item.static.items():
             recorded = (enterprise.field_sources.get(name) or {}).get("source")
-            if value is not None and value != getattr(enterprise, name) and outranks(
-                recorded, source
+            if (
+                value is not None
+                and value != getattr(enterprise, name)
+                and outranks(recorded, source)
             ):
                 i = index_of[name]
-                errors.add(item.row, i, headers[i],
-                           _("该值已由%(s)s确认，不能以%(t)s覆盖") % {
-                               "s": DataSource(recorded).label, "t": DataSource(source).label})
+                errors.add(
+                    item.row,
+                    i,
+                    headers[i],
+                    _("该值已由%(s)s确认，不能以%(t)s覆盖")
+                    % {"s": DataSource(str(recorded)).label, "t": DataSource(source).label},
+                )
 
 
-def commit_import(preview: ImportPreview, *, actor: Actor, source: str,
-                  mode: str = Mode.CREATE, department_id: int | None = None) -> ImportResult:
+def commit_import(
+    preview: ImportPreview,
+    *,
+    actor: Actor,
+    source: str,
+    mode: str = Mode.CREATE,
+    department_id: int | None = None,
+) -> ImportResult:
     """Write the previewed rows in one transaction. The registry is checked again inside it:
     if it changed since the preview so that a row no longer fits, nothing is written.
     `department_id`: the zone department that serves the enterprises created."""
     if not preview.ok:
-        raise ValidationFailed(_("文件还有 %(n)s 处错误，未导入任何数据") % {
-            "n": preview.error_count})
+        raise ValidationFailed(
+            _("文件还有 %(n)s 处错误，未导入任何数据") % {"n": preview.error_count}
+        )
     with transaction.atomic():
         existing = _existing([r.uscc for r in preview.rows])
         if mode == Mode.CREATE and existing:
@@ -330,8 +390,9 @@ def commit_import(preview: ImportPreview, *, actor: Actor, source: str,
 
 
 class _Writer:
-    def __init__(self, actor: Actor, source: str, existing: dict[str, Enterprise],
-                 department_id: int | None) -> None:
+    def __init__(
+        self, actor: Actor, source: str, existing: dict[str, Enterprise], department_id: int | None
+    ) -> None:
         self.actor = actor
         self.department_id = department_id
         self.source = source
@@ -352,35 +413,52 @@ class _Writer:
         return ImportResult(len(created), updated, reports, qualifications)
 
     def _sources(self, values: dict[str, Any]) -> dict[str, dict[str, str]]:
-        return {n: {"source": self.source, "at": self.at} for n, v in values.items()
-                if v is not None}
+        return {
+            n: {"source": self.source, "at": self.at} for n, v in values.items() if v is not None
+        }
 
     def _create(self, rows: list[ImportRow]) -> list[Enterprise]:
         objects = []
         for item in rows:
-            values = {n: ("" if v is None and catalogue.BY_NAME[n].type == "text" else v)
-                      for n, v in item.static.items()}
+            values = {
+                n: ("" if v is None and catalogue.BY_NAME[n].type == "text" else v)
+                for n, v in item.static.items()
+            }
             enterprise = Enterprise(uscc=item.uscc, department_id=self.department_id, **values)
             enterprise.field_sources = self._sources(item.static)
             objects.append(enterprise)
         created = Enterprise.objects.bulk_create(objects, batch_size=BATCH)
         if created and created[0].pk is None:  # a backend that returns no ids
-            ids = dict(Enterprise.objects.filter(uscc__in=[e.uscc for e in created])
-                       .values_list("uscc", "pk"))
+            ids = dict(
+                Enterprise.objects.filter(uscc__in=[e.uscc for e in created]).values_list(
+                    "uscc", "pk"
+                )
+            )
             for enterprise in created:
                 enterprise.pk = ids[enterprise.uscc]
         for enterprise, item in zip(created, rows, strict=True):
             after = {"uscc": item.uscc, **{n: to_jsonable(v) for n, v in item.static.items()}}
-            self.audit.append(build_entry(actor=self.actor, action="import_create",
-                                          obj=enterprise, before=None, after=after))
+            self.audit.append(
+                build_entry(
+                    actor=self.actor,
+                    action="import_create",
+                    obj=enterprise,
+                    before=None,
+                    after=after,
+                )
+            )
         return created
 
     def _update(self, rows: list[ImportRow]) -> int:
-        changed_objects, fields = [], set()
+        changed_objects: list[Enterprise] = []
+        fields: set[str] = set()
         for item in rows:
             enterprise = self.existing[item.uscc]
-            changes = {n: v for n, v in item.static.items()
-                       if v is not None and getattr(enterprise, n) != v}
+            changes = {
+                n: v
+                for n, v in item.static.items()
+                if v is not None and getattr(enterprise, n) != v
+            }
             if not changes:
                 continue
             before = {n: to_jsonable(getattr(enterprise, n)) for n in changes}
@@ -389,12 +467,19 @@ class _Writer:
             enterprise.field_sources = {**enterprise.field_sources, **self._sources(changes)}
             fields.update(changes)
             changed_objects.append(enterprise)
-            self.audit.append(build_entry(
-                actor=self.actor, action="import_update", obj=enterprise, before=before,
-                after={n: to_jsonable(v) for n, v in changes.items()}))
+            self.audit.append(
+                build_entry(
+                    actor=self.actor,
+                    action="import_update",
+                    obj=enterprise,
+                    before=before,
+                    after={n: to_jsonable(v) for n, v in changes.items()},
+                )
+            )
         if changed_objects:
-            Enterprise.objects.bulk_update(changed_objects, [*fields, "field_sources"],
-                                           batch_size=BATCH)
+            Enterprise.objects.bulk_update(
+                changed_objects, [*fields, "field_sources"], batch_size=BATCH
+            )
         return len(changed_objects)
 
     def _reports(self, rows: list[ImportRow], by_uscc: dict[str, Enterprise]) -> int:
@@ -402,25 +487,32 @@ class _Writer:
         stored: dict[tuple[int, int], ReportedFigures] = {}
         for start in range(0, len(ids), BATCH):
             for report in ReportedFigures.objects.filter(
-                enterprise_id__in=ids[start:start + BATCH], source=self.source
+                enterprise_id__in=ids[start : start + BATCH], source=self.source
             ):
                 stored[(report.enterprise_id, report.year)] = report
-        to_create, to_update, fields = [], [], set()
+        to_create: list[ReportedFigures] = []
+        to_update: list[ReportedFigures] = []
+        fields: set[str] = set()
         for item in rows:
             enterprise = by_uscc[item.uscc]
             for year, values in item.yearly.items():
                 present = {n: v for n, v in values.items() if v is not None}
                 if not present:
                     continue
-                report = stored.get((enterprise.pk, year))
-                if report is None:
-                    report = ReportedFigures(enterprise_id=enterprise.pk, year=year,
-                                             source=self.source, recorded_by=self.actor.label)
+                found = stored.get((enterprise.pk, year))
+                if found is None:
+                    report = ReportedFigures(
+                        enterprise_id=enterprise.pk,
+                        year=year,
+                        source=self.source,
+                        recorded_by=self.actor.label,
+                    )
                     for name, value in present.items():
                         setattr(report, name, value)
                     to_create.append(report)
                     before = None
                 else:
+                    report = found
                     present = {n: v for n, v in present.items() if getattr(report, n) != v}
                     if not present:
                         continue
@@ -430,41 +522,68 @@ class _Writer:
                     report.recorded_by = self.actor.label
                     fields.update(present)
                     to_update.append(report)
-                self.audit.append(build_entry(
-                    actor=self.actor, action="import_report", obj=enterprise, before=before,
-                    after={n: to_jsonable(v) for n, v in present.items()},
-                    note=f"{year} {DataSource(self.source).label}"))
+                self.audit.append(
+                    build_entry(
+                        actor=self.actor,
+                        action="import_report",
+                        obj=enterprise,
+                        before=before,
+                        after={n: to_jsonable(v) for n, v in present.items()},
+                        note=f"{year} {DataSource(self.source).label}",
+                    )
+                )
         ReportedFigures.objects.bulk_create(to_create, batch_size=BATCH)
         if to_update:
-            ReportedFigures.objects.bulk_update(to_update, [*fields, "recorded_by"],
-                                                batch_size=BATCH)
+            ReportedFigures.objects.bulk_update(
+                to_update, [*fields, "recorded_by"], batch_size=BATCH
+            )
         return len(to_create) + len(to_update)
 
     def _qualifications(self, rows: list[ImportRow], by_uscc: dict[str, Enterprise]) -> int:
-        wanted = {(by_uscc[r.uscc].pk, kind, start): (end, r.uscc)
-                  for r in rows for kind, (start, end) in r.qualifications.items()}
+        wanted = {
+            (by_uscc[r.uscc].pk, kind, start): (end, r.uscc)
+            for r in rows
+            for kind, (start, end) in r.qualifications.items()
+        }
         if not wanted:
             return 0
         ids = sorted({key[0] for key in wanted})
         stored: dict[tuple[int, str, dt.date], Qualification] = {}
         for start in range(0, len(ids), BATCH):
-            for q in Qualification.objects.filter(enterprise_id__in=ids[start:start + BATCH]):
+            for q in Qualification.objects.filter(enterprise_id__in=ids[start : start + BATCH]):
                 stored[(q.enterprise_id, q.kind, q.granted_on)] = q
-        to_create, to_update = [], []
+        to_create: list[Qualification] = []
+        to_update: list[Qualification] = []
         for (pk, kind, granted), (end, uscc) in wanted.items():
-            q = stored.get((pk, kind, granted))
-            if q is None:
-                to_create.append(Qualification(enterprise_id=pk, kind=kind, granted_on=granted,
-                                               valid_until=end, source=self.source))
-            elif q.valid_until != end:
-                q.valid_until, q.source = end, self.source
-                to_update.append(q)
+            found = stored.get((pk, kind, granted))
+            if found is None:
+                to_create.append(
+                    Qualification(
+                        enterprise_id=pk,
+                        kind=kind,
+                        granted_on=granted,
+                        valid_until=end,
+                        source=self.source,
+                    )
+                )
+            elif found.valid_until != end:
+                found.valid_until, found.source = end, self.source
+                to_update.append(found)
             else:
                 continue
-            self.audit.append(build_entry(
-                actor=self.actor, action="import_qualification", obj=by_uscc[uscc],
-                before=None, after={"kind": kind, "granted_on": granted.isoformat(),
-                                    "valid_until": end.isoformat() if end else None}))
+            self.audit.append(
+                build_entry(
+                    actor=self.actor,
+                    action="import_qualification",
+                    obj=by_uscc[uscc],
+                    before=None,
+                    after={
+                        "kind": kind,
+                        "granted_on": granted.isoformat(),
+                        "valid_until": end.isoformat() if end else None,
+                    },
+                )
+            )
         Qualification.objects.bulk_create(to_create, batch_size=BATCH)
         Qualification.objects.bulk_update(to_update, ["valid_until", "source"], batch_size=BATCH)
         return len(to_create) + len(to_update)
@@ -475,18 +594,20 @@ class _Writer:
         ids = sorted({by_uscc[r.uscc].pk for r in rows})
         enterprises = {e.pk: e for e in by_uscc.values()}
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start:start + BATCH]
+            chunk = ids[start : start + BATCH]
             reports: dict[tuple[int, int], list[tuple[str, dict[str, Any]]]] = {}
             for report in ReportedFigures.objects.filter(enterprise_id__in=chunk):
                 reports.setdefault((report.enterprise_id, report.year), []).append(
-                    (report.source, {n: getattr(report, n) for n in YEARLY_NAMES}))
+                    (report.source, {n: getattr(report, n) for n in YEARLY_NAMES})
+                )
             YearlyFigures.objects.filter(enterprise_id__in=chunk).delete()
             figures = []
             latest: dict[int, tuple[int, Any]] = {}
             for (pk, year), pairs in reports.items():
                 values, sources = merge_reports(pairs)
-                figures.append(YearlyFigures(enterprise_id=pk, year=year, sources=sources,
-                                             **values))
+                figures.append(
+                    YearlyFigures(enterprise_id=pk, year=year, sources=sources, **values)
+                )
                 if values["revenue"] is not None and year >= latest.get(pk, (0, None))[0]:
                     latest[pk] = (year, values["revenue"])
             YearlyFigures.objects.bulk_create(figures, batch_size=BATCH)
@@ -497,7 +618,8 @@ class _Writer:
                 enterprise.size_band = size_band(enterprise.employees, enterprise.latest_revenue)
                 touched.append(enterprise)
             Enterprise.objects.bulk_update(
-                touched, ["latest_year", "latest_revenue", "size_band"], batch_size=BATCH)
+                touched, ["latest_year", "latest_revenue", "size_band"], batch_size=BATCH
+            )
 
 
 def rows_from_records(records: Iterable[dict[str, Any]]) -> ImportPreview:
@@ -516,11 +638,16 @@ def rows_from_records(records: Iterable[dict[str, Any]]) -> ImportPreview:
 
     columns, errors = _map_headers(headers, Mode.UPSERT)
     rows = _read_rows(numbered(), headers, columns, errors) if columns else []
-    preview = ImportPreview(headers=headers, rows=rows, errors=errors.kept,
-                            error_count=errors.count,
-                            years=sorted({c.year for c in columns.values() if c.year}))
+    preview = ImportPreview(
+        headers=headers,
+        rows=rows,
+        errors=errors.kept,
+        error_count=errors.count,
+        years=sorted({c.year for c in columns.values() if c.year}),
+    )
     if rows:
-        _check_against_registry(preview, headers, columns, errors, Mode.UPSERT,
-                                DataSource.VERIFIED, None)
+        _check_against_registry(
+            preview, headers, columns, errors, Mode.UPSERT, DataSource.VERIFIED, None
+        )
         preview.errors, preview.error_count = errors.kept, errors.count
     return preview

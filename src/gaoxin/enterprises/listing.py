@@ -48,8 +48,7 @@ class RegistryFilter:
             size=params.get("size") if params.get("size") in SizeBand.values else "",
             qualification=params.get("qualification") or "",
             industry=(params.get("industry") or "").strip().upper()[:8],
-            year=int(year_text) if year_text.isdigit() and 1990 <= int(year_text) <= 2100
-            else None,
+            year=int(year_text) if year_text.isdigit() and 1990 <= int(year_text) <= 2100 else None,
             sort=sort if sort in SORTS else "-revenue",
         )
 
@@ -60,14 +59,19 @@ class RegistryFilter:
 
 def default_year(enterprises: QuerySet[Enterprise]) -> int | None:
     """The latest year for which most enterprises have figures: the last complete year."""
-    return (YearlyFigures.objects.filter(revenue__isnull=False)
-            .order_by("-year").values_list("year", flat=True).first())
+    return (
+        YearlyFigures.objects.filter(revenue__isnull=False)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
 
 
 def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Enterprise]:
     if f.q:
-        enterprises = enterprises.filter(Q(name__icontains=f.q) | Q(uscc__icontains=f.q.upper())
-                                         | Q(legal_representative=f.q))
+        enterprises = enterprises.filter(
+            Q(name__icontains=f.q) | Q(uscc__icontains=f.q.upper()) | Q(legal_representative=f.q)
+        )
     if f.chain:
         enterprises = enterprises.filter(chain=f.chain)
     if f.segment:
@@ -81,10 +85,12 @@ def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Ente
     if f.qualification in catalogue.BY_NAME:
         today = timezone.localdate()
         valid = Qualification.objects.filter(
-            enterprise=OuterRef("pk"), kind=f.qualification, granted_on__lte=today,
+            enterprise=OuterRef("pk"),
+            kind=f.qualification,
+            granted_on__lte=today,
         ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         enterprises = enterprises.filter(Exists(valid))
-    figures = YearlyFigures.objects.filter(enterprise=OuterRef("pk"), year=f.year)
+    figures = YearlyFigures.objects.filter(enterprise=OuterRef("pk"), year=f.year or 0)
     enterprises = enterprises.annotate(
         year_revenue=Subquery(figures.values("revenue")[:1]),
         year_rd=Subquery(figures.values("rd_expense")[:1]),
@@ -101,9 +107,12 @@ def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Ente
 def valid_qualifications(ids: list[int]) -> dict[int, list[str]]:
     today = timezone.localdate()
     out: dict[int, list[str]] = {}
-    rows = (Qualification.objects.filter(enterprise_id__in=ids, granted_on__lte=today)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-            .values_list("enterprise_id", "kind").distinct())
+    rows = (
+        Qualification.objects.filter(enterprise_id__in=ids, granted_on__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("enterprise_id", "kind")
+        .distinct()
+    )
     for pk, kind in rows:
         out.setdefault(pk, []).append(kind)
     return out

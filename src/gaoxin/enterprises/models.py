@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from gaoxin.accounts.models import Organisation
 from gaoxin.enterprises.choices import ContactRole, DataSource, SizeBand
@@ -15,11 +16,11 @@ from gaoxin.enterprises.choices import ContactRole, DataSource, SizeBand
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
 
 
-def money(label: str) -> models.DecimalField:
+def money(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(label, **MONEY)  # type: ignore[arg-type]
 
 
-def count(label: str) -> models.PositiveIntegerField:
+def count(label: StrOrPromise) -> models.PositiveIntegerField:
     return models.PositiveIntegerField(label, null=True, blank=True)
 
 
@@ -42,12 +43,13 @@ class Enterprise(models.Model):
     invention_patents = count(_("发明专利"))
     utility_models = count(_("实用新型"))
     software_copyrights = count(_("软件著作权"))
-    major_incident = models.BooleanField(
-        _("重大安全质量事故或严重环境违法"), null=True, blank=True
-    )
+    major_incident = models.BooleanField(_("重大安全质量事故或严重环境违法"), null=True, blank=True)
 
     size_band = models.CharField(
-        _("企业规模"), max_length=10, choices=SizeBand.choices, default=SizeBand.UNKNOWN,
+        _("企业规模"),
+        max_length=10,
+        choices=SizeBand.choices,
+        default=SizeBand.UNKNOWN,
         db_index=True,
     )
     # The latest year with a revenue figure and that figure, kept by the services so that the
@@ -58,17 +60,29 @@ class Enterprise(models.Model):
     field_sources = models.JSONField(default=dict, blank=True)
 
     organisation = models.OneToOneField(
-        Organisation, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="enterprise", verbose_name=_("企业账号组织"),
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enterprise",
+        verbose_name=_("企业账号组织"),
     )
     department = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="served_enterprises", verbose_name=_("服务部门"),
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="served_enterprises",
+        verbose_name=_("服务部门"),
         limit_choices_to={"kind": "zone_department"},
     )
     commissioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="served_enterprises", verbose_name=_("服务专员"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="served_enterprises",
+        verbose_name=_("服务专员"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -198,7 +212,10 @@ class Contact(models.Model):
     phone = models.CharField(_("手机号"), max_length=32, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="contact_roles",
     )
     receives_push = models.BooleanField(_("接收推送"), default=True)

@@ -27,8 +27,9 @@ from gaoxin.enterprises.forms import (
 from gaoxin.enterprises.models import Contact
 
 DECLARE = "enterprises.declare_enterprise"
-DECLARABLE = [n for n in IDENTITY if n not in ("chain", "segment", "area", "in_zone")] + \
-    STAFF_AND_IP
+DECLARABLE = [
+    n for n in IDENTITY if n not in ("chain", "segment", "area", "in_zone")
+] + STAFF_AND_IP
 
 
 @login_required
@@ -43,27 +44,49 @@ def my_enterprise(request: HttpRequest) -> HttpResponse:
 @permission_required(DECLARE)
 def declare_profile(request: HttpRequest) -> HttpResponse:
     enterprise = selectors.own_enterprise(request.user)
-    locked = {n for n in DECLARABLE if outranks(
-        (enterprise.field_sources.get(n) or {}).get("source"), DataSource.DECLARED)}
-    form = static_form(DECLARABLE, data=request.POST or None,
-                       initial=initial_from(enterprise, DECLARABLE), locked=locked)
+    locked = {
+        n
+        for n in DECLARABLE
+        if outranks((enterprise.field_sources.get(n) or {}).get("source"), DataSource.DECLARED)
+    }
+    form = static_form(
+        DECLARABLE,
+        data=request.POST or None,
+        initial=initial_from(enterprise, DECLARABLE),
+        locked=locked,
+    )
     if request.method == "POST" and form.is_valid():
         changed = {n: form.cleaned_data[n] for n in form.changed_data if n not in locked}
         try:
-            services.update_enterprise(actor=Actor.of(request), enterprise=enterprise,
-                                       values=changed, source=DataSource.DECLARED)
+            services.update_enterprise(
+                actor=Actor.of(request),
+                enterprise=enterprise,
+                values=changed,
+                source=DataSource.DECLARED,
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已提交，园区核实后生效的数据将标注为“园区核实”"))
             return redirect("enterprises:mine")
-    groups = [(_("基本信息"), [form[n] for n in DECLARABLE if n in IDENTITY]),
-              (_("人员、知识产权与合规"), [form[n] for n in STAFF_AND_IP])]
-    return render(request, "enterprises/form.html", {
-        "form": form, "groups": groups, "enterprise": enterprise, "mine": True,
-        "title": _("更新企业信息"),
-        "description": _("您申报的数据供园区匹配政策使用；与政府部门数据不一致时，以政府部门数据为准。"),
-    })
+    groups = [
+        (_("基本信息"), [form[n] for n in DECLARABLE if n in IDENTITY]),
+        (_("人员、知识产权与合规"), [form[n] for n in STAFF_AND_IP]),
+    ]
+    return render(
+        request,
+        "enterprises/form.html",
+        {
+            "form": form,
+            "groups": groups,
+            "enterprise": enterprise,
+            "mine": True,
+            "title": _("更新企业信息"),
+            "description": _(
+                "您申报的数据供园区匹配政策使用；与政府部门数据不一致时，以政府部门数据为准。"
+            ),
+        },
+    )
 
 
 @permission_required(DECLARE)
@@ -74,23 +97,37 @@ def declare_figures(request: HttpRequest, year: int) -> HttpResponse:
         raise NotFound(_("只能申报近十年已结束年度的数据"))
     report = enterprise.reports.filter(year=year, source=DataSource.DECLARED).first()
     names = [f.name for f in catalogue.YEARLY_FIELDS]
-    form = yearly_form(data=request.POST or None,
-                       initial=initial_from(report, names) if report else {})
+    form = yearly_form(
+        data=request.POST or None, initial=initial_from(report, names) if report else {}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_figures(actor=Actor.of(request), enterprise=enterprise, year=year,
-                                    source=DataSource.DECLARED, values=form.cleaned_data)
+            services.report_figures(
+                actor=Actor.of(request),
+                enterprise=enterprise,
+                year=year,
+                source=DataSource.DECLARED,
+                values=form.cleaned_data,
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已提交 %(y)s 年度数据") % {"y": year})
             return redirect("enterprises:mine")
     reports = {r.source: r for r in enterprise.reports.filter(year=year)}
-    return render(request, "enterprises/figures_form.html", {
-        "form": form, "enterprise": enterprise, "year": year, "reports": reports,
-        "sources": DataSource.choices, "mine": True,
-        "title": _("申报 %(y)s 年度数据") % {"y": year},
-    })
+    return render(
+        request,
+        "enterprises/figures_form.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "year": year,
+            "reports": reports,
+            "sources": DataSource.choices,
+            "mine": True,
+            "title": _("申报 %(y)s 年度数据") % {"y": year},
+        },
+    )
 
 
 @permission_required(DECLARE)
@@ -101,17 +138,24 @@ def my_contact(request: HttpRequest, contact_id: int | None = None) -> HttpRespo
         contact = Contact.objects.filter(enterprise=enterprise, pk=contact_id).first()
         if contact is None:
             raise NotFound(_("没有找到这位联系人"))
-    initial = ({k: getattr(contact, k) for k in ("role", "name", "phone", "email",
-                                                 "receives_push")} if contact else None)
+    initial = (
+        {k: getattr(contact, k) for k in ("role", "name", "phone", "email", "receives_push")}
+        if contact
+        else None
+    )
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_contact(actor=Actor.of(request), enterprise=enterprise,
-                                  contact=contact, **form.cleaned_data)
+            services.save_contact(
+                actor=Actor.of(request), enterprise=enterprise, contact=contact, **form.cleaned_data
+            )
         except DomainError as exc:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("已保存联系人"))
             return redirect("enterprises:mine")
-    return render(request, "enterprises/simple_form.html", {
-        "form": form, "enterprise": enterprise, "mine": True, "title": _("联系人")})
+    return render(
+        request,
+        "enterprises/simple_form.html",
+        {"form": form, "enterprise": enterprise, "mine": True, "title": _("联系人")},
+    )

@@ -39,9 +39,14 @@ def facts(enterprise: Enterprise, names: list[str]) -> list[dict[str, Any]]:
     for name in names:
         field = catalogue.BY_NAME[name]
         source = (enterprise.field_sources.get(name) or {}).get("source")
-        rows.append({"name": name, "label": field.alias, "value": show(field,
-                     getattr(enterprise, name)),
-                     "source": DataSource(source).label if source else ""})
+        rows.append(
+            {
+                "name": name,
+                "label": field.alias,
+                "value": show(field, getattr(enterprise, name)),
+                "source": DataSource(source).label if source else "",
+            }
+        )
     return rows
 
 
@@ -49,24 +54,39 @@ def figures_table(enterprise: Enterprise) -> dict[str, Any]:
     years = list(enterprise.years.order_by("year"))
     rows = []
     for field in catalogue.YEARLY_FIELDS:
-        cells = [{"value": formatting.money_number(getattr(y, field.name)),
-                  "source": DataSource(y.sources[field.name]).label
-                  if field.name in y.sources else ""} for y in years]
+        cells = [
+            {
+                "value": formatting.money_number(getattr(y, field.name)),
+                "source": DataSource(y.sources[field.name]).label
+                if field.name in y.sources
+                else "",
+            }
+            for y in years
+        ]
         if any(c["value"] != "—" for c in cells):
             rows.append({"label": field.alias, "cells": cells})
     intensity = [formatting.ratio(y.rd_expense, y.revenue) for y in years]
-    rows.append({"label": _("研发投入强度"), "cells": [
-        {"value": formatting.percent(v), "source": ""} for v in intensity]})
+    rows.append(
+        {
+            "label": _("研发投入强度"),
+            "cells": [{"value": formatting.percent(v), "source": ""} for v in intensity],
+        }
+    )
     chart = {
         "years": [str(y.year) for y in years],
         "revenue": [_wan(y.revenue) for y in years],
         "rd": [_wan(y.rd_expense) for y in years],
         "profit": [_wan(y.profit) for y in years],
         "intensity": [float(round(v * 100, 2)) if v is not None else None for v in intensity],
-        "labels": {"revenue": _("营业收入"), "rd": _("研发费用"), "profit": _("利润总额"),
-                   "intensity": _("研发投入强度"), "wan": _("万元"),
-                   "title_money": _("营业收入、研发费用与利润（万元）"),
-                   "title_intensity": _("研发投入强度（%）")},
+        "labels": {
+            "revenue": _("营业收入"),
+            "rd": _("研发费用"),
+            "profit": _("利润总额"),
+            "intensity": _("研发投入强度"),
+            "wan": _("万元"),
+            "title_money": _("营业收入、研发费用与利润（万元）"),
+            "title_intensity": _("研发投入强度（%）"),
+        },
     }
     return {"years": [y.year for y in years], "rows": rows, "chart": chart}
 
@@ -82,9 +102,16 @@ def qualifications(enterprise: Enterprise) -> list[dict[str, Any]]:
         field = catalogue.BY_NAME.get(q.kind)
         valid = q.valid_on(today)
         expiring = valid and q.valid_until is not None and (q.valid_until - today).days <= 90
-        out.append({"q": q, "label": field.alias if field else q.kind, "valid": valid,
-                    "expiring": expiring, "future": q.granted_on > today,
-                    "source": q.get_source_display()})
+        out.append(
+            {
+                "q": q,
+                "label": field.alias if field else q.kind,
+                "valid": valid,
+                "expiring": expiring,
+                "future": q.granted_on > today,
+                "source": q.get_source_display(),
+            }
+        )
     return out
 
 

@@ -21,14 +21,19 @@ _TYPES: dict[FieldType, Any] = {
     FieldType.DATE: dt.date,
 }
 # Input also takes text, so that "500万" or "2024/6/30" work as in Excel.
-_INPUT_TYPES: dict[FieldType, Any] = {t: (py | str if py is not str else str)
-                                      for t, py in _TYPES.items()}
+_INPUT_TYPES: dict[FieldType, Any] = {
+    t: (py | str if py is not str else str) for t, py in _TYPES.items()
+}
 
 
 def _fields(fields: tuple[catalogue.Field, ...], types: dict[FieldType, Any]) -> dict:
     return {
-        f.name: (types[f.type] | None, Field(None, description=f"{f.alias} — {f.label_en}"
-                                             + (f" ({f.unit})" if f.unit else "")))
+        f.name: (
+            types[f.type] | None,
+            Field(
+                None, description=f"{f.alias} — {f.label_en}" + (f" ({f.unit})" if f.unit else "")
+            ),
+        )
         for f in fields
     }
 
@@ -43,14 +48,16 @@ _STATIC = tuple(f for f in catalogue.STATIC_FIELDS)
 _STATIC_WITHOUT_USCC = tuple(f for f in _STATIC if f.name != "uscc")
 
 StaticValuesOut = create_model("StaticValuesOut", __base__=Schema, **_fields(_STATIC, _TYPES))
-EnterpriseIn = create_model("EnterpriseIn", __base__=StrictSchema,
-                            **_fields(_STATIC, _INPUT_TYPES))
-EnterprisePatch = create_model("EnterprisePatch", __base__=StrictSchema,
-                               **_fields(_STATIC_WITHOUT_USCC, _INPUT_TYPES))
-FiguresIn = create_model("FiguresIn", __base__=StrictSchema,
-                         **_fields(catalogue.YEARLY_FIELDS, _INPUT_TYPES))
-FiguresValues = create_model("FiguresValues", __base__=Schema,
-                             **_fields(catalogue.YEARLY_FIELDS, _TYPES))
+EnterpriseIn = create_model("EnterpriseIn", __base__=StrictSchema, **_fields(_STATIC, _INPUT_TYPES))
+EnterprisePatch = create_model(
+    "EnterprisePatch", __base__=StrictSchema, **_fields(_STATIC_WITHOUT_USCC, _INPUT_TYPES)
+)
+FiguresIn = create_model(
+    "FiguresIn", __base__=StrictSchema, **_fields(catalogue.YEARLY_FIELDS, _INPUT_TYPES)
+)
+FiguresValues = create_model(
+    "FiguresValues", __base__=Schema, **_fields(catalogue.YEARLY_FIELDS, _TYPES)
+)
 
 
 class EnterpriseSummary(Schema):

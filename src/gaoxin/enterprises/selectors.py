@@ -26,9 +26,7 @@ def visible_to(user: Any) -> QuerySet[Enterprise]:
     kind = user.organisation_kind
     if kind == OrganisationKind.ENTERPRISE:
         return enterprises.filter(organisation_id=user.organisation_id)
-    if kind != OrganisationKind.ZONE_DEPARTMENT or not user.has_perm(
-        "enterprises.view_enterprise"
-    ):
+    if kind != OrganisationKind.ZONE_DEPARTMENT or not user.has_perm("enterprises.view_enterprise"):
         return enterprises.none()
     scope = user.data_scope()
     if scope == DataScope.ALL:

@@ -18,9 +18,11 @@ from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.figures import (
     STATIC_NAMES,
     YEARLY_NAMES,
+    figure_conflicts,
     merge_reports,
     outranks,
     size_band,
+    staff_conflicts,
 )
 from gaoxin.enterprises.models import (
     Contact,
@@ -45,17 +47,14 @@ def clean_static(values: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[name] = parse_value(field, raw)
         except InvalidValue as exc:
             raise ValidationFailed(f"{field.alias}：{exc}", field=name) from None
-    check_staff(cleaned, field_label=True)
+    check_staff(cleaned)
     return cleaned
 
 
-def check_staff(values: Mapping[str, Any], *, field_label: bool = False) -> None:
+def check_staff(values: Mapping[str, Any]) -> None:
     """Staff counts that contradict each other are refused."""
-    employees, tech, rd = (values.get(k) for k in ("employees", "tech_staff", "rd_staff"))
-    if employees is not None and tech is not None and tech > employees:
-        raise ValidationFailed(_("科技人员不能多于职工总数"), field="tech_staff")
-    if employees is not None and rd is not None and rd > employees:
-        raise ValidationFailed(_("研发人员不能多于职工总数"), field="rd_staff")
+    for name, message in staff_conflicts(values):
+        raise ValidationFailed(f"{catalogue.BY_NAME[name].alias}{message}", field=name)
 
 
 def clean_yearly(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,15 +72,8 @@ def clean_yearly(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_figures(values: Mapping[str, Any]) -> None:
-    pairs = (
-        ("rd_expense_domestic", "rd_expense", _("境内研发费用不能大于研发费用")),
-        ("high_tech_revenue", "revenue", _("高新技术产品收入不能大于营业收入")),
-        ("main_business_revenue", "revenue", _("主营业务收入不能大于营业收入")),
-    )
-    for part, whole, message in pairs:
-        if values.get(part) is not None and values.get(whole) is not None:
-            if values[part] > values[whole]:
-                raise ValidationFailed(message, field=part)
+    for name, message in figure_conflicts(values):
+        raise ValidationFailed(f"{catalogue.BY_NAME[name].alias}{message}", field=name)
 
 
 def _check_year(year: int) -> None:
@@ -90,20 +82,23 @@ def _check_year(year: int) -> None:
 
 
 @transaction.atomic
-def create_enterprise(*, actor: Actor, values: Mapping[str, Any],
-                      source: str = DataSource.VERIFIED) -> Enterprise:
+def create_enterprise(
+    *, actor: Actor, values: Mapping[str, Any], source: str = DataSource.VERIFIED
+) -> Enterprise:
     cleaned = clean_static(values)
     if not cleaned.get("uscc") or not cleaned.get("name"):
         raise ValidationFailed(_("统一社会信用代码和企业名称必填"), field="uscc")
     if Enterprise.objects.filter(uscc=cleaned["uscc"]).exists():
-        raise Conflict(_("统一社会信用代码 %(c)s 已在企业库中") % {"c": cleaned["uscc"]},
-                       field="uscc")
+        raise Conflict(
+            _("统一社会信用代码 %(c)s 已在企业库中") % {"c": cleaned["uscc"]}, field="uscc"
+        )
     enterprise = Enterprise(**_model_values(cleaned))
     enterprise.field_sources = _sources_for(cleaned, source)
     enterprise.size_band = size_band(enterprise.employees, None)
     enterprise.save()
-    record_change(actor=actor, action="create", obj=enterprise,
-                  after=snapshot(enterprise, STATIC_NAMES))
+    record_change(
+        actor=actor, action="create", obj=enterprise, after=snapshot(enterprise, STATIC_NAMES)
+    )
     return enterprise
 
 
@@ -122,8 +117,9 @@ def _sources_for(cleaned: Mapping[str, Any], source: str) -> dict[str, dict[str,
 
 
 @transaction.atomic
-def update_enterprise(*, actor: Actor, enterprise: Enterprise, values: Mapping[str, Any],
-                      source: str) -> Enterprise:
+def update_enterprise(
+    *, actor: Actor, enterprise: Enterprise, values: Mapping[str, Any], source: str
+) -> Enterprise:
     """Update static fields. A value recorded from a more authoritative source is not
     overwritten by a less authoritative one (government data prevails over declared data)."""
     cleaned = clean_static(values)
@@ -136,7 +132,7 @@ def update_enterprise(*, actor: Actor, enterprise: Enterprise, values: Mapping[s
     for name in changed:
         recorded = (enterprise.field_sources.get(name) or {}).get("source")
         if outranks(recorded, source):
-            label = DataSource(recorded).label
+            label = DataSource(str(recorded)).label
             raise ValidationFailed(
                 _("“%(f)s”已由%(s)s确认，不能以较低来源修改；如有异议请联系园区")
                 % {"f": catalogue.BY_NAME[name].alias, "s": label},
@@ -150,15 +146,21 @@ def update_enterprise(*, actor: Actor, enterprise: Enterprise, values: Mapping[s
     enterprise.field_sources = {**enterprise.field_sources, **_sources_for(changed, source)}
     _refresh_size(enterprise)
     enterprise.save()
-    record_change(actor=actor, action="update", obj=enterprise, before=before,
-                  after=snapshot(enterprise, changed))
+    record_change(
+        actor=actor,
+        action="update",
+        obj=enterprise,
+        before=before,
+        after=snapshot(enterprise, changed),
+    )
     _queue_enterprise_changed(enterprise)
     return enterprise
 
 
 @transaction.atomic
-def assign_service(*, actor: Actor, enterprise: Enterprise, department: Any,
-                   commissioner: Any) -> Enterprise:
+def assign_service(
+    *, actor: Actor, enterprise: Enterprise, department: Any, commissioner: Any
+) -> Enterprise:
     """Which zone department serves the enterprise, and its service commissioner."""
     from gaoxin.accounts.choices import OrganisationKind
 
@@ -177,8 +179,9 @@ def assign_service(*, actor: Actor, enterprise: Enterprise, department: Any,
 
 
 @transaction.atomic
-def report_figures(*, actor: Actor, enterprise: Enterprise, year: int, source: str,
-                   values: Mapping[str, Any]) -> YearlyFigures:
+def report_figures(
+    *, actor: Actor, enterprise: Enterprise, year: int, source: str, values: Mapping[str, Any]
+) -> YearlyFigures:
     """Record one source's figures for a year and rebuild the figures in force."""
     _check_year(year)
     cleaned = clean_yearly(values)
@@ -193,9 +196,15 @@ def report_figures(*, actor: Actor, enterprise: Enterprise, year: int, source: s
     report.save()
     after = snapshot(report, YEARLY_NAMES)
     if before != after:
-        record_change(actor=actor, action="report" if created else "update", obj=report,
-                      before=before, after=after, subject=enterprise,
-                      note=f"{year} {DataSource(source).label}")
+        record_change(
+            actor=actor,
+            action="report" if created else "update",
+            obj=report,
+            before=before,
+            after=after,
+            subject=enterprise,
+            note=f"{year} {DataSource(source).label}",
+        )
     figures = rebuild_year(enterprise, year)
     refresh_latest(enterprise)
     _queue_enterprise_changed(enterprise)
@@ -215,7 +224,9 @@ def rebuild_year(enterprise: Enterprise, year: int) -> YearlyFigures:
 def refresh_latest(enterprise: Enterprise) -> None:
     latest = (
         YearlyFigures.objects.filter(enterprise=enterprise, revenue__isnull=False)
-        .order_by("-year").values_list("year", "revenue").first()
+        .order_by("-year")
+        .values_list("year", "revenue")
+        .first()
     )
     enterprise.latest_year, enterprise.latest_revenue = latest if latest else (None, None)
     _refresh_size(enterprise)
@@ -227,19 +238,26 @@ def _refresh_size(enterprise: Enterprise) -> None:
 
 
 @transaction.atomic
-def record_qualification(*, actor: Actor, enterprise: Enterprise, kind: str,
-                         granted_on: dt.date, valid_until: dt.date | None = None,
-                         certificate_no: str = "",
-                         source: str = DataSource.VERIFIED) -> Qualification:
+def record_qualification(
+    *,
+    actor: Actor,
+    enterprise: Enterprise,
+    kind: str,
+    granted_on: dt.date,
+    valid_until: dt.date | None = None,
+    certificate_no: str = "",
+    source: str = DataSource.VERIFIED,
+) -> Qualification:
     if kind not in {q.name for q in catalogue.QUALIFICATIONS}:
         raise ValidationFailed(_("未知资质：%(k)s") % {"k": kind}, field="kind")
     valid_until = valid_until or default_expiry(kind, granted_on)
     if valid_until is not None and valid_until < granted_on:
         raise ValidationFailed(_("有效期至不能早于认定日期"), field="valid_until")
     qualification, created = Qualification.objects.get_or_create(
-        enterprise=enterprise, kind=kind, granted_on=granted_on,
-        defaults={"valid_until": valid_until, "certificate_no": certificate_no,
-                  "source": source},
+        enterprise=enterprise,
+        kind=kind,
+        granted_on=granted_on,
+        defaults={"valid_until": valid_until, "certificate_no": certificate_no, "source": source},
     )
     fields = ("kind", "granted_on", "valid_until", "certificate_no", "source")
     before = None if created else snapshot(qualification, fields)
@@ -250,8 +268,14 @@ def record_qualification(*, actor: Actor, enterprise: Enterprise, kind: str,
         qualification.save()
     after = snapshot(qualification, fields)
     if before != after:
-        record_change(actor=actor, action="qualify" if created else "update", obj=qualification,
-                      before=before, after=after, subject=enterprise)
+        record_change(
+            actor=actor,
+            action="qualify" if created else "update",
+            obj=qualification,
+            before=before,
+            after=after,
+            subject=enterprise,
+        )
         _queue_enterprise_changed(enterprise)
     return qualification
 
@@ -269,9 +293,17 @@ def default_expiry(kind: str, granted_on: dt.date) -> dt.date | None:
 
 
 @transaction.atomic
-def save_contact(*, actor: Actor, enterprise: Enterprise, role: str, name: str,
-                 phone: str = "", email: str = "", receives_push: bool = True,
-                 contact: Contact | None = None) -> Contact:
+def save_contact(
+    *,
+    actor: Actor,
+    enterprise: Enterprise,
+    role: str,
+    name: str,
+    phone: str = "",
+    email: str = "",
+    receives_push: bool = True,
+    contact: Contact | None = None,
+) -> Contact:
     fields = ("role", "name", "phone", "email", "receives_push")
     if not name.strip():
         raise ValidationFailed(_("联系人姓名必填"), field="name")
@@ -281,8 +313,14 @@ def save_contact(*, actor: Actor, enterprise: Enterprise, role: str, name: str,
     contact.email, contact.receives_push = email.strip(), receives_push
     contact.full_clean(exclude=["user", "enterprise"])
     contact.save()
-    record_change(actor=actor, action="contact", obj=contact, before=before,
-                  after=snapshot(contact, fields), subject=enterprise)
+    record_change(
+        actor=actor,
+        action="contact",
+        obj=contact,
+        before=before,
+        after=snapshot(contact, fields),
+        subject=enterprise,
+    )
     return contact
 
 

@@ -41,7 +41,7 @@ def parse_value(field: Field, raw: Any) -> Any:
     if is_blank(raw):
         return None
     parser = _PARSERS[field.type]
-    value = parser(raw)
+    value: Any = parser(raw)
     if field.name == "uscc":
         try:
             return uscc_codes.validate(value)
@@ -84,7 +84,9 @@ def _money(raw: Any) -> Decimal:
         text = str(raw).strip().replace(",", "").replace("，", "").replace(" ", "")
         match = _MONEY.match(text)
         if not match:
-            raise InvalidValue(_("应为金额（元），如 1234.56、500万、2亿；实为“%(v)s”") % {"v": raw})
+            raise InvalidValue(
+                _("应为金额（元），如 1234.56、500万、2亿；实为“%(v)s”") % {"v": raw}
+            )
         value = Decimal(match["num"]) * _UNITS[match["unit"] or ""]
     if not value.is_finite():
         raise InvalidValue(_("应为金额（元）"))

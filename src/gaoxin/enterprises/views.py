@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -47,7 +48,7 @@ def _filter_context(f: listing.RegistryFilter) -> dict[str, Any]:
         "chains": chains,
         "segments": segment_choices(f.chain) if f.chain else [],
         "areas": areas,
-        "sizes": [c for c in SizeBand.choices],
+        "sizes": list(SizeBand.choices),
         "qualifications": [(q.name, q.alias) for q in catalogue.QUALIFICATIONS],
     }
 
@@ -71,16 +72,23 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "can_import": request.user.has_perm("enterprises.import_enterprises"),
         "can_export": request.user.has_perm("enterprises.export_enterprises"),
     }
-    template = "enterprises/_results.html" if request.htmx else "enterprises/list.html"
+    template = (
+        "enterprises/_results.html" if getattr(request, "htmx", False) else "enterprises/list.html"
+    )
     return render(request, template, context)
 
 
 @permission_required(VIEW)
 def segments(request: HttpRequest) -> HttpResponse:
     """The segment options of a chain, for the filter bar (HTMX)."""
-    return render(request, "enterprises/_segment_options.html",
-                  {"segments": segment_choices(request.GET.get("chain") or None),
-                   "selected": request.GET.get("segment", "")})
+    return render(
+        request,
+        "enterprises/_segment_options.html",
+        {
+            "segments": segment_choices(request.GET.get("chain") or None),
+            "selected": request.GET.get("segment", ""),
+        },
+    )
 
 
 @permission_required(VIEW, "enterprises.export_enterprises")
@@ -102,10 +110,8 @@ def export(request: HttpRequest) -> HttpResponse:
 
 def _export_years(request: HttpRequest) -> list[int]:
     last = timezone.localdate().year - 1
-    try:
+    with contextlib.suppress(ValueError):
         last = int(request.GET.get("year") or last)
-    except ValueError:
-        pass
     return [last - 2, last - 1, last]
 
 
@@ -124,14 +130,18 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             enterprise = services.create_enterprise(
-                actor=Actor.of(request), values=form.cleaned_data, source=DataSource.VERIFIED)
+                actor=Actor.of(request), values=form.cleaned_data, source=DataSource.VERIFIED
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已新建企业“%(n)s”") % {"n": enterprise.name})
             return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(request, "enterprises/form.html",
-                  {"form": form, "title": _("新建企业"), "groups": _groups(form)})
+    return render(
+        request,
+        "enterprises/form.html",
+        {"form": form, "title": _("新建企业"), "groups": _groups(form)},
+    )
 
 
 def _groups(form: Any) -> list[tuple[str, list[Any]]]:
@@ -148,17 +158,27 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {n: form.cleaned_data[n] for n in form.changed_data}
         try:
-            services.update_enterprise(actor=Actor.of(request), enterprise=enterprise,
-                                       values=changed, source=DataSource.VERIFIED)
+            services.update_enterprise(
+                actor=Actor.of(request),
+                enterprise=enterprise,
+                values=changed,
+                source=DataSource.VERIFIED,
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已保存"))
             return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(request, "enterprises/form.html", {
-        "form": form, "enterprise": enterprise, "groups": _groups(form),
-        "title": _("编辑企业信息"),
-    })
+    return render(
+        request,
+        "enterprises/form.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "groups": _groups(form),
+            "title": _("编辑企业信息"),
+        },
+    )
 
 
 @permission_required(VIEW, CHANGE)
@@ -171,18 +191,31 @@ def figures_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     form = yearly_form(data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_figures(actor=Actor.of(request), enterprise=enterprise, year=year,
-                                    source=DataSource.VERIFIED, values=form.cleaned_data)
+            services.report_figures(
+                actor=Actor.of(request),
+                enterprise=enterprise,
+                year=year,
+                source=DataSource.VERIFIED,
+                values=form.cleaned_data,
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已保存 %(y)s 年度数据") % {"y": year})
             return redirect(f"{enterprise_url(enterprise)}#figures")
     reports = {r.source: r for r in enterprise.reports.filter(year=year)}
-    return render(request, "enterprises/figures_form.html", {
-        "form": form, "enterprise": enterprise, "year": year, "reports": reports,
-        "sources": DataSource.choices, "title": _("%(y)s 年度数据（园区核实）") % {"y": year},
-    })
+    return render(
+        request,
+        "enterprises/figures_form.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "year": year,
+            "reports": reports,
+            "sources": DataSource.choices,
+            "title": _("%(y)s 年度数据（园区核实）") % {"y": year},
+        },
+    )
 
 
 def enterprise_url(enterprise: Any) -> str:
@@ -197,15 +230,22 @@ def qualification_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = QualificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_qualification(actor=Actor.of(request), enterprise=enterprise,
-                                          source=DataSource.VERIFIED, **form.cleaned_data)
+            services.record_qualification(
+                actor=Actor.of(request),
+                enterprise=enterprise,
+                source=DataSource.VERIFIED,
+                **form.cleaned_data,
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             messages.success(request, _("已登记资质"))
             return redirect(f"{enterprise_url(enterprise)}#qualifications")
-    return render(request, "enterprises/simple_form.html", {
-        "form": form, "enterprise": enterprise, "title": _("登记资质")})
+    return render(
+        request,
+        "enterprises/simple_form.html",
+        {"form": form, "enterprise": enterprise, "title": _("登记资质")},
+    )
 
 
 @permission_required(VIEW, CHANGE)
@@ -218,17 +258,24 @@ def contact_edit(request: HttpRequest, pk: int, contact_id: int | None = None) -
             from gaoxin.core.errors import NotFound
 
             raise NotFound(_("没有找到这位联系人"))
-    initial = ({k: getattr(contact, k) for k in ("role", "name", "phone", "email",
-                                                 "receives_push")} if contact else None)
+    initial = (
+        {k: getattr(contact, k) for k in ("role", "name", "phone", "email", "receives_push")}
+        if contact
+        else None
+    )
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_contact(actor=Actor.of(request), enterprise=enterprise,
-                                  contact=contact, **form.cleaned_data)
+            services.save_contact(
+                actor=Actor.of(request), enterprise=enterprise, contact=contact, **form.cleaned_data
+            )
         except DomainError as exc:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("已保存联系人"))
             return redirect(f"{enterprise_url(enterprise)}#contacts")
-    return render(request, "enterprises/simple_form.html", {
-        "form": form, "enterprise": enterprise, "title": _("联系人")})
+    return render(
+        request,
+        "enterprises/simple_form.html",
+        {"form": form, "enterprise": enterprise, "title": _("联系人")},
+    )

@@ -23,3 +23,6 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Live-server threads must not keep connections open, or PostgreSQL cannot drop the test
+# databases at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

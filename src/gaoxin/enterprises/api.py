@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import PermissionDenied
@@ -133,7 +133,7 @@ def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:  # ty
     enterprise = services.create_enterprise(
         actor=Actor.of(request), values=values, source=DataSource.VERIFIED
     )
-    return 201, _detail(enterprise)
+    return Status(201, _detail(enterprise))
 
 
 def _writable(request: HttpRequest, enterprise_id: int) -> tuple[Enterprise, str]:

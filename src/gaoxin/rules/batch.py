@@ -478,8 +478,11 @@ class Plan:
                 amount = pl.when(ok).then(pl.col(pp.amount))
                 out.append(amount.alias(f"amount:{p.id}"))
             if near_miss:
+                # A near miss: every condition decided, exactly one of them false.
                 falses = [(~pl.col(c)).fill_null(False).cast(pl.UInt8) for c in pp.conditions]
-                nm = (pl.sum_horizontal(falses) == 1) if falses else pl.lit(False)
+                nulls = [pl.col(c).is_null().cast(pl.UInt8) for c in pp.conditions]
+                nm = ((pl.sum_horizontal(falses) == 1) & (pl.sum_horizontal(nulls) == 0)
+                      if falses else pl.lit(False))
                 out.append(nm.alias(f"near:{p.id}"))
         return out
 
@@ -510,7 +513,7 @@ def compile_plan(policies: Sequence[Policy], date: dt.date,
                 staged[names[node]] = comp.b(node).alias(names[node])
             conds.append(names[node])
         amount = None
-        static_null = bool(r.benefit_inputs - set(comp.inputs))
+        static_null = bool(r.benefit_inputs - set(typed_inputs(p, comp.inputs)))
         may_be_null = True
         if r.benefit is not None and r.in_force:
             key = ("amount", r.benefit)
@@ -528,7 +531,7 @@ def evaluate_wide(policies: Sequence[Policy], enterprises: pl.DataFrame | pl.Laz
                   near_miss: bool = False, plan: Plan | None = None) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
-    or review); with near_miss, `near:<id>` (exactly one condition false)."""
+    or review); with near_miss, `near:<id>` (all conditions decided, exactly one false)."""
     plan = plan or compile_plan(policies, date, inputs)
     lf = prepare(enterprises, plan.needed)
     keep = ["uscc"] if "uscc" in lf.collect_schema() else []
@@ -542,7 +545,7 @@ def evaluate(policies: Sequence[Policy], enterprises: pl.DataFrame | pl.LazyFram
              interesting_only: bool = False) -> pl.DataFrame:
     """Long form: `uscc, policy, status (Enum), amount (Decimal(38,2) yuan)`, one row per
     (enterprise, policy); with interesting_only, only rows that are eligible, review, unknown
-    or a near miss (exactly one condition false)."""
+    or a near miss (every condition decided, exactly one false)."""
     plan = compile_plan(policies, date, inputs)
     wide = evaluate_wide(policies, enterprises, date, inputs, near_miss=interesting_only,
                          plan=plan)

@@ -202,7 +202,7 @@ def rounded(a: Q, digits: int) -> Q:
     if f is not None:
         n = abs(f) * scale
         r = math.floor(n + Fraction(1, 2))
-        return Q.const(Fraction(r if f >= 0 else -r, scale))
+        return Q(Int.of(r if f >= 0 else -r), Int.of(scale))  # not normalised: den is scale
     n, d = a.num, a.den
     if n.nonneg:
         mag, sign = n, None

@@ -112,6 +112,25 @@ def typed_inputs(policy: Policy, inputs: Mapping[str, Any] | None) -> dict[str, 
     return out
 
 
+def decide(r: Resolved, rec: Record, inputs: dict[str, Any] | None = None
+           ) -> tuple[str, Decimal | None]:
+    """Status and amount only — the same rules as explain_record, without the reasons."""
+    inputs = inputs or {}
+    if not r.in_force:
+        return "ineligible", None
+    ev = Evaluator(rec, r.date, inputs)
+    ok = kleene_and([ev.eval(n) for n in r.decidable])
+    if ok is not True:
+        return ("ineligible" if ok is False else "unknown"), None
+    status = "review" if r.policy.has_manual else "eligible"
+    if r.benefit is None:
+        return status, None
+    value = ev.eval(r.benefit)
+    if value is not None:
+        return status, to_decimal(Fraction(value))
+    return (status if r.benefit_inputs - set(inputs) else "unknown"), None
+
+
 def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanation:
     p = r.policy
     if not r.in_force:

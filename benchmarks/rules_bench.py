@@ -41,20 +41,31 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines()
-                          if x.startswith("MemTotal")).split()[1])
+        mem_kb = int(
+            next(
+                x
+                for x in Path("/proc/meminfo").read_text().splitlines()
+                if x.startswith("MemTotal")
+            ).split()[1]
+        )
     except (OSError, StopIteration):
         mem_kb = 0
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, Polars {pl.__version__}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, Polars {pl.__version__}"
+    )
 
 
 def ensure_data(n: int) -> Path:
     path = DATA_DIR / f"enterprises_{n}.parquet"
     if not path.exists():
         print(f"generating {path} …", flush=True)
-        subprocess.run([sys.executable, "gen_data.py", "--sizes", str(n)], cwd=BENCH, check=True,
-                       env={**os.environ, "BENCH_DATA": str(DATA_DIR)})
+        subprocess.run(
+            [sys.executable, "gen_data.py", "--sizes", str(n)],
+            cwd=BENCH,
+            check=True,
+            env={**os.environ, "BENCH_DATA": str(DATA_DIR)},
+        )
     return path
 
 
@@ -84,9 +95,11 @@ def main() -> int:
     t = time.perf_counter()
     df = pl.read_parquet(path)
     t_read = time.perf_counter() - t
-    print(f"load: policies {t_policies:.3f}s ({len(policies)} files), compile {t_compile:.3f}s "
-          f"({len(plan.staged)} shared staged columns), read {t_read:.3f}s "
-          f"({df.height:,} rows × {df.width} columns)")
+    print(
+        f"load: policies {t_policies:.3f}s ({len(policies)} files), compile {t_compile:.3f}s "
+        f"({len(plan.staged)} shared staged columns), read {t_read:.3f}s "
+        f"({df.height:,} rows × {df.width} columns)"
+    )
 
     outcomes, _ = run_tests(policies)
     failed = [o for o in outcomes if not o.passed]
@@ -102,8 +115,10 @@ def main() -> int:
     assert wide is not None
     pairs = df.height * len(policies)
     med = statistics.median(times)
-    print(f"compute (status + exact amount, every pair): median {med:.3f}s of "
-          f"{', '.join(f'{x:.3f}' for x in times)} → {pairs / med / 1e6:.1f} M evaluations/s")
+    print(
+        f"compute (status + exact amount, every pair): median {med:.3f}s of "
+        f"{', '.join(f'{x:.3f}' for x in times)} → {pairs / med / 1e6:.1f} M evaluations/s"
+    )
     counts = dict.fromkeys(STATUSES, 0)
     for name in wide.columns:
         if name.startswith("status:"):
@@ -123,9 +138,11 @@ def main() -> int:
         results.append([decide(r, rec) for r in resolved])
     t_loop = time.perf_counter() - t
     n = len(rows) * len(policies)
-    print(f"python loop: {len(rows):,} enterprises × {len(policies)} policies in {t_loop:.2f}s "
-          f"→ {n / t_loop / 1e3:.1f} k evaluations/s ({t_loop / med * df.height / len(rows):.0f}× "
-          "slower than the batch for the full set)")
+    print(
+        f"python loop: {len(rows):,} enterprises × {len(policies)} policies in {t_loop:.2f}s "
+        f"→ {n / t_loop / 1e3:.1f} k evaluations/s ({t_loop / med * df.height / len(rows):.0f}× "
+        "slower than the batch for the full set)"
+    )
     mismatches = 0
     head = wide.head(len(rows))
     for p_index, p in enumerate(policies):
@@ -157,9 +174,11 @@ def main() -> int:
         for p in policies:
             explain(p, rec, EVAL_DATE)
         runs.append(time.perf_counter() - t)
-    print(f"one enterprise, full explanation over {len(policies)} policies: "
-          f"{statistics.median(runs) * 1000:.1f} ms (policies resolved), "
-          f"{warm * 1000:.1f} ms (resolving each policy too)")
+    print(
+        f"one enterprise, full explanation over {len(policies)} policies: "
+        f"{statistics.median(runs) * 1000:.1f} ms (policies resolved), "
+        f"{warm * 1000:.1f} ms (resolving each policy too)"
+    )
     print(f"peak memory (ru_maxrss): {peak_mib():.0f} MiB")
     return 1 if failed or mismatches else 0
 

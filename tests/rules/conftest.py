@@ -18,7 +18,8 @@ def bench_dir() -> Path:
     if not BENCH.is_dir() or not any(BENCH.glob("*.yaml")):
         raise FileNotFoundError(
             f"the benchmark policies are missing: expected {BENCH} (../shared/bench/policies "
-            "relative to the repository root). These tests must not be skipped.")
+            "relative to the repository root). These tests must not be skipped."
+        )
     return BENCH
 
 

@@ -13,21 +13,39 @@ from .conftest import SHIPPED
 
 TORCH = str(SHIPPED / "xiamen" / "torch-rd-subsidy.yaml")
 ROWS = [
-    {"uscc": "91350200MA2XXXXX1A", "in_zone": True, "registered_at": "2019-03-01",
-     "revenue_2022": 38_000_000, "revenue_2023": 39_000_000, "revenue_2024": 40_000_000,
-     "rd_expense_2022": 1_900_000, "rd_expense_2023": 2_000_000, "rd_expense_2024": 2_500_000},
+    {
+        "uscc": "91350200MA2XXXXX1A",
+        "in_zone": True,
+        "registered_at": "2019-03-01",
+        "revenue_2022": 38_000_000,
+        "revenue_2023": 39_000_000,
+        "revenue_2024": 40_000_000,
+        "rd_expense_2022": 1_900_000,
+        "rd_expense_2023": 2_000_000,
+        "rd_expense_2024": 2_500_000,
+    },
     {"uscc": "91350200MA2XXXXX2B", "in_zone": False},
 ]
-ZH = {"uscc": "统一社会信用代码", "in_zone": "园区注册", "registered_at": "成立日期",
-      "revenue_2022": "营业收入_2022", "revenue_2023": "营业收入_2023", "revenue_2024": "营业收入2024年",
-      "rd_expense_2022": "研发费用_2022", "rd_expense_2023": "研发费用_2023",
-      "rd_expense_2024": "研发费用_2024(元)"}
+ZH = {
+    "uscc": "统一社会信用代码",
+    "in_zone": "园区注册",
+    "registered_at": "成立日期",
+    "revenue_2022": "营业收入_2022",
+    "revenue_2023": "营业收入_2023",
+    "revenue_2024": "营业收入2024年",
+    "rd_expense_2022": "研发费用_2022",
+    "rd_expense_2023": "研发费用_2023",
+    "rd_expense_2024": "研发费用_2024(元)",
+}
 
 
 def test_check_reports_file_line_col(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\ntitle: t\nsource: s\ncategory: subsidy\nconditions:\n"
-                   "  - label: a\n    when: rd_expence[Y-1] > 0\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\ntitle: t\nsource: s\ncategory: subsidy\nconditions:\n"
+        "  - label: a\n    when: rd_expence[Y-1] > 0\n",
+        encoding="utf-8",
+    )
     assert main(["check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:7:11: unknown field 'rd_expence' (did you mean 'rd_expense'?)" in err
@@ -38,15 +56,19 @@ def test_check_reports_file_line_col(tmp_path, capsys):
 def test_test_command(tmp_path, capsys):
     assert main(["test", str(SHIPPED)]) == 0
     untested = tmp_path / "u.yaml"
-    untested.write_text("id: u\ntitle: t\nsource: s\ncategory: screen\nconditions: []\n",
-                        encoding="utf-8")
+    untested.write_text(
+        "id: u\ntitle: t\nsource: s\ncategory: screen\nconditions: []\n", encoding="utf-8"
+    )
     assert main(["test", str(untested)]) == 0
     assert "policy u has no tests" in capsys.readouterr().out
     failing = tmp_path / "f.yaml"
-    failing.write_text("id: f\ntitle: t\nsource: s\ncategory: screen\nconditions:\n"
-                       "  - {label: a, when: in_zone}\ntests:\n  - name: wrong\n"
-                       "    date: 2025-01-01\n    enterprise: {in_zone: false}\n"
-                       "    expect: {status: eligible}\n", encoding="utf-8")
+    failing.write_text(
+        "id: f\ntitle: t\nsource: s\ncategory: screen\nconditions:\n"
+        "  - {label: a, when: in_zone}\ntests:\n  - name: wrong\n"
+        "    date: 2025-01-01\n    enterprise: {in_zone: false}\n"
+        "    expect: {status: eligible}\n",
+        encoding="utf-8",
+    )
     assert main(["test", str(failing)]) == 1
     assert "FAIL f — wrong: status ineligible, expected eligible" in capsys.readouterr().out
 
@@ -71,16 +93,27 @@ def _write(df: pl.DataFrame, path, kind: str) -> None:
         wb.save(path)
 
 
-@pytest.mark.parametrize("kind, chinese", [("csv", False), ("gb18030", True), ("jsonl", False),
-                                           ("parquet", False), ("xlsx", True), ("csv", True)])
+@pytest.mark.parametrize(
+    "kind, chinese",
+    [
+        ("csv", False),
+        ("gb18030", True),
+        ("jsonl", False),
+        ("parquet", False),
+        ("xlsx", True),
+        ("csv", True),
+    ],
+)
 def test_evaluate_reads_every_format(tmp_path, capsys, kind, chinese):
     df = pl.DataFrame(ROWS)
     if chinese:
         df = df.rename(ZH)
     path = tmp_path / f"e.{'csv' if kind == 'gb18030' else kind}"
     _write(df, path, kind)
-    assert main(["evaluate", "--policies", TORCH, "--enterprises", str(path),
-                 "--date", "2025-06-30"]) == 0
+    assert (
+        main(["evaluate", "--policies", TORCH, "--enterprises", str(path), "--date", "2025-06-30"])
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "uscc,policy,status,amount"
     assert out[1] == "91350200MA2XXXXX1A,torch-rd-subsidy-2025,review,60000.00"
@@ -90,8 +123,23 @@ def test_evaluate_reads_every_format(tmp_path, capsys, kind, chinese):
 def test_evaluate_explain_jsonl(tmp_path, capsys):
     path = tmp_path / "e.parquet"
     pl.DataFrame(ROWS).write_parquet(path)
-    assert main(["evaluate", "--policies", TORCH, "--enterprises", str(path), "--date",
-                 "2025-06-30", "--format", "jsonl", "--explain"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--policies",
+                TORCH,
+                "--enterprises",
+                str(path),
+                "--date",
+                "2025-06-30",
+                "--format",
+                "jsonl",
+                "--explain",
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["status"] == "review" and lines[0]["amount"] == "60000.00"
     assert lines[0]["conditions"][0]["label"] == "在园区注册满一年"
@@ -103,8 +151,21 @@ def test_evaluate_explain_csv_has_reasons(tmp_path, capsys):
     path = tmp_path / "e.csv"
     row = dict(ROWS[0], rd_expense_2024=2_000_000)
     pl.DataFrame([row]).write_csv(path)
-    assert main(["evaluate", "--policies", TORCH, "--enterprises", str(path), "--date",
-                 "2025-06-30", "--explain"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--policies",
+                TORCH,
+                "--enterprises",
+                str(path),
+                "--date",
+                "2025-06-30",
+                "--explain",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "ineligible" in out and "上年研发费用较前年增长: false" in out
     assert "rd_expense[Y-1] 200万元，需 > 200万元" in out

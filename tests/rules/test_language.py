@@ -16,17 +16,28 @@ from .helpers import HEADER, policy
 
 
 def test_importing_the_engine_does_not_import_django():
-    code = "import sys, gaoxin.rules, gaoxin.rules.cli, gaoxin.rules.batch; " \
-           "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) " \
-           "else 0)"
+    code = (
+        "import sys, gaoxin.rules, gaoxin.rules.cli, gaoxin.rules.batch; "
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) "
+        "else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-@pytest.mark.parametrize("text, value", [
-    ("5000万", 50_000_000), ("2亿", 200_000_000), ("35%", Fraction(7, 20)),
-    ("1.5万", 15_000), ("1.2‰", Fraction(12, 10_000)), ("200万元", 2_000_000),
-    ("0.005", Fraction(1, 200)), ("-3%", Fraction(-3, 100)), ("abc", None),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("5000万", 50_000_000),
+        ("2亿", 200_000_000),
+        ("35%", Fraction(7, 20)),
+        ("1.5万", 15_000),
+        ("1.2‰", Fraction(12, 10_000)),
+        ("200万元", 2_000_000),
+        ("0.005", Fraction(1, 200)),
+        ("-3%", Fraction(-3, 100)),
+        ("abc", None),
+    ],
+)
 def test_numbers_with_chinese_units(text, value):
     assert parse_quantity(text) == value
 
@@ -64,13 +75,14 @@ def test_error_column_is_inside_the_expression():
 
 
 def test_error_in_a_quoted_flow_scalar():
-    e = error_of("conditions:\n  - {label: a, when: \"revenue[Y-1] >= 5％ and foo(1)\"}\n")
+    e = error_of('conditions:\n  - {label: a, when: "revenue[Y-1] >= 5％ and foo(1)"}\n')
     assert (e.line, e.col, e.message) == (6, 46, "unknown function 'foo'")
 
 
 def test_error_in_a_folded_multiline_expression():
-    e = error_of("conditions:\n  - label: a\n    when: >\n      revenue[Y-1] > 0\n"
-                 "      and tech_stuff > 1\n")
+    e = error_of(
+        "conditions:\n  - label: a\n    when: >\n      revenue[Y-1] > 0\n      and tech_stuff > 1\n"
+    )
     assert (e.line, e.col) == (9, 11)
 
 
@@ -79,18 +91,21 @@ def test_misspelt_function():
     assert e.message == "unknown function 'summ'" and e.hint == "did you mean 'sum'?"
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("registered_at > 5万", "can't compare a date with a"),
-    ("employees and in_zone", "'and' joins true/false conditions"),
-    ("revenue > 1", "yearly field 'revenue' needs a year"),
-    ("employees[Y-1] > 1", "'employees' is not a yearly field"),
-    ("has(revenue)", "has() needs a qualification"),
-    ("revenue[Y-1]", "expected a boolean here"),
-    ("registered_at > 2025-02-30", "bad date '2025-02-30'"),
-    ("in_zone + 1 > 0", "'+' needs numbers"),
-    ("cagr(revenue, Y-3, Y-1) + 1 > 0", "cagr() can only be compared"),
-    ("revenue[Y-1] > nope", "unknown field 'nope'"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("registered_at > 5万", "can't compare a date with a"),
+        ("employees and in_zone", "'and' joins true/false conditions"),
+        ("revenue > 1", "yearly field 'revenue' needs a year"),
+        ("employees[Y-1] > 1", "'employees' is not a yearly field"),
+        ("has(revenue)", "has() needs a qualification"),
+        ("revenue[Y-1]", "expected a boolean here"),
+        ("registered_at > 2025-02-30", "bad date '2025-02-30'"),
+        ("in_zone + 1 > 0", "'+' needs numbers"),
+        ("cagr(revenue, Y-3, Y-1) + 1 > 0", "cagr() can only be compared"),
+        ("revenue[Y-1] > nope", "unknown field 'nope'"),
+    ],
+)
 def test_type_and_name_errors(expr, message):
     e = error_of(f"conditions:\n  - label: a\n    when: {expr}\n")
     assert message in e.message, str(e)
@@ -122,16 +137,20 @@ def test_yaml_syntax_error_and_missing_keys():
 
 def test_all_errors_of_a_file_are_reported_one_line_each():
     with pytest.raises(PolicyError) as info:
-        load_text(HEADER + "conditions:\n  - {label: a, when: foo > 1}\n"
-                  "  - {label: b, when: bar > 1}\n", "m.yaml")
+        load_text(
+            HEADER + "conditions:\n  - {label: a, when: foo > 1}\n  - {label: b, when: bar > 1}\n",
+            "m.yaml",
+        )
     lines = str(info.value).splitlines()
     assert [line.split(": ")[0] for line in lines] == ["m.yaml:6:22", "m.yaml:7:22"]
     assert "Traceback" not in str(info.value)
 
 
 def test_table_rows_must_be_in_order():
-    e = error_of("tables:\n  t:\n    by: revenue[Y-1]\n    rows:\n      - {upto: 2亿, value: 1}\n"
-                 "      - {upto: 5000万, value: 2}\nconditions: []\n")
+    e = error_of(
+        "tables:\n  t:\n    by: revenue[Y-1]\n    rows:\n      - {upto: 2亿, value: 1}\n"
+        "      - {upto: 5000万, value: 2}\nconditions: []\n"
+    )
     assert "rows out of order" in e.message and e.line == 10
 
 

@@ -9,8 +9,11 @@ from .conftest import SHIPPED
 
 def _failures(policies):
     outcomes, untested = run_tests(policies)
-    return outcomes, [f"{o.file}:{o.line}: {o.test}: {o.message}" for o in outcomes
-                      if not o.passed], untested
+    return (
+        outcomes,
+        [f"{o.file}:{o.line}: {o.test}: {o.message}" for o in outcomes if not o.passed],
+        untested,
+    )
 
 
 def test_shipped_policies_pass_their_tests(shipped):
@@ -25,8 +28,15 @@ def test_shipped_policies_name_their_source_and_test_boundaries(shipped):
         assert p.source.strip(), p.file
         assert len(p.tests) >= 1, p.file
     ids = {p.id for p in shipped}
-    for required in ("hte-recognition", "tech-sme-evaluation", "srdi-sme", "little-giant",
-                     "torch-innovation-voucher", "torch-rd-subsidy-2025", "torch-srdi-award"):
+    for required in (
+        "hte-recognition",
+        "tech-sme-evaluation",
+        "srdi-sme",
+        "little-giant",
+        "torch-innovation-voucher",
+        "torch-rd-subsidy-2025",
+        "torch-srdi-award",
+    ):
         assert required in ids
     assert SHIPPED.is_dir()
 

@@ -97,7 +97,7 @@ class Compiler:
         return hit
 
     # -- compile one node
-    def _value(self, n: A.Node) -> Value:  # noqa: C901 - one case per node type
+    def _value(self, n: A.Node) -> Value:
         if isinstance(n, A.Num):
             return Q.const(n.value)
         if isinstance(n, A.Str):
@@ -172,7 +172,7 @@ class Compiler:
             return D(v)
         return S(str(v))
 
-    def compare(self, n: A.Compare) -> pl.Expr:  # noqa: C901
+    def compare(self, n: A.Compare) -> pl.Expr:
         left, right, op = n.left, n.right, n.op
         if isinstance(right, A.Call) and right.fn in ("cagr", "years_since"):
             left, right, op = right, left, FLIP[op]
@@ -234,7 +234,8 @@ class Compiler:
         for _ in range(n - 1):
             power = X.mul(power, base)
         valid = X.compare(first, Q.const(Fraction(0)), ">") & X.compare(
-            last, Q.const(Fraction(0)), ">=")
+            last, Q.const(Fraction(0)), ">="
+        )
         result = X.compare(X.div(last, first), power, op)
         negative = X.compare(base, Q.const(Fraction(0)), "<")
         when_negative = pl.lit(op in (">", ">=", "!="))
@@ -249,8 +250,7 @@ class Compiler:
             e = _lit(v.e).is_in(values)
         else:
             assert isinstance(v, Q)
-            parts = [X.compare(v, Q.const(i.value), "==") for i in n.items
-                     if isinstance(i, A.Num)]
+            parts = [X.compare(v, Q.const(i.value), "==") for i in n.items if isinstance(i, A.Num)]
             e = parts[0]
             for p in parts[1:]:
                 e = e | p
@@ -279,15 +279,15 @@ class Compiler:
             values.append(self.value(band.value))
         return _select(conds, values)
 
-    def call(self, n: A.Call) -> Value:  # noqa: C901 - one case per function
+    def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             r = args[0]
             assert isinstance(r, A.Range)
             parts = [self.field(r.name, y) for y in r.years]
             if fn == "count":
-                e = sum((p.num.expr().is_not_null().cast(pl.Int64) for p in parts  # type: ignore[union-attr]
-                         ), pl.lit(0, dtype=pl.Int64))
+                present = [p.num.expr().is_not_null() for p in parts if isinstance(p, Q)]
+                e = pl.sum_horizontal([x.cast(pl.Int64) for x in present])
                 return Q(Int(e, len(parts), nonneg=True), Int.of(1))
             qs = [p for p in parts if isinstance(p, Q)]
             if fn in ("min", "max"):
@@ -320,8 +320,10 @@ class Compiler:
             assert isinstance(d, D)
             e = _lit(d.e)
             on = self.date
-            not_yet = ((e.dt.month().cast(pl.Int64) * 100 + e.dt.day().cast(pl.Int64))
-                       > on.month * 100 + on.day).cast(pl.Int64)
+            not_yet = (
+                (e.dt.month().cast(pl.Int64) * 100 + e.dt.day().cast(pl.Int64))
+                > on.month * 100 + on.day
+            ).cast(pl.Int64)
             years = pl.lit(on.year, dtype=pl.Int64) - e.dt.year().cast(pl.Int64) - not_yet
             return Q(Int(years, 10**4), Int.of(1))
         if fn == "has":
@@ -359,7 +361,8 @@ class Compiler:
         term = C.QUALIFICATION_YEARS.get(name)
         derived = pl.lit(True) if term is None else g > pl.lit(anniversary_cutoff(term, on))
         valid = (g <= pl.lit(on)) & pl.when(u.is_not_null()).then(u >= pl.lit(on)).otherwise(
-            derived)
+            derived
+        )
         return valid.fill_null(False)
 
     def marginal(self, t: A.Table) -> Value:
@@ -409,14 +412,18 @@ def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
             nums = [X.imul(q.num, Int.of(lcm // q.den.const)) for q in qs]  # type: ignore[operator]
             wide = any(n.wide for n in nums) or max(n.bound for n in nums) > X.I64
             chain = _chain(conds, [n.expr(wide) for n in nums])
-            return Q(Int(chain, max(n.bound for n in nums), wide, all(n.nonneg for n in nums)),
-                     Int.of(lcm))
+            return Q(
+                Int(chain, max(n.bound for n in nums), wide, all(n.nonneg for n in nums)),
+                Int.of(lcm),
+            )
         wn = any(q.num.wide for q in qs)
         wd = any(q.den.wide for q in qs)
         num = _chain(conds, [q.num.expr(wn) for q in qs])
         den = _chain(conds, [q.den.expr(wd) for q in qs])
-        return Q(Int(num, max(q.num.bound for q in qs), wn),
-                 Int(den, max(q.den.bound for q in qs), wd, True))
+        return Q(
+            Int(num, max(q.num.bound for q in qs), wn),
+            Int(den, max(q.den.bound for q in qs), wd, True),
+        )
     exprs = [_expr_of(v) for v in values]
     e = _chain(conds, exprs)
     first = next(v for v in values if not isinstance(v, _Null))
@@ -430,7 +437,8 @@ def _chain(conds: list[pl.Expr | None], values: list[pl.Expr]) -> pl.Expr:
             return v if chain is None else chain.otherwise(v)
         step_unknown = c.is_null()
         chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
-            pl.lit(None))
+            pl.lit(None)
+        )
         chain = chain.when(c).then(v)
     return chain if chain is not None else pl.lit(None)
 
@@ -481,8 +489,11 @@ class Plan:
                 # A near miss: every condition decided, exactly one of them false.
                 falses = [(~pl.col(c)).fill_null(False).cast(pl.UInt8) for c in pp.conditions]
                 nulls = [pl.col(c).is_null().cast(pl.UInt8) for c in pp.conditions]
-                nm = ((pl.sum_horizontal(falses) == 1) & (pl.sum_horizontal(nulls) == 0)
-                      if falses else pl.lit(False))
+                nm = (
+                    (pl.sum_horizontal(falses) == 1) & (pl.sum_horizontal(nulls) == 0)
+                    if falses
+                    else pl.lit(False)
+                )
                 out.append(nm.alias(f"near:{p.id}"))
         return out
 
@@ -496,8 +507,9 @@ def _all(items: list[pl.Expr]) -> pl.Expr:
     return out
 
 
-def compile_plan(policies: Sequence[Policy], date: dt.date,
-                 inputs: Mapping[str, Any] | None = None) -> Plan:
+def compile_plan(
+    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None = None
+) -> Plan:
     """Compile every policy once for `date`; shared conditions and amounts are staged once."""
     comp = Compiler(date, inputs)
     staged: dict[str, pl.Expr] = {}
@@ -526,9 +538,15 @@ def compile_plan(policies: Sequence[Policy], date: dt.date,
     return Plan(date, plans, staged, set(comp.needed))
 
 
-def evaluate_wide(policies: Sequence[Policy], enterprises: pl.DataFrame | pl.LazyFrame,
-                  date: dt.date, inputs: Mapping[str, Any] | None = None, *,
-                  near_miss: bool = False, plan: Plan | None = None) -> pl.DataFrame:
+def evaluate_wide(
+    policies: Sequence[Policy],
+    enterprises: pl.DataFrame | pl.LazyFrame,
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    near_miss: bool = False,
+    plan: Plan | None = None,
+) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
     or review); with near_miss, `near:<id>` (all conditions decided, exactly one false)."""
@@ -536,36 +554,51 @@ def evaluate_wide(policies: Sequence[Policy], enterprises: pl.DataFrame | pl.Laz
     lf = prepare(enterprises, plan.needed)
     keep = ["uscc"] if "uscc" in lf.collect_schema() else []
     out = lf.with_columns(list(plan.staged.values())).select(
-        [pl.col(k) for k in keep] + plan.status_exprs(near_miss))
+        [pl.col(k) for k in keep] + plan.status_exprs(near_miss)
+    )
     return out.collect()
 
 
-def evaluate(policies: Sequence[Policy], enterprises: pl.DataFrame | pl.LazyFrame,
-             date: dt.date, inputs: Mapping[str, Any] | None = None, *,
-             interesting_only: bool = False) -> pl.DataFrame:
+def evaluate(
+    policies: Sequence[Policy],
+    enterprises: pl.DataFrame | pl.LazyFrame,
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    interesting_only: bool = False,
+) -> pl.DataFrame:
     """Long form: `uscc, policy, status (Enum), amount (Decimal(38,2) yuan)`, one row per
     (enterprise, policy); with interesting_only, only rows that are eligible, review, unknown
     or a near miss (every condition decided, exactly one false)."""
     plan = compile_plan(policies, date, inputs)
-    wide = evaluate_wide(policies, enterprises, date, inputs, near_miss=interesting_only,
-                         plan=plan)
+    wide = evaluate_wide(policies, enterprises, date, inputs, near_miss=interesting_only, plan=plan)
     if "uscc" not in wide.columns:
         wide = wide.with_row_index("uscc").with_columns(pl.col("uscc").cast(pl.String))
     parts = []
     for pp in plan.policies:
         pid = pp.policy.id
         status = pl.col(f"status:{pid}")
-        amount = (pl.col(f"amount:{pid}") if pp.amount is not None
-                  else pl.lit(None, dtype=pl.Int64))
+        amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
         part = wide.lazy()
         if interesting_only:
             part = part.filter((status != INELIGIBLE) | pl.col(f"near:{pid}"))
-        parts.append(part.select(
-            pl.col("uscc"), pl.lit(pid).alias("policy"),
-            status.replace_strict(list(range(4)), list(STATUSES),
-                                  return_dtype=STATUS_ENUM).alias("status"),
-            (amount.cast(pl.Decimal(38, 0)) / 100).cast(pl.Decimal(38, 2)).alias("amount")))
+        parts.append(
+            part.select(
+                pl.col("uscc"),
+                pl.lit(pid).alias("policy"),
+                status.replace_strict(
+                    list(range(4)), list(STATUSES), return_dtype=STATUS_ENUM
+                ).alias("status"),
+                (amount.cast(pl.Decimal(38, 0)) / 100).cast(pl.Decimal(38, 2)).alias("amount"),
+            )
+        )
     if not parts:
-        return pl.DataFrame(schema={"uscc": pl.String, "policy": pl.String,
-                                    "status": STATUS_ENUM, "amount": pl.Decimal(38, 2)})
+        return pl.DataFrame(
+            schema={
+                "uscc": pl.String,
+                "policy": pl.String,
+                "status": STATUS_ENUM,
+                "amount": pl.Decimal(38, 2),
+            }
+        )
     return pl.concat(parts).collect()

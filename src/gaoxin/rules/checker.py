@@ -59,8 +59,9 @@ def _unknown_name(node: A.Node, name: str, scope: Scope) -> ExprError:
     if name in FUNCTIONS:
         return _err(node, f"'{name}' is a function", f"call it: {FUNCTIONS[name]}")
     if name == "Y":
-        return _err(node, "Y (the assessment year) can only index a yearly field",
-                    "write e.g. revenue[Y-1]")
+        return _err(
+            node, "Y (the assessment year) can only index a yearly field", "write e.g. revenue[Y-1]"
+        )
     hint = did_you_mean(name, scope.names())
     return _err(node, f"unknown field '{name}'", hint or "see the field catalogue in docs/rules.md")
 
@@ -82,15 +83,19 @@ class Checker:
     def check(self, node: A.Node, want: str | None = None) -> tuple[A.Node, Type]:
         out, t = self.visit(node)
         if want is not None and t.base != want:
-            raise _err(node, f"expected a {want} here but this is a {t}",
-                       "conditions must be true/false, e.g. revenue[Y-1] > 0"
-                       if want == BOOL else "")
+            raise _err(
+                node,
+                f"expected a {want} here but this is a {t}",
+                "conditions must be true/false, e.g. revenue[Y-1] > 0" if want == BOOL else "",
+            )
         return out, t
 
     def visit(self, n: A.Node) -> tuple[A.Node, Type]:
         if isinstance(n, A.Num):
-            return n, Type(NUMBER, "percent" if n.kind == "percent" else
-                           "money" if n.kind == "money" else "plain")
+            return n, Type(
+                NUMBER,
+                "percent" if n.kind == "percent" else "money" if n.kind == "money" else "plain",
+            )
         if isinstance(n, A.Str):
             return n, Type(TEXT)
         if isinstance(n, A.DateLit):
@@ -112,22 +117,23 @@ class Checker:
         if isinstance(n, A.Compare):
             return self.compare(n)
         if isinstance(n, A.Logic):
-            items = tuple(self.operand(i, BOOL, f"'{n.op}' joins true/false conditions")[0]
-                          for i in n.items)
+            items = tuple(
+                self.operand(i, BOOL, f"'{n.op}' joins true/false conditions")[0] for i in n.items
+            )
             return A.Logic(n.op, items, span=n.span), T_BOOL
         if isinstance(n, A.InList):
             x, t = self.visit(n.operand)
             if t.base not in (NUMBER, TEXT):
                 raise _err(n.operand, f"'in' needs a number or text, not a {t}")
-            items = []
+            listed: list[A.Node] = []
             for item in n.items:
                 if not isinstance(item, A.Num | A.Str):
-                    raise _err(item, "list items must be numbers or \"text\"")
+                    raise _err(item, 'list items must be numbers or "text"')
                 it = self.visit(item)[1]
                 if it.base != t.base:
                     raise _err(item, f"list item is a {it} but the value is a {t}")
-                items.append(item)
-            return A.InList(x, tuple(items), n.negate, span=n.span), T_BOOL
+                listed.append(item)
+            return A.InList(x, tuple(listed), n.negate, span=n.span), T_BOOL
         if isinstance(n, A.Call):
             return self.call(n)
         raise _err(n, "unsupported expression")
@@ -159,8 +165,9 @@ class Checker:
         if f is None:
             raise _unknown_name(n, n.name, self.scope)
         if not f.yearly:
-            raise _err(n, f"'{f.name}' is not a yearly field and takes no [year]",
-                       f"write {f.name}")
+            raise _err(
+                n, f"'{f.name}' is not a yearly field and takes no [year]", f"write {f.name}"
+            )
         if n.last is None:
             return A.FieldY(f.name, n.first, span=n.span), field_type(f)
         if n.first.relative != n.last.relative or n.first.offset > n.last.offset:
@@ -172,11 +179,17 @@ class Checker:
         a, ta = self.operand(n.left, NUMBER, f"'{n.op}' needs numbers")
         b, tb = self.operand(n.right, NUMBER, f"'{n.op}' needs numbers")
         if n.op in "+-":
-            kind = ta.kind if ta.kind == tb.kind or tb.kind == "plain" else (
-                tb.kind if ta.kind == "plain" else "plain")
+            kind = (
+                ta.kind
+                if ta.kind == tb.kind or tb.kind == "plain"
+                else (tb.kind if ta.kind == "plain" else "plain")
+            )
         elif n.op == "*":
-            kind = tb.kind if ta.kind in ("percent", "plain") else (
-                ta.kind if tb.kind in ("percent", "plain") else "plain")
+            kind = (
+                tb.kind
+                if ta.kind in ("percent", "plain")
+                else (ta.kind if tb.kind in ("percent", "plain") else "plain")
+            )
         else:
             kind = "percent" if ta.kind == tb.kind else ta.kind if tb.kind == "plain" else "plain"
         return A.Binary(n.op, a, b, span=n.span), Type(NUMBER, kind)
@@ -185,8 +198,11 @@ class Checker:
         a, ta = self.visit_cmp_side(n.left)
         b, tb = self.visit_cmp_side(n.right)
         if ta.base != tb.base:
-            raise _err(n, f"can't compare a {ta} with a {tb}",
-                       "dates compare with dates (2025-01-01), numbers with numbers")
+            raise _err(
+                n,
+                f"can't compare a {ta} with a {tb}",
+                "dates compare with dates (2025-01-01), numbers with numbers",
+            )
         if ta.base in (BOOL, TEXT) and n.op not in ("==", "!="):
             raise _err(n, f"'{n.op}' does not apply to {ta.base} values", "use == or !=")
         if ta.base == RANGE:
@@ -209,15 +225,19 @@ class Checker:
 
         def arity(k: int) -> None:
             if len(args) != k:
-                raise _err(n, f"{fn}() takes {k} argument{'s' if k > 1 else ''}",
-                           f"write {FUNCTIONS[fn]}")
+                raise _err(
+                    n, f"{fn}() takes {k} argument{'s' if k > 1 else ''}", f"write {FUNCTIONS[fn]}"
+                )
 
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             arity(1)
             r, t = self.visit(args[0])
             if t.base != RANGE:
-                raise _err(args[0], f"{fn}() of one argument needs a year range",
-                           f"write {fn}(X[Y-3..Y-1])")
+                raise _err(
+                    args[0],
+                    f"{fn}() of one argument needs a year range",
+                    f"write {fn}(X[Y-3..Y-1])",
+                )
             kind = "count" if fn == "count" else t.kind
             return A.Call(fn, (r,), span=n.span), Type(NUMBER, kind)
         if fn in ("min", "max"):
@@ -234,15 +254,23 @@ class Checker:
             if fn == "cagr":
                 y0, y1 = years
                 if y0.relative != y1.relative or not 0 < y1.offset - y0.offset <= MAX_CAGR_YEARS:
-                    raise _err(n, "cagr() needs an increasing span of 1 to 6 years",
-                               "write cagr(revenue, Y-3, Y-1)")
+                    raise _err(
+                        n,
+                        "cagr() needs an increasing span of 1 to 6 years",
+                        "write cagr(revenue, Y-3, Y-1)",
+                    )
                 if not in_comparison:
-                    raise _err(n, "cagr() can only be compared (e.g. cagr(revenue, Y-3, Y-1) "
-                               ">= 20%)", "the root of a ratio is not exact money arithmetic")
-            ranges = tuple(A.FieldY(f, y, span=a.span) for y, a in zip(years, args[1:],
-                                                                        strict=True))
-            return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), \
-                Type(NUMBER, "percent")
+                    raise _err(
+                        n,
+                        "cagr() can only be compared (e.g. cagr(revenue, Y-3, Y-1) >= 20%)",
+                        "the root of a ratio is not exact money arithmetic",
+                    )
+            ranges = tuple(
+                A.FieldY(f, y, span=a.span) for y, a in zip(years, args[1:], strict=True)
+            )
+            return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), Type(
+                NUMBER, "percent"
+            )
         if fn == "years_since":
             arity(1)
             d, _ = self.operand(args[0], DATE, "years_since() needs a date")
@@ -251,19 +279,25 @@ class Checker:
             arity(1)
             q = args[0]
             name = q.name if isinstance(q, A.Name) else None
-            f = C.lookup(name) if name else None
-            if f is None or f.kind is not C.FieldKind.QUALIFICATION:
+            qual = C.lookup(name) if name else None
+            if qual is None or qual.kind is not C.FieldKind.QUALIFICATION:
                 quals = [x.name for x in C.QUALIFICATIONS] + [x.alias for x in C.QUALIFICATIONS]
                 hint = did_you_mean(name, quals) if name else ""
-                raise _err(q, f"has() needs a qualification, not '{name or '…'}'",
-                           hint or "qualifications: " + ", ".join(quals[: len(quals) // 2]))
-            return A.Call(fn, (A.Field(f.name, span=q.span),), span=n.span), T_BOOL
+                raise _err(
+                    q,
+                    f"has() needs a qualification, not '{name or '…'}'",
+                    hint or "qualifications: " + ", ".join(quals[: len(quals) // 2]),
+                )
+            return A.Call(fn, (A.Field(qual.name, span=q.span),), span=n.span), T_BOOL
         if fn == "round":
             arity(2)
             x, t = self.operand(args[0], NUMBER, "round() needs a number")
             digits = args[1]
-            if not (isinstance(digits, A.Num) and digits.value.denominator == 1
-                    and 0 <= digits.value <= 8):
+            if not (
+                isinstance(digits, A.Num)
+                and digits.value.denominator == 1
+                and 0 <= digits.value <= 8
+            ):
                 raise _err(digits, "round() needs a whole number of decimals (0–8)")
             return A.Call(fn, (x, digits), span=n.span), t
         if fn in ("floor", "ceil", "abs"):
@@ -286,13 +320,17 @@ class Checker:
             return A.Call(fn, (x, args[1]), span=n.span), T_BOOL
         if fn == "marginal":
             arity(1)
-            t = args[0]
-            if not (isinstance(t, A.Name) and t.name in self.scope.tables):
-                raise _err(t, "marginal() needs the name of a table",
-                           did_you_mean(getattr(t, "name", ""), self.scope.tables))
-            rt = self.scope.tables[t.name]()
-            return A.Call(fn, (A.TableRef(t.name, span=t.span),), span=n.span), \
-                Type(NUMBER, rt.kind)
+            tab = args[0]
+            if not (isinstance(tab, A.Name) and tab.name in self.scope.tables):
+                raise _err(
+                    tab,
+                    "marginal() needs the name of a table",
+                    did_you_mean(getattr(tab, "name", ""), self.scope.tables),
+                )
+            rt = self.scope.tables[tab.name]()
+            return A.Call(fn, (A.TableRef(tab.name, span=tab.span),), span=n.span), Type(
+                NUMBER, rt.kind
+            )
         raise _err(n, f"unknown function '{fn}'")  # pragma: no cover
 
     def yearly_name(self, n: A.Node, fn: str) -> str:
@@ -304,9 +342,14 @@ class Checker:
     def year_arg(self, n: A.Node) -> A.Year:
         if isinstance(n, A.Name) and n.name == "Y":
             return A.Year(0, True)
-        if (isinstance(n, A.Binary) and n.op in "+-" and isinstance(n.left, A.Name)
-                and n.left.name == "Y" and isinstance(n.right, A.Num)
-                and n.right.value.denominator == 1):
+        if (
+            isinstance(n, A.Binary)
+            and n.op in "+-"
+            and isinstance(n.left, A.Name)
+            and n.left.name == "Y"
+            and isinstance(n.right, A.Num)
+            and n.right.value.denominator == 1
+        ):
             k = int(n.right.value)
             return A.Year(-k if n.op == "-" else k, True)
         if isinstance(n, A.Num) and n.value.denominator == 1 and 1900 <= n.value <= 2200:

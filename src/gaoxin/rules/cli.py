@@ -1,13 +1,14 @@
 """`gaoxin rules check|test|evaluate` — the engine without the web application.
 
-    python -m gaoxin.rules.cli check policies/
-    python -m gaoxin.rules.cli test policies/
-    python -m gaoxin.rules.cli evaluate --policies policies/ --enterprises e.xlsx --date 2025-06-30
+python -m gaoxin.rules.cli check policies/
+python -m gaoxin.rules.cli test policies/
+python -m gaoxin.rules.cli evaluate --policies policies/ --enterprises e.xlsx --date 2025-06-30
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -45,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--enterprises", required=True)
     e.add_argument("--date", type=dt.date.fromisoformat, default=dt.date.today())
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    e.add_argument("--explain", action="store_true",
-                   help="add each condition, the missing fields and the shortfalls")
+    e.add_argument(
+        "--explain",
+        action="store_true",
+        help="add each condition, the missing fields and the shortfalls",
+    )
     e.add_argument("--output", help="write here instead of standard output")
     e.set_defaults(run=_evaluate)
     return ap
@@ -75,8 +79,11 @@ def _test(args: argparse.Namespace) -> int:
             print(f"{o.file}:{o.line}: ok {o.policy} — {o.test}")
     for p in untested:
         print(f"{p.file}:1: WARNING policy {p.id} has no tests")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed, "
-          f"{len(policies)} policies, {len(untested)} without tests", file=sys.stderr)
+    print(
+        f"{len(outcomes) - len(failed)} passed, {len(failed)} failed, "
+        f"{len(policies)} policies, {len(untested)} without tests",
+        file=sys.stderr,
+    )
     return 1 if failed else 0
 
 
@@ -85,24 +92,22 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     policies = load_policies(*args.policies)
     df = read_enterprises(args.enterprises)
-    out: TextIO = open(args.output, "w", encoding="utf-8", newline="") if args.output \
-        else sys.stdout
-    try:
+    with contextlib.ExitStack() as stack:
+        out: TextIO = sys.stdout
+        if args.output:
+            out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
         if args.explain:
             _write_explained(policies, df, args.date, args.format, out)
-        else:
-            from .batch import evaluate
+            return 0
+        from .batch import evaluate
 
-            result = evaluate(policies, df, args.date)
-            result = result.with_columns(result["status"].cast(str), result["amount"].cast(str))
-            if args.format == "csv":
-                out.write(result.write_csv())
-            else:
-                for row in result.iter_rows(named=True):
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        result = evaluate(policies, df, args.date)
+        result = result.with_columns(result["status"].cast(str), result["amount"].cast(str))
+        if args.format == "csv":
+            out.write(result.write_csv())
+        else:
+            for row in result.iter_rows(named=True):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 
 
@@ -119,8 +124,9 @@ def _write_explained(policies: list, df: object, date: dt.date, fmt: str, out: T
     df = df.rename({k: v for k, v in canonical_names(df.columns).items() if k != v})
     writer = csv.writer(out) if fmt == "csv" else None
     if writer:
-        writer.writerow(["uscc", "policy", "status", "amount", "conditions", "missing",
-                         "shortfall"])
+        writer.writerow(
+            ["uscc", "policy", "status", "amount", "conditions", "missing", "shortfall"]
+        )
     for i, row in enumerate(df.iter_rows(named=True)):
         rec = record(row)
         uscc = row.get("uscc") or str(i)
@@ -128,14 +134,22 @@ def _write_explained(policies: list, df: object, date: dt.date, fmt: str, out: T
             e = explain(p, rec, date)
             if writer is None:
                 d = e.to_dict()
-                out.write(json.dumps({"uscc": uscc, **d}, ensure_ascii=False, default=str)
-                          + "\n")
+                out.write(json.dumps({"uscc": uscc, **d}, ensure_ascii=False, default=str) + "\n")
                 continue
             conds = "; ".join(f"{c.label}: {_tv(c.result, c.manual)}" for c in e.conditions)
             missing = "; ".join(f"{f}[{y}]" if y else f for f, y in e.missing)
             short = "; ".join(s.text for s in e.shortfalls)
-            writer.writerow([uscc, p.id, e.status, "" if e.amount is None else str(e.amount),
-                             conds, missing, short])
+            writer.writerow(
+                [
+                    uscc,
+                    p.id,
+                    e.status,
+                    "" if e.amount is None else str(e.amount),
+                    conds,
+                    missing,
+                    short,
+                ]
+            )
 
 
 def _tv(v: bool | None, manual: bool) -> str:

@@ -11,7 +11,7 @@ from gaoxin import catalogue as C
 from . import ast as A
 
 
-def kind_of(n: A.Node) -> str:  # noqa: C901 - mirrors the checker's kinds
+def kind_of(n: A.Node) -> str:
     if isinstance(n, A.Num):
         return n.kind
     if isinstance(n, A.Field | A.Range):
@@ -26,7 +26,7 @@ def kind_of(n: A.Node) -> str:  # noqa: C901 - mirrors the checker's kinds
     if isinstance(n, A.Binary):
         a, b = kind_of(n.left), kind_of(n.right)
         if n.op == "/":
-            return "percent" if a == b or a == "money" and b == "money" else a
+            return "percent" if a == b or (a == "money" and b == "money") else a
         if n.op == "*":
             return b if a in ("percent", "plain") else a
         return a if a != "plain" else b

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import polars as pl
 
@@ -43,8 +44,9 @@ class Int:
 
     def expr(self, wide: bool = False) -> pl.Expr:
         if isinstance(self.value, int):
-            return pl.lit(self.value, dtype=pl.Int128 if wide or abs(self.value) > I64
-                          else pl.Int64)
+            return pl.lit(
+                self.value, dtype=pl.Int128 if wide or abs(self.value) > I64 else pl.Int64
+            )
         return self.value.cast(pl.Int128) if wide and not self.wide else self.value
 
 
@@ -89,9 +91,16 @@ def icmp_exprs(x: pl.Expr, y: pl.Expr, op: str) -> pl.Expr:
     return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y, "!=": x != y}[op]
 
 
-def _cmp(op: str, x: object, y: object) -> bool:
-    return bool({"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y,  # type: ignore[operator]
-                 "==": x == y, "!=": x != y}[op])
+def _cmp(op: str, x: Any, y: Any) -> bool:
+    if op == "<":
+        return bool(x < y)
+    if op == "<=":
+        return bool(x <= y)
+    if op == ">":
+        return bool(x > y)
+    if op == ">=":
+        return bool(x >= y)
+    return bool(x == y) if op == "==" else bool(x != y)
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,9 @@ def add(a: Q, b: Q, sign: int = 1) -> Q:
         return Q.const(fa + sign * fb)
     if a.den.const is not None and b.den.const is not None:
         lcm = math.lcm(a.den.const, b.den.const)
-        num = iadd(imul(a.num, Int.of(lcm // a.den.const)),
-                   imul(b.num, Int.of(lcm // b.den.const)), sign)
+        num = iadd(
+            imul(a.num, Int.of(lcm // a.den.const)), imul(b.num, Int.of(lcm // b.den.const)), sign
+        )
         return Q(num, Int.of(lcm))
     num = iadd(imul(a.num, b.den), imul(b.num, a.den), sign)
     return Q(num, imul(a.den, b.den))
@@ -141,8 +151,7 @@ def mul(a: Q, b: Q) -> Q:
         fa, fb = fb, fa
     if fb is not None and a.den.const is not None:  # column × constant: reduce what we can
         g = math.gcd(fb.numerator, a.den.const) or 1
-        return Q(imul(a.num, Int.of(fb.numerator // g)),
-                 Int.of(a.den.const // g * fb.denominator))
+        return Q(imul(a.num, Int.of(fb.numerator // g)), Int.of(a.den.const // g * fb.denominator))
     return Q(imul(a.num, b.num), imul(a.den, b.den))
 
 
@@ -174,8 +183,9 @@ def compare(a: Q, b: Q, op: str) -> pl.Expr:
         return pl.lit(_cmp(op, fa, fb), dtype=pl.Boolean)
     if a.den.const is not None and b.den.const is not None:
         lcm = math.lcm(a.den.const, b.den.const)
-        return icmp(imul(a.num, Int.of(lcm // a.den.const)),
-                    imul(b.num, Int.of(lcm // b.den.const)), op)
+        return icmp(
+            imul(a.num, Int.of(lcm // a.den.const)), imul(b.num, Int.of(lcm // b.den.const)), op
+        )
     return icmp(imul(a.num, b.den), imul(b.num, a.den), op)
 
 
@@ -191,8 +201,10 @@ def pick(cond: pl.Expr, a: Q, b: Q) -> Q:
     wide_d = a.den.wide or b.den.wide
     num = pl.when(cond).then(a.num.expr(wide_n)).when(~cond).then(b.num.expr(wide_n))
     den = pl.when(cond).then(a.den.expr(wide_d)).when(~cond).then(b.den.expr(wide_d))
-    return Q(Int(num, max(a.num.bound, b.num.bound), wide_n),
-             Int(den, max(a.den.bound, b.den.bound), wide_d, True))
+    return Q(
+        Int(num, max(a.num.bound, b.num.bound), wide_n),
+        Int(den, max(a.den.bound, b.den.bound), wide_d, True),
+    )
 
 
 def rounded(a: Q, digits: int) -> Q:
@@ -218,8 +230,7 @@ def rounded(a: Q, digits: int) -> Q:
 
 def floor_q(a: Q) -> Q:
     wide = a.num.wide or a.den.wide
-    return Q(Int(a.num.expr(wide) // a.den.expr(wide), a.num.bound, wide, a.num.nonneg),
-             Int.of(1))
+    return Q(Int(a.num.expr(wide) // a.den.expr(wide), a.num.bound, wide, a.num.nonneg), Int.of(1))
 
 
 def abs_q(a: Q) -> Q:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -80,17 +80,27 @@ class Explanation:
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Fraction):
-        return str(v) if v.denominator not in (1, 2, 4, 5, 10, 20, 25, 50, 100) else str(
-            Decimal(v.numerator) / Decimal(v.denominator))
+        return (
+            str(v)
+            if v.denominator not in (1, 2, 4, 5, 10, 20, 25, 50, 100)
+            else str(Decimal(v.numerator) / Decimal(v.denominator))
+        )
     if isinstance(v, dt.date):
         return v.isoformat()
     return v
 
 
-def explain(policy: Policy, enterprise: Mapping[str, Any] | Record, date: dt.date,
-            inputs: Mapping[str, Any] | None = None) -> Explanation:
+def explain(
+    policy: Policy,
+    enterprise: Mapping[str, Any] | Record,
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+) -> Explanation:
     """Evaluate one enterprise (flat row or nested mapping) against one policy on `date`."""
-    rec = enterprise if _is_record(enterprise) else record(enterprise)  # type: ignore[arg-type]
+    if _is_record(enterprise):
+        rec: Record = dict(enterprise)  # type: ignore[arg-type, assignment]
+    else:
+        rec = record(enterprise)  # type: ignore[arg-type]
     return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs))
 
 
@@ -104,16 +114,22 @@ def typed_inputs(policy: Policy, inputs: Mapping[str, Any] | None) -> dict[str, 
         spec = policy.inputs.get(name)
         if spec is None:
             continue
-        tname = {"percent": "percent", "count": "integer", "money": "money"}.get(
-            spec.type.kind, spec.type.base) if spec.type.base == "number" else spec.type.base
+        tname = (
+            {"percent": "percent", "count": "integer", "money": "money"}.get(
+                spec.type.kind, spec.type.base
+            )
+            if spec.type.base == "number"
+            else spec.type.base
+        )
         v = convert(tname, value)
         if v is not None:
             out[name] = v
     return out
 
 
-def decide(r: Resolved, rec: Record, inputs: dict[str, Any] | None = None
-           ) -> tuple[str, Decimal | None]:
+def decide(
+    r: Resolved, rec: Record, inputs: dict[str, Any] | None = None
+) -> tuple[str, Decimal | None]:
     """Status and amount only — the same rules as explain_record, without the reasons."""
     inputs = inputs or {}
     if not r.in_force:
@@ -135,8 +151,15 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
     p = r.policy
     if not r.in_force:
         span = f"{p.effective_from or '…'} – {p.effective_to or '…'}"
-        return Explanation(p.id, p.title, p.version, r.date, "ineligible", None,
-                           notes=(f"政策不在有效期内（{span}）",))
+        return Explanation(
+            p.id,
+            p.title,
+            p.version,
+            r.date,
+            "ineligible",
+            None,
+            notes=(f"政策不在有效期内（{span}）",),
+        )
     results: list[ConditionResult] = []
     missing: list[tuple[str, int | None]] = []
     decided: list[Any] = []
@@ -165,8 +188,10 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
             if value is not None:
                 amount = to_decimal(Fraction(value))
             elif r.benefit_inputs - set(inputs):
-                notes.append("金额待申报：需填写 " + "、".join(
-                    p.inputs[i].label for i in sorted(r.benefit_inputs - set(inputs))))
+                notes.append(
+                    "金额待申报：需填写 "
+                    + "、".join(p.inputs[i].label for i in sorted(r.benefit_inputs - set(inputs)))
+                )
             else:
                 status = "unknown"
                 missing += [(f, y) for f, y, v in ev.reads if v is None]
@@ -175,8 +200,18 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
         status = "ineligible" if ok is False else "unknown"
     if status == "unknown" and not missing:
         notes.append("部分参数在评估日未生效" if _has_novalue(r) else "数据不足")
-    return Explanation(p.id, p.title, p.version, r.date, status, amount, tuple(results),
-                       tuple(dict.fromkeys(missing)), tuple(notes), amount_reads)
+    return Explanation(
+        p.id,
+        p.title,
+        p.version,
+        r.date,
+        status,
+        amount,
+        tuple(results),
+        tuple(dict.fromkeys(missing)),
+        tuple(notes),
+        amount_reads,
+    )
 
 
 def _has_novalue(r: Resolved) -> bool:

@@ -49,7 +49,8 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
 
             fen = c.cast(pl.String).map_elements(
                 lambda v: None if (m := to_money(v)) is None else int(m * 100),
-                return_dtype=pl.Int64)
+                return_dtype=pl.Int64,
+            )
         ok = (fen >= 0) if f.non_negative else (fen >= -MONEY_MAX_FEN)
         return pl.when(ok & (fen <= MONEY_MAX_FEN)).then(fen).alias(name)
     if t == "integer":
@@ -61,7 +62,8 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
             from .values import to_number
 
             n = c.cast(pl.String).map_elements(
-                lambda v: None if (m := to_number(v)) is None else int(m), return_dtype=pl.Int64)
+                lambda v: None if (m := to_number(v)) is None else int(m), return_dtype=pl.Int64
+            )
         ok = (n >= 0) if f.non_negative else (n >= -COUNT_MAX)
         return pl.when(ok & (n <= COUNT_MAX)).then(n).alias(name)
     if t == "date":
@@ -77,8 +79,12 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
         if dtype.is_numeric():
             return (c != 0).alias(name)
         s = c.cast(pl.String).str.strip_chars().str.to_lowercase()
-        return (pl.when(s.is_in(list(TRUE_WORDS))).then(True)
-                .when(s.is_in(list(FALSE_WORDS))).then(False)).alias(name)
+        return (
+            pl.when(s.is_in(list(TRUE_WORDS)))
+            .then(True)
+            .when(s.is_in(list(FALSE_WORDS)))
+            .then(False)
+        ).alias(name)
     s = c.cast(pl.String).str.strip_chars()
     return pl.when(s != "").then(s).alias(name)
 
@@ -108,8 +114,13 @@ def dtype_of(name: str) -> pl.DataType:
     assert spec is not None
     f, until = spec
     t = "date" if until else f.type.value
-    return {"money": pl.Int64(), "integer": pl.Int64(), "date": pl.Date(),
-            "boolean": pl.Boolean(), "text": pl.String()}[t]
+    return {
+        "money": pl.Int64(),
+        "integer": pl.Int64(),
+        "date": pl.Date(),
+        "boolean": pl.Boolean(),
+        "text": pl.String(),
+    }[t]
 
 
 def column(name: str, year: int | None = None) -> str:

@@ -43,8 +43,12 @@ def read_enterprises(path: str | Path) -> pl.DataFrame:
     if suffix in (".csv", ".txt"):
         text = _decode(p.read_bytes())
         header = pl.read_csv(io.StringIO(text), n_rows=0).columns
-        return pl.read_csv(io.StringIO(text), schema_overrides=_text_columns(header),
-                           infer_schema_length=10_000, try_parse_dates=False)
+        return pl.read_csv(
+            io.StringIO(text),
+            schema_overrides=_text_columns(header),
+            infer_schema_length=10_000,
+            try_parse_dates=False,
+        )
     raise ValueError(f"can't read {p.name}: use .csv, .xlsx, .jsonl or .parquet")
 
 
@@ -55,15 +59,16 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else f"column_{i}"
-                  for i, h in enumerate(next(rows, ()))]
+        header = [
+            str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))
+        ]
         columns: dict[str, list[Any]] = {h: [] for h in header}
         for row in rows:
             if row is None or all(v is None for v in row):
                 continue
             for h, v in zip(header, row, strict=False):
                 columns[h].append(v)
-            for h in header[len(row):]:
+            for h in header[len(row) :]:
                 columns[h].append(None)
     finally:
         wb.close()
@@ -71,8 +76,9 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     series = []
     for h, values in columns.items():
         if h in text:
-            series.append(pl.Series(h, [None if v is None else str(v) for v in values],
-                                    dtype=pl.String))
+            series.append(
+                pl.Series(h, [None if v is None else str(v) for v in values], dtype=pl.String)
+            )
             continue
         try:
             series.append(pl.Series(h, values, strict=False))

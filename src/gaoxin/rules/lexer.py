@@ -11,8 +11,25 @@ from .units import UNIT_NAMES
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 # Full-width and mathematical spellings an author may type on a Chinese keyboard.
 SYNONYMS = {"≥": ">=", "≤": "<=", "≠": "!=", "（": "(", "）": ")", "，": ",", "＝": "="}
-OPERATORS = ("..", ">=", "<=", "==", "!=", "<", ">", "=", "+", "-", "*", "/", "(", ")", "[",
-             "]", ",")
+OPERATORS = (
+    "..",
+    ">=",
+    "<=",
+    "==",
+    "!=",
+    "<",
+    ">",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![0-9])")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
@@ -78,8 +95,11 @@ def tokenize(text: str) -> list[Token]:
             continue
         op = next((o for o in OPERATORS if text.startswith(o, i)), None)
         if op is None:
-            raise ExprError(f"unexpected character '{c}'", i,
-                            "expressions use + - * / comparisons and/or/not and functions")
+            raise ExprError(
+                f"unexpected character '{c}'",
+                i,
+                "expressions use + - * / comparisons and/or/not and functions",
+            )
         tokens.append(Token("op", op, i, end=i + len(op)))
         i += len(op)
     tokens.append(Token("end", "", n, end=n))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -35,9 +36,26 @@ from .source import FileText, Source
 from .types import BOOL, FIELD_TYPES, NUMBER, Type
 from .units import to_fraction
 
-TOP_KEYS = {"id", "title", "issuer", "source", "category", "effective", "year", "delivery",
-            "notify", "parameters", "tables", "conditions", "inputs", "benefit", "tests",
-            "description", "notes", "stack_group"}
+TOP_KEYS = {
+    "id",
+    "title",
+    "issuer",
+    "source",
+    "category",
+    "effective",
+    "year",
+    "delivery",
+    "notify",
+    "parameters",
+    "tables",
+    "conditions",
+    "inputs",
+    "benefit",
+    "tests",
+    "description",
+    "notes",
+    "stack_group",
+}
 REQUIRED = ("id", "title", "source", "category", "conditions")
 ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
 _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -108,8 +126,9 @@ class _Reader:
             y, m, d = (int(p) for p in value.split("-"))
             return dt.date(y, m, d)
         except ValueError:
-            raise self.fail(node, f"bad date '{value}' in {what}",
-                            "write dates as YYYY-MM-DD, e.g. 2025-06-30") from None
+            raise self.fail(
+                node, f"bad date '{value}' in {what}", "write dates as YYYY-MM-DD, e.g. 2025-06-30"
+            ) from None
 
     def value(self, node: yaml.Node) -> Any:
         """Plain data (tests): scalars typed by their YAML tag, dates checked."""
@@ -146,8 +165,9 @@ class _Reader:
             return self.date(node, "a value")
         return raw
 
-    def expression(self, node: yaml.Node, checker: Checker, want: str | None,
-                   what: str) -> tuple[A.Node, Type]:
+    def expression(
+        self, node: yaml.Node, checker: Checker, want: str | None, what: str
+    ) -> tuple[A.Node, Type]:
         if not isinstance(node, yaml.ScalarNode) or node.value in (None, ""):
             raise self.fail(node, f"{what} must be an expression")
         src = Source(node, self.file)
@@ -175,11 +195,29 @@ def load_text(text: str, name: str = "<policy>") -> Policy:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise PolicyErrors([PolicyError(f"YAML syntax error: {e.problem or e}", name, line, col,
-                                        "check the indentation and the quotes")]) from None
+        raise PolicyErrors(
+            [
+                PolicyError(
+                    f"YAML syntax error: {e.problem or e}",
+                    name,
+                    line,
+                    col,
+                    "check the indentation and the quotes",
+                )
+            ]
+        ) from None
     if root is None:
-        raise PolicyErrors([PolicyError("empty policy file", name, 1, 1,
-                                        "a policy needs id, title, source, category, conditions")])
+        raise PolicyErrors(
+            [
+                PolicyError(
+                    "empty policy file",
+                    name,
+                    1,
+                    1,
+                    "a policy needs id, title, source, category, conditions",
+                )
+            ]
+        )
     policy = _read(r, root)
     if r.errors or policy is None:
         raise PolicyErrors(r.errors or [PolicyError("invalid policy", name, 1, 1)])
@@ -191,8 +229,9 @@ def load_file(path: str | Path) -> Policy:
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise PolicyErrors([PolicyError(f"not UTF-8: {e.reason}", str(p), 1, 1,
-                                        "save the file as UTF-8")]) from None
+        raise PolicyErrors(
+            [PolicyError(f"not UTF-8: {e.reason}", str(p), 1, 1, "save the file as UTF-8")]
+        ) from None
     return load_text(text, str(p))
 
 
@@ -215,8 +254,13 @@ def load_policies(*paths: str | Path) -> list[Policy]:
     for path in policy_files(paths):
         p = load_file(path)
         if p.id in seen:
-            raise PolicyErrors([PolicyError(f"duplicate policy id '{p.id}' (also in "
-                                            f"{seen[p.id]})", str(path), 1, 1)])
+            raise PolicyErrors(
+                [
+                    PolicyError(
+                        f"duplicate policy id '{p.id}' (also in {seen[p.id]})", str(path), 1, 1
+                    )
+                ]
+            )
         seen[p.id] = str(path)
         policies.append(p)
     return policies
@@ -244,12 +288,16 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
         return None
     for key, (k, _) in top.items():
         if key not in TOP_KEYS:
-            r.error_at(k, f"unknown key '{key}'", did_you_mean(key, TOP_KEYS) or
-                       "keys: " + ", ".join(sorted(TOP_KEYS)))
+            r.error_at(
+                k,
+                f"unknown key '{key}'",
+                did_you_mean(key, TOP_KEYS) or "keys: " + ", ".join(sorted(TOP_KEYS)),
+            )
     for key in REQUIRED:
         if key not in top:
-            r.error_at(root, f"missing required key '{key}'",
-                       "a policy needs " + ", ".join(REQUIRED))
+            r.error_at(
+                root, f"missing required key '{key}'", "a policy needs " + ", ".join(REQUIRED)
+            )
     if any(key not in top for key in REQUIRED):
         return None
 
@@ -263,12 +311,16 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
 
     category = scalar("category")
     if category not in CATEGORIES:
-        r.error_at(top["category"][1], f"unknown category '{category}'",
-                   did_you_mean(category, CATEGORIES) or "one of " + ", ".join(CATEGORIES))
+        r.error_at(
+            top["category"][1],
+            f"unknown category '{category}'",
+            did_you_mean(category, CATEGORIES) or "one of " + ", ".join(CATEGORIES),
+        )
     delivery = scalar("delivery", "auto")
     if delivery not in DELIVERIES:
-        r.error_at(top["delivery"][1], f"unknown delivery '{delivery}'",
-                   "one of " + ", ".join(DELIVERIES))
+        r.error_at(
+            top["delivery"][1], f"unknown delivery '{delivery}'", "one of " + ", ".join(DELIVERIES)
+        )
     eff_from = eff_to = None
     if "effective" in top:
         try:
@@ -289,10 +341,8 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
             r.error_at(top["year"][1], f"bad year '{ytxt}'", "write a year such as 2025")
     notify: tuple[str, ...] = ()
     if "notify" in top:
-        try:
+        with contextlib.suppress(_Bail):
             notify = tuple(r.text(n, "notify") for n in r.sequence(top["notify"][1], "notify"))
-        except _Bail:
-            pass
 
     scope = Scope()
     checker = Checker(scope)
@@ -304,18 +354,14 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
     _declare_tables(r, top, checker, tables, scope)
     # Check every parameter and table now, even unused ones.
     for get in [*scope.params.values(), *scope.tables.values()]:
-        try:
+        with contextlib.suppress(_Bail):
             get()
-        except _Bail:
-            pass
 
     conditions: list[Condition] = []
     try:
         for item in r.sequence(top["conditions"][1], "conditions"):
-            try:
+            with contextlib.suppress(_Bail):
                 conditions.append(_condition(r, item, checker))
-            except _Bail:
-                pass
     except _Bail:
         pass
 
@@ -325,11 +371,17 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
             b = r.mapping(top["benefit"][1], "benefit")
             for key, (k, _) in b.items():
                 if key not in ("amount", "cap", "per", "note"):
-                    r.error_at(k, f"unknown key '{key}' in benefit",
-                               did_you_mean(key, ("amount", "cap", "per", "note")))
+                    r.error_at(
+                        k,
+                        f"unknown key '{key}' in benefit",
+                        did_you_mean(key, ("amount", "cap", "per", "note")),
+                    )
             if "amount" not in b:
-                raise r.fail(top["benefit"][1], "benefit needs an amount",
-                             "write amount: min(rate * rd_expense[Y-1], cap)")
+                raise r.fail(
+                    top["benefit"][1],
+                    "benefit needs an amount",
+                    "write amount: min(rate * rd_expense[Y-1], cap)",
+                )
             benefit, _ = r.expression(b["amount"][1], checker, NUMBER, "benefit.amount")
             if "cap" in b:
                 cap, _ = r.expression(b["cap"][1], checker, NUMBER, "benefit.cap")
@@ -343,12 +395,26 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
     raw = _canonical(root)
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode())
     return Policy(
-        id=scalar("id"), title=scalar("title"), source=scalar("source"), category=category,
-        file=r.file.name, version=digest.hexdigest()[:12], issuer=scalar("issuer"),
-        effective_from=eff_from, effective_to=eff_to, year=year, delivery=delivery,
-        notify=notify, params=params, tables=tables, inputs=inputs,
-        conditions=tuple(conditions), benefit=benefit, tests=tuple(tests),
-        stack_group=scalar("stack_group") or None, raw=raw,
+        id=scalar("id"),
+        title=scalar("title"),
+        source=scalar("source"),
+        category=category,
+        file=r.file.name,
+        version=digest.hexdigest()[:12],
+        issuer=scalar("issuer"),
+        effective_from=eff_from,
+        effective_to=eff_to,
+        year=year,
+        delivery=delivery,
+        notify=notify,
+        params=params,
+        tables=tables,
+        inputs=inputs,
+        conditions=tuple(conditions),
+        benefit=benefit,
+        tests=tuple(tests),
+        stack_group=scalar("stack_group") or None,
+        raw=raw,
     )
 
 
@@ -356,8 +422,13 @@ def _check_name(r: _Reader, k: yaml.Node, name: str, scope: Scope, what: str) ->
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[^\W\d]\w*", name):
         r.error_at(k, f"bad {what} name '{name}'", "use letters, digits and _")
         return False
-    if C.lookup(name) or name in scope.params or name in scope.tables or name in scope.inputs \
-            or name in ("Y", "and", "or", "not", "in", "true", "false"):
+    if (
+        C.lookup(name)
+        or name in scope.params
+        or name in scope.tables
+        or name in scope.inputs
+        or name in ("Y", "and", "or", "not", "in", "true", "false")
+    ):
         r.error_at(k, f"{what} name '{name}' is already taken", "choose another name")
         return False
     return True
@@ -374,8 +445,11 @@ def _declare_inputs(r: _Reader, top: dict, inputs: dict[str, InputDef], scope: S
                 spec = r.mapping(v, f"input {name}")
                 tname = r.text(spec["type"][1], "type") if "type" in spec else "money"
                 if tname not in FIELD_TYPES:
-                    r.error_at(spec["type"][1], f"unknown input type '{tname}'",
-                               "one of " + ", ".join(FIELD_TYPES))
+                    r.error_at(
+                        spec["type"][1],
+                        f"unknown input type '{tname}'",
+                        "one of " + ", ".join(FIELD_TYPES),
+                    )
                     continue
                 label = r.text(spec["label"][1], "label") if "label" in spec else name
                 inputs[name] = InputDef(name, FIELD_TYPES[tname], label)
@@ -386,8 +460,9 @@ def _declare_inputs(r: _Reader, top: dict, inputs: dict[str, InputDef], scope: S
         pass
 
 
-def _lazy(r: _Reader, name: str, compute: Callable[[], Type],
-          state: dict[str, Any]) -> Callable[[], Type]:
+def _lazy(
+    r: _Reader, name: str, compute: Callable[[], Type], state: dict[str, Any]
+) -> Callable[[], Type]:
     """Memoised type of a parameter or table, with cycle detection."""
 
     def get() -> Type:
@@ -397,9 +472,10 @@ def _lazy(r: _Reader, name: str, compute: Callable[[], Type],
                 raise _Bail()
             return t  # type: ignore[no-any-return]
         if name in state["busy"]:
-            chain = " → ".join([*state["busy"][state["busy"].index(name):], name])
-            raise ExprError(f"cycle between parameters: {chain}", -1,
-                            "a parameter can't depend on itself")
+            chain = " → ".join([*state["busy"][state["busy"].index(name) :], name])
+            raise ExprError(
+                f"cycle between parameters: {chain}", -1, "a parameter can't depend on itself"
+            )
         state["busy"].append(name)
         try:
             t = compute()
@@ -418,8 +494,9 @@ def _lazy(r: _Reader, name: str, compute: Callable[[], Type],
     return get
 
 
-def _declare_params(r: _Reader, top: dict, checker: Checker,
-                    params: dict[str, tuple[ParamEntry, ...]], scope: Scope) -> None:
+def _declare_params(
+    r: _Reader, top: dict, checker: Checker, params: dict[str, tuple[ParamEntry, ...]], scope: Scope
+) -> None:
     if "parameters" not in top:
         return
     state: dict[str, Any] = {"done": {}, "busy": []}
@@ -432,12 +509,14 @@ def _declare_params(r: _Reader, top: dict, checker: Checker,
     for name, (k, v) in items:
         if not _check_name(r, k, name, scope, "parameter"):
             continue
-        scope.params[name] = _lazy(r, name, _param_checker(r, name, v, checker, params),
-                                   scope_state)
+        scope.params[name] = _lazy(
+            r, name, _param_checker(r, name, v, checker, params), scope_state
+        )
 
 
-def _param_checker(r: _Reader, name: str, v: yaml.Node, checker: Checker,
-                   params: dict[str, tuple[ParamEntry, ...]]) -> Callable[[], Type]:
+def _param_checker(
+    r: _Reader, name: str, v: yaml.Node, checker: Checker, params: dict[str, tuple[ParamEntry, ...]]
+) -> Callable[[], Type]:
     def compute() -> Type:
         if isinstance(v, yaml.MappingNode):
             pairs = [(r.date(dk, f"parameter {name}"), dv) for dk, dv in v.value]
@@ -472,8 +551,9 @@ def _guarded(r: _Reader, node: yaml.Node, checker: Checker, what: str) -> tuple[
         raise
 
 
-def _declare_tables(r: _Reader, top: dict, checker: Checker, tables: dict[str, TableDef],
-                    scope: Scope) -> None:
+def _declare_tables(
+    r: _Reader, top: dict, checker: Checker, tables: dict[str, TableDef], scope: Scope
+) -> None:
     if "tables" not in top:
         return
     state = getattr(scope, "_state", None) or {"done": {}, "busy": []}
@@ -488,8 +568,9 @@ def _declare_tables(r: _Reader, top: dict, checker: Checker, tables: dict[str, T
         scope.tables[name] = _lazy(r, name, _table_checker(r, name, v, checker, tables), state)
 
 
-def _table_checker(r: _Reader, name: str, v: yaml.Node, checker: Checker,
-                   tables: dict[str, TableDef]) -> Callable[[], Type]:
+def _table_checker(
+    r: _Reader, name: str, v: yaml.Node, checker: Checker, tables: dict[str, TableDef]
+) -> Callable[[], Type]:
     def compute() -> Type:
         spec = r.mapping(v, f"table {name}")
         for key, (k, _) in spec.items():
@@ -516,20 +597,33 @@ def _table_checker(r: _Reader, name: str, v: yaml.Node, checker: Checker,
                 ops = [key for key in cells if key in ROW_OPS]
                 extra = [key for key in cells if key not in ROW_OPS and key != "value"]
                 if extra:
-                    raise r.fail(cells[extra[0]][0], f"unknown key '{extra[0]}' in a table row",
-                                 did_you_mean(extra[0], [*ROW_OPS, "value", "else"])
-                                 or "rows use upto/below/atleast/above with value, or else")
+                    raise r.fail(
+                        cells[extra[0]][0],
+                        f"unknown key '{extra[0]}' in a table row",
+                        did_you_mean(extra[0], [*ROW_OPS, "value", "else"])
+                        or "rows use upto/below/atleast/above with value, or else",
+                    )
                 if len(ops) != 1 or "value" not in cells:
-                    raise r.fail(row, "a row needs one of upto/below/atleast/above and a value",
-                                 "write {upto: 5000万, value: 5%}")
+                    raise r.fail(
+                        row,
+                        "a row needs one of upto/below/atleast/above and a value",
+                        "write {upto: 5000万, value: 5%}",
+                    )
                 op = ROW_OPS[ops[0]]
                 bound, bt = _guarded(r, cells[ops[0]][1], checker, "table bound")
                 if bt.base != by_t.base:
                     raise r.fail(cells[ops[0]][1], f"bound is a {bt} but by is a {by_t}")
-                if isinstance(bound, A.Num) and last_bound is not None and op in ("<=", "<") \
-                        and bound.value < last_bound:
-                    raise r.fail(cells[ops[0]][1], "rows out of order: first matching row wins",
-                                 "list upto/below rows from the smallest bound")
+                if (
+                    isinstance(bound, A.Num)
+                    and last_bound is not None
+                    and op in ("<=", "<")
+                    and bound.value < last_bound
+                ):
+                    raise r.fail(
+                        cells[ops[0]][1],
+                        "rows out of order: first matching row wins",
+                        "list upto/below rows from the smallest bound",
+                    )
                 last_bound = bound.value if isinstance(bound, A.Num) else None
                 value, t = _guarded(r, cells["value"][1], checker, "table value")
             if value_t is not None and t.base != value_t.base:
@@ -571,8 +665,9 @@ def _condition(r: _Reader, item: yaml.Node, checker: Checker) -> Condition:
     return Condition(label, tree, False, note)
 
 
-def _tests(r: _Reader, top: dict, eff_from: dt.date | None,
-           inputs: dict[str, InputDef]) -> list[PolicyTest]:
+def _tests(
+    r: _Reader, top: dict, eff_from: dt.date | None, inputs: dict[str, InputDef]
+) -> list[PolicyTest]:
     out: list[PolicyTest] = []
     if "tests" not in top:
         return out
@@ -587,7 +682,11 @@ def _tests(r: _Reader, top: dict, eff_from: dt.date | None,
             for key, (k, _) in spec.items():
                 if key not in keys:
                     r.error_at(k, f"unknown key '{key}' in a test", did_you_mean(key, keys))
-            name = r.text(spec["name"][1], "name") if "name" in spec else f"line {item.start_mark.line + 1}"
+            name = (
+                r.text(spec["name"][1], "name")
+                if "name" in spec
+                else f"line {item.start_mark.line + 1}"
+            )
             if "date" in spec:
                 date = r.date(spec["date"][1], "test date")
             elif eff_from:
@@ -599,16 +698,20 @@ def _tests(r: _Reader, top: dict, eff_from: dt.date | None,
                 raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
             for key in ent:
                 if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
-                    r.error_at(spec["enterprise"][1], f"unknown field '{key}' in test enterprise",
-                               did_you_mean(str(key), [f.name for f in C.FIELDS]))
+                    r.error_at(
+                        spec["enterprise"][1],
+                        f"unknown field '{key}' in test enterprise",
+                        did_you_mean(str(key), [f.name for f in C.FIELDS]),
+                    )
             given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
             if "expect" not in spec:
                 raise r.fail(item, "a test needs expect: {status: ..., amount: ...}")
             exp = r.mapping(spec["expect"][1], "expect")
             status = r.text(exp["status"][1], "status") if "status" in exp else None
             if status is not None and status not in STATUSES:
-                raise r.fail(exp["status"][1], f"unknown status '{status}'",
-                             "one of " + ", ".join(STATUSES))
+                raise r.fail(
+                    exp["status"][1], f"unknown status '{status}'", "one of " + ", ".join(STATUSES)
+                )
             amount = None
             if "amount" in exp:
                 raw = r.value(exp["amount"][1])
@@ -617,8 +720,18 @@ def _tests(r: _Reader, top: dict, eff_from: dt.date | None,
                     if frac is None:
                         raise r.fail(exp["amount"][1], f"bad amount '{raw}'", "e.g. 6万 or 1851.77")
                     amount = Decimal(frac.numerator) / Decimal(frac.denominator)
-            out.append(PolicyTest(name, date, ent, given_inputs or {}, status, amount,
-                                  "amount" in exp, item.start_mark.line + 1))
+            out.append(
+                PolicyTest(
+                    name,
+                    date,
+                    ent,
+                    given_inputs or {},
+                    status,
+                    amount,
+                    "amount" in exp,
+                    item.start_mark.line + 1,
+                )
+            )
         except _Bail:
             pass
     return out

@@ -21,8 +21,9 @@ def parse_date(text: str, offset: int = 0) -> dt.date:
         y, m, d = (int(p) for p in text.split("-"))
         return dt.date(y, m, d)
     except ValueError:
-        raise ExprError(f"bad date '{text}'", offset, "write dates as YYYY-MM-DD, e.g. 2025-06-30")
-    raise AssertionError("unreachable")
+        raise ExprError(
+            f"bad date '{text}'", offset, "write dates as YYYY-MM-DD, e.g. 2025-06-30"
+        ) from None
 
 
 class _Parser:
@@ -58,8 +59,11 @@ class _Parser:
             raise ExprError("empty expression", 0, "write a condition such as revenue[Y-1] > 0")
         node = self.expr()
         if self.tok.kind != "end":
-            raise ExprError(f"unexpected {self.describe(self.tok)}", self.tok.offset,
-                            "is an operator such as 'and' missing?")
+            raise ExprError(
+                f"unexpected {self.describe(self.tok)}",
+                self.tok.offset,
+                "is an operator such as 'and' missing?",
+            )
         return node
 
     # -- grammar, loosest first
@@ -93,8 +97,13 @@ class _Parser:
             op = self.next().text
             right = self.additive()
             op = "==" if op == "=" else op
-            return A.Compare(op, left, right, span=(left.span[0], right.span[1]),
-                             left_text=self.text[left.span[0] : left.span[1]].strip())
+            return A.Compare(
+                op,
+                left,
+                right,
+                span=(left.span[0], right.span[1]),
+                left_text=self.text[left.span[0] : left.span[1]].strip(),
+            )
         negate = False
         if self.at("not") and self.tokens[self.i + 1].text == "in":
             self.next()
@@ -172,8 +181,11 @@ class _Parser:
                 end = self.expect("]").end
                 return A.Index(t.text, first, last, span=(t.offset, end))
             return A.Name(t.text, span=(t.offset, t.end))
-        raise ExprError(f"unexpected {self.describe(t)}", t.offset,
-                        "expected a number, a field, a function call or '('")
+        raise ExprError(
+            f"unexpected {self.describe(t)}",
+            t.offset,
+            "expected a number, a field, a function call or '('",
+        )
 
     def arguments(self, close: str) -> list[A.Node]:
         args: list[A.Node] = []
@@ -184,8 +196,9 @@ class _Parser:
             self.next()
             args.append(self.expr())
         if not self.at(close):
-            raise ExprError(f"expected ',' or '{close}' but found {self.describe(self.tok)}",
-                            self.tok.offset)
+            raise ExprError(
+                f"expected ',' or '{close}' but found {self.describe(self.tok)}", self.tok.offset
+            )
         return args
 
     def year(self) -> A.Year:
@@ -203,5 +216,8 @@ class _Parser:
         if t.kind == "number" and t.text.isdigit() and len(t.text) == 4 and not t.unit:
             self.next()
             return A.Year(int(t.text), relative=False)
-        raise ExprError(f"bad year {self.describe(t)}", t.offset,
-                        "index a yearly field with Y, Y-1 or a year such as 2024")
+        raise ExprError(
+            f"bad year {self.describe(t)}",
+            t.offset,
+            "index a yearly field with Y, Y-1 or a year such as 2024",
+        )

@@ -33,11 +33,19 @@ def resolve(policy: Policy, date: dt.date) -> Resolved:
         return hit  # type: ignore[no-any-return]
     year = policy.year if policy.year is not None else date.year
     r = _Resolver(policy, date, year)
-    conditions = tuple((c, r.node(c.when) if c.when is not None else None)
-                       for c in policy.conditions)
+    conditions = tuple(
+        (c, r.node(c.when) if c.when is not None else None) for c in policy.conditions
+    )
     benefit = r.node(policy.benefit) if policy.benefit is not None else None
-    out = Resolved(policy, date, year, policy.in_force(date), conditions, benefit,
-                   frozenset(inputs_of(benefit)) if benefit is not None else frozenset())
+    out = Resolved(
+        policy,
+        date,
+        year,
+        policy.in_force(date),
+        conditions,
+        benefit,
+        frozenset(inputs_of(benefit)) if benefit is not None else frozenset(),
+    )
     policy.cache[("resolved", date)] = out
     return out
 
@@ -69,7 +77,7 @@ class _Resolver:
         self.date = date
         self.year = year
 
-    def node(self, n: A.Node) -> A.Node:  # noqa: C901 - one case per node type
+    def node(self, n: A.Node) -> A.Node:
         sp = n.span
         if isinstance(n, A.Num | A.Str | A.DateLit | A.Bool | A.Field | A.Input | A.NoValue):
             return n
@@ -84,16 +92,19 @@ class _Resolver:
             return self.node(entries[-1].value)
         if isinstance(n, A.TableRef):
             t = self.policy.tables[n.name]
-            bands = tuple(A.Band(row.op, self.node(row.bound) if row.bound else None,
-                                 self.node(row.value)) for row in t.rows)
+            bands = tuple(
+                A.Band(row.op, self.node(row.bound) if row.bound else None, self.node(row.value))
+                for row in t.rows
+            )
             return A.Table(n.name, self.node(t.by), bands, span=sp)
         if isinstance(n, A.Unary):
             return A.Unary(n.op, self.node(n.operand), span=sp)
         if isinstance(n, A.Binary):
             return A.Binary(n.op, self.node(n.left), self.node(n.right), span=sp)
         if isinstance(n, A.Compare):
-            return A.Compare(n.op, self.node(n.left), self.node(n.right), span=sp,
-                             left_text=n.left_text)
+            return A.Compare(
+                n.op, self.node(n.left), self.node(n.right), span=sp, left_text=n.left_text
+            )
         if isinstance(n, A.Logic):
             return A.Logic(n.op, tuple(self.node(i) for i in n.items), span=sp)
         if isinstance(n, A.InList):
@@ -108,7 +119,10 @@ class _Resolver:
                 _, a, b = n.args
                 assert isinstance(a, A.FieldY) and isinstance(b, A.FieldY)
                 y0, y1 = a.year.resolve(self.year), b.year.resolve(self.year)
-                return A.Call("cagr", (A.Field(a.name, y0), A.Field(a.name, y1),
-                                       A.Num(Fraction(y1 - y0))), span=sp)
+                return A.Call(
+                    "cagr",
+                    (A.Field(a.name, y0), A.Field(a.name, y1), A.Num(Fraction(y1 - y0))),
+                    span=sp,
+                )
             return A.Call(n.fn, tuple(self.node(a) for a in n.args), span=sp)
         raise TypeError(f"can't resolve {type(n).__name__}")

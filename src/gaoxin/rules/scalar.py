@@ -36,8 +36,9 @@ def to_decimal(x: Fraction) -> Decimal:
     return (Decimal(r.numerator) / Decimal(r.denominator)).quantize(Decimal("0.01"))
 
 
-def qualification_valid(granted: dt.date | None, until: dt.date | None, name: str,
-                        on: dt.date) -> bool:
+def qualification_valid(
+    granted: dt.date | None, until: dt.date | None, name: str, on: dt.date
+) -> bool:
     """Certificate valid on `on`: granted ≤ on ≤ until. Without an expiry date, the catalogue's
     term applies: valid until the day before the N-th anniversary (None = no expiry)."""
     if granted is None or granted > on:
@@ -89,7 +90,7 @@ class Evaluator:
         self.reads.append((name, year, v))
         return v
 
-    def eval(self, n: A.Node) -> Value:  # noqa: C901 - one case per node type
+    def eval(self, n: A.Node) -> Value:
         if isinstance(n, A.Num | A.Str | A.DateLit | A.Bool):
             return n.value
         if isinstance(n, A.Field):
@@ -160,7 +161,7 @@ class Evaluator:
         first, last, n = self.cagr_parts(call)
         if first is None or last is None or first <= 0 or last < 0:
             return None
-        return float((Fraction(last) / first)) ** (1.0 / n) - 1.0
+        return float(Fraction(last) / first) ** (1.0 / n) - 1.0
 
     def table(self, t: A.Table) -> Value:
         x = self.eval(t.by)
@@ -181,7 +182,7 @@ class Evaluator:
         assert isinstance(r, A.Range)
         return [self.field(r.name, y) for y in r.years]
 
-    def call(self, n: A.Call) -> Value:  # noqa: C901 - one case per function
+    def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             vs = self.values(args[0])

@@ -23,15 +23,19 @@ def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
     problems = []
     if test.status is not None and result.status != test.status:
         reasons = "; ".join(s.text for s in result.shortfalls) or "; ".join(
-            f"{c.label}: {c.result}" for c in result.conditions if c.result is not True)
+            f"{c.label}: {c.result}" for c in result.conditions if c.result is not True
+        )
         missing = ", ".join(f"{f}[{y}]" if y else f for f, y in result.missing)
-        problems.append(f"status {result.status}, expected {test.status}"
-                        + (f" ({reasons})" if reasons else "")
-                        + (f" missing: {missing}" if missing else ""))
+        problems.append(
+            f"status {result.status}, expected {test.status}"
+            + (f" ({reasons})" if reasons else "")
+            + (f" missing: {missing}" if missing else "")
+        )
     if test.amount_given and result.amount != test.amount:
         problems.append(f"amount {result.amount}, expected {test.amount}")
-    return TestOutcome(policy.id, policy.file, test.name, test.line, not problems,
-                       "; ".join(problems))
+    return TestOutcome(
+        policy.id, policy.file, test.name, test.line, not problems, "; ".join(problems)
+    )
 
 
 def run_tests(policies: list[Policy]) -> tuple[list[TestOutcome], list[Policy]]:

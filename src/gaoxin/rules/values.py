@@ -26,8 +26,11 @@ FALSE_WORDS = {"false", "0", "no", "n", "否", "无", "f"}
 
 
 def is_missing(v: object) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str)
-                                                                       and not v.strip())
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+    )
 
 
 def to_money(v: object) -> Fraction | None:
@@ -83,8 +86,15 @@ def to_text(v: object) -> str | None:
     return None if is_missing(v) else str(v).strip()
 
 
-CONVERT = {"money": to_money, "integer": to_number, "number": to_number, "percent": to_number,
-           "boolean": to_bool, "date": to_date, "text": to_text}
+CONVERT = {
+    "money": to_money,
+    "integer": to_number,
+    "number": to_number,
+    "percent": to_number,
+    "boolean": to_bool,
+    "date": to_date,
+    "text": to_text,
+}
 
 
 def convert(type_name: str, v: object) -> Any:
@@ -140,15 +150,15 @@ def record(enterprise: Mapping[str, Any]) -> Record:
                     if x is not None:
                         out[(col, None)] = x
             continue
-        col = C.parse_header(name)
-        if col is None:
+        column = C.parse_header(name)
+        if column is None:
             continue
-        if col.until:
+        if column.until:
             x = to_date(value)
             if x is not None:
-                out[(col.field.name + UNTIL, None)] = x
+                out[(column.field.name + UNTIL, None)] = x
             continue
-        x = convert_field(col.field, value)
+        x = convert_field(column.field, value)
         if x is not None:
-            out[(col.field.name, col.year)] = x
+            out[(column.field.name, column.year)] = x
     return out

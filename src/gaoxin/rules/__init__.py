@@ -6,15 +6,28 @@ No Django here: the engine runs from the command line and in tests without the w
 from __future__ import annotations
 
 from .errors import PolicyError, PolicyErrors
-from .explain import ConditionResult, Explanation, Shortfall, ValueRead, explain
+from .explain import ConditionResult, Explanation, Shortfall, ValueRead, decide, explain
 from .loader import check_paths, load_file, load_policies, load_text
 from .model import STATUSES, Policy
 from .testing import TestOutcome, run_tests
+
+_BATCH = ("evaluate", "evaluate_wide", "compile_plan", "Plan")
+
+
+def __getattr__(name: str) -> object:
+    """The batch API imports Polars; load it on first use, not with the package."""
+    if name in _BATCH:
+        from . import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module 'gaoxin.rules' has no attribute {name!r}")
+
 
 __all__ = [
     "STATUSES",
     "ConditionResult",
     "Explanation",
+    "Plan",
     "Policy",
     "PolicyError",
     "PolicyErrors",
@@ -22,6 +35,10 @@ __all__ = [
     "TestOutcome",
     "ValueRead",
     "check_paths",
+    "compile_plan",
+    "decide",
+    "evaluate",
+    "evaluate_wide",
     "explain",
     "load_file",
     "load_policies",

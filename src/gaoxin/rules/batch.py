@@ -546,6 +546,7 @@ def evaluate_wide(
     *,
     near_miss: bool = False,
     plan: Plan | None = None,
+    engine: str = "streaming",
 ) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
@@ -556,7 +557,7 @@ def evaluate_wide(
     out = lf.with_columns(list(plan.staged.values())).select(
         [pl.col(k) for k in keep] + plan.status_exprs(near_miss)
     )
-    return out.collect()
+    return out.collect(engine=engine)  # type: ignore[call-overload]
 
 
 def evaluate(

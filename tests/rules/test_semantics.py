@@ -246,3 +246,10 @@ def test_refused_values_are_missing():
     p = when("revenue[Y-1] >= 0")
     assert status(p, {"revenue": {2024: -5}}) == "unknown"  # revenue can't be negative
     assert status(when("profit[Y-1] < 0"), {"profit": {2024: -5}}) == "eligible"
+
+
+def test_year_of_and_y_as_a_number():
+    p = when("year_of(registered_at) == Y - 1")
+    assert status(p, {"registered_at": "2024-12-31"}) == "eligible"
+    assert status(p, {"registered_at": "2025-01-01"}) == "ineligible"
+    assert status(p, {}) == "unknown"

@@ -179,6 +179,11 @@ class Table(Node):
 
 
 @dataclass(frozen=True)
+class YearValue(Node):
+    """`Y` used as a number (the assessment year), e.g. year_of(d) == Y - 1."""
+
+
+@dataclass(frozen=True)
 class NoValue(Node):
     """A value that is unknown for every enterprise, e.g. a parameter not yet in force."""
 

@@ -313,6 +313,14 @@ class Compiler:
         if fn == "growth":
             cur, prev = self.q(args[0]), self.q(args[1])
             return X.div(X.add(cur, prev, -1), prev)
+        if fn == "year_of":
+            d = self.value(args[0])
+            if isinstance(d, _Null):
+                return NULL
+            assert isinstance(d, D)
+            if isinstance(d.e, dt.date):
+                return Q.const(Fraction(d.e.year))
+            return Q(Int(d.e.dt.year().cast(pl.Int64), 10**4), Int.of(1))
         if fn == "years_since":
             d = self.value(args[0])
             if isinstance(d, _Null):

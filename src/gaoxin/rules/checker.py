@@ -29,6 +29,7 @@ FUNCTIONS = {
     "if": "if(condition, a, b)",
     "starts_with": 'starts_with(text, "prefix")',
     "marginal": "marginal(table) — sum over bands of the part of `by` in each band × rate",
+    "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
 }
 MAX_CAGR_YEARS = 6
 
@@ -147,6 +148,8 @@ class Checker:
     # -- names
     def name(self, n: A.Name) -> tuple[A.Node, Type]:
         s = self.scope
+        if n.name == "Y":
+            return A.YearValue(span=n.span), Type(NUMBER, "plain")
         if n.name in s.params:
             return A.Param(n.name, span=n.span), _located(s.params[n.name], n)
         if n.name in s.tables:
@@ -271,6 +274,10 @@ class Checker:
             return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), Type(
                 NUMBER, "percent"
             )
+        if fn == "year_of":
+            arity(1)
+            d, _ = self.operand(args[0], DATE, "year_of() needs a date")
+            return A.Call(fn, (d,), span=n.span), Type(NUMBER, "plain")
         if fn == "years_since":
             arity(1)
             d, _ = self.operand(args[0], DATE, "years_since() needs a date")

@@ -81,6 +81,8 @@ class _Resolver:
         sp = n.span
         if isinstance(n, A.Num | A.Str | A.DateLit | A.Bool | A.Field | A.Input | A.NoValue):
             return n
+        if isinstance(n, A.YearValue):
+            return A.Num(Fraction(self.year), span=sp)
         if isinstance(n, A.FieldY):
             return A.Field(n.name, n.year.resolve(self.year), span=sp)
         if isinstance(n, A.RangeY):

@@ -210,6 +210,9 @@ class Evaluator:
             if cur is None or prev is None or prev == 0:
                 return None
             return Fraction(cur) / prev - 1
+        if fn == "year_of":
+            d = vals[0]
+            return None if d is None else Fraction(d.year)
         if fn == "years_since":
             d = vals[0]
             return None if d is None else Fraction(years_since(d, self.on))

@@ -58,6 +58,8 @@ TOP_KEYS = {
 }
 REQUIRED = ("id", "title", "source", "category", "conditions")
 ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
+# libyaml's composer is ~10× faster; its marks (index, line, column) are the same characters.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -191,7 +193,7 @@ def load_text(text: str, name: str = "<policy>") -> Policy:
     """Parse and check one policy; raises PolicyErrors (a PolicyError) listing every error."""
     r = _Reader(text, name)
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

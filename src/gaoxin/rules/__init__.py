@@ -12,6 +12,7 @@ from .model import STATUSES, Policy
 from .testing import TestOutcome, run_tests
 
 _BATCH = ("evaluate", "evaluate_wide", "compile_plan", "Plan")
+_ALLOCATION = ("apply_stacking", "prorate")
 
 
 def __getattr__(name: str) -> object:
@@ -20,6 +21,10 @@ def __getattr__(name: str) -> object:
         from . import batch
 
         return getattr(batch, name)
+    if name in _ALLOCATION:
+        from . import allocation
+
+        return getattr(allocation, name)
     raise AttributeError(f"module 'gaoxin.rules' has no attribute {name!r}")
 
 
@@ -34,6 +39,7 @@ __all__ = [
     "Shortfall",
     "TestOutcome",
     "ValueRead",
+    "apply_stacking",
     "check_paths",
     "compile_plan",
     "decide",
@@ -43,5 +49,6 @@ __all__ = [
     "load_file",
     "load_policies",
     "load_text",
+    "prorate",
     "run_tests",
 ]

@@ -598,7 +598,7 @@ def evaluate(
                 status.replace_strict(
                     list(range(4)), list(STATUSES), return_dtype=STATUS_ENUM
                 ).alias("status"),
-                (amount.cast(pl.Decimal(38, 0)) / 100).cast(pl.Decimal(38, 2)).alias("amount"),
+                (amount.cast(pl.Decimal(38, 2)) / 100).alias("amount"),
             )
         )
     if not parts:

@@ -55,6 +55,7 @@ TOP_KEYS = {
     "description",
     "notes",
     "stack_group",
+    "budget",
 }
 REQUIRED = ("id", "title", "source", "category", "conditions")
 ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
@@ -391,6 +392,11 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
         except _Bail:
             pass
 
+    budget = None
+    if "budget" in top:
+        budget = to_fraction(scalar("budget"))
+        if budget is None or budget <= 0:
+            r.error_at(top["budget"][1], "budget must be a positive amount", "e.g. budget: 300万")
     tests = _tests(r, top, eff_from, inputs)
     if r.errors:
         return None
@@ -416,6 +422,7 @@ def _read(r: _Reader, root: yaml.Node) -> Policy | None:
         benefit=benefit,
         tests=tuple(tests),
         stack_group=scalar("stack_group") or None,
+        budget=budget,
         raw=raw,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import ast as A
@@ -83,6 +84,7 @@ class Policy:
     benefit: A.Node | None = None
     tests: tuple[PolicyTest, ...] = ()
     stack_group: str | None = None  # 就高不重复: of policies sharing a group, pay only the highest
+    budget: Fraction | None = None  # programme total (yuan): amounts are prorated to fit it
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

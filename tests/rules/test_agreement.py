@@ -146,6 +146,10 @@ def check_agreement(policies, rows, date, given_inputs):
         row["uscc"] = f"U{i}"
     df = pl.DataFrame(rows, schema=schema())
     wide = evaluate_wide(policies, df, date, given_inputs)
+    long = evaluate(policies, df, date, given_inputs)
+    long_map = {
+        (r["uscc"], r["policy"]): (r["status"], r["amount"]) for r in long.iter_rows(named=True)
+    }
     for i, row in enumerate(rows):
         for p in policies:
             e = explain(p, row, date, given_inputs)
@@ -153,6 +157,7 @@ def check_agreement(policies, rows, date, given_inputs):
             fen = wide[f"amount:{p.id}"][i] if f"amount:{p.id}" in wide.columns else None
             amount = None if fen is None else Decimal(fen) / 100
             assert (STATUSES[code], amount) == (e.status, e.amount), (p.id, date, row, e)
+            assert long_map[(row["uscc"], p.id)] == (e.status, e.amount)
 
 
 settings_ = settings(

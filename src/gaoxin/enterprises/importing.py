@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from gaoxin import catalogue
 from gaoxin.catalogue import Column, FieldKind
 from gaoxin.core.audit import Actor, build_entry, to_jsonable
+from gaoxin.core.bulk import insert_rows
 from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.choices import DataSource
@@ -43,9 +44,57 @@ from gaoxin.enterprises.models import (
     YearlyFigures,
 )
 from gaoxin.enterprises.services import default_expiry
-from gaoxin.enterprises.values import InvalidValue, is_blank, parse_value
+from gaoxin.enterprises.values import InvalidValue, is_blank, parser_for
 
 MAX_ERRORS_KEPT = 1000
+_NEW_STATIC = [f.name for f in catalogue.STATIC_FIELDS if f.name != "uscc"]
+_NEW_ENTERPRISE_COLUMNS = [
+    "uscc",
+    *_NEW_STATIC,
+    "size_band",
+    "latest_year",
+    "latest_revenue",
+    "field_sources",
+    "department",
+    "created_at",
+    "updated_at",
+]
+_REPORT_COLUMNS = ["enterprise", "year", "source", *YEARLY_NAMES, "recorded_at", "recorded_by"]
+_FIGURES_COLUMNS = ["enterprise", "year", *YEARLY_NAMES, "sources"]
+_CERTIFICATE_COLUMNS = [
+    "enterprise",
+    "kind",
+    "granted_on",
+    "valid_until",
+    "certificate_no",
+    "source",
+    "recorded_at",
+]
+_AUDIT_COLUMNS = [
+    "at",
+    "actor",
+    "actor_label",
+    "ip",
+    "action",
+    "model",
+    "object_id",
+    "object_repr",
+    "subject_model",
+    "subject_id",
+    "before",
+    "after",
+    "note",
+]
+_ENTERPRISE_LABEL = "enterprises.enterprise"
+
+
+def _stored(name: str, value: Any) -> Any:
+    """Blank text is stored as "", other blanks as NULL."""
+    if value is None and catalogue.BY_NAME[name].type is catalogue.FieldType.TEXT:
+        return ""
+    return value
+
+
 BATCH = 2000
 Mode = ImportBatch.Mode
 
@@ -247,8 +296,8 @@ def _parser(column: Column) -> Callable[[Any], Any]:
             field_.group,
             field_.label_en,
         )
-        return lambda raw: parse_value(date_field, raw)
-    return lambda raw: parse_value(field_, raw)
+        return parser_for(date_field)
+    return parser_for(field_)
 
 
 def _finish_row(
@@ -403,51 +452,104 @@ class _Writer:
     def write(self, rows: list[ImportRow]) -> ImportResult:
         new_rows = [r for r in rows if r.uscc not in self.existing]
         old_rows = [r for r in rows if r.uscc in self.existing]
-        created = self._create(new_rows)
+        created = reports = qualifications = 0
+        for start in range(0, len(new_rows), BATCH):
+            counts = self._insert_new(new_rows[start : start + BATCH])
+            created, reports, qualifications = (
+                created + counts[0],
+                reports + counts[1],
+                qualifications + counts[2],
+            )
         updated = self._update(old_rows)
-        by_uscc = {**self.existing, **{e.uscc: e for e in created}}
-        reports = self._reports(rows, by_uscc)
-        qualifications = self._qualifications(rows, by_uscc)
-        self._refresh_figures(rows, by_uscc)
-        AuditEntry.objects.bulk_create(self.audit, batch_size=BATCH)
-        return ImportResult(len(created), updated, reports, qualifications)
+        if old_rows:
+            by_uscc = dict(self.existing)
+            reports += self._reports(old_rows, by_uscc)
+            qualifications += self._qualifications(old_rows, by_uscc)
+            self._refresh_figures(old_rows, by_uscc)
+            AuditEntry.objects.bulk_create(self.audit, batch_size=BATCH)
+        return ImportResult(created, updated, reports, qualifications)
 
     def _sources(self, values: dict[str, Any]) -> dict[str, dict[str, str]]:
         return {
             n: {"source": self.source, "at": self.at} for n, v in values.items() if v is not None
         }
 
-    def _create(self, rows: list[ImportRow]) -> list[Enterprise]:
-        objects = []
-        for item in rows:
-            values = {
-                n: ("" if v is None and catalogue.BY_NAME[n].type == "text" else v)
-                for n, v in item.static.items()
+    def _insert_new(self, rows: list[ImportRow]) -> tuple[int, int, int]:
+        """Enterprises that are not in the registry yet, with their figures, certificates and
+        one audit entry each. Their figures in force are the file's (there is one source), so
+        they are computed here instead of merged from the database."""
+        now = timezone.now()
+        years_of = [
+            {
+                y: p
+                for y, v in item.yearly.items()
+                if (p := {n: x for n, x in v.items() if x is not None})
             }
-            enterprise = Enterprise(uscc=item.uscc, department_id=self.department_id, **values)
-            enterprise.field_sources = self._sources(item.static)
-            objects.append(enterprise)
-        created = Enterprise.objects.bulk_create(objects, batch_size=BATCH)
-        if created and created[0].pk is None:  # a backend that returns no ids
-            ids = dict(
-                Enterprise.objects.filter(uscc__in=[e.uscc for e in created]).values_list(
-                    "uscc", "pk"
+            for item in rows
+        ]
+        enterprise_rows = []
+        for item, years in zip(rows, years_of, strict=True):
+            latest = max(
+                (y for y, v in years.items() if v.get("revenue") is not None), default=None
+            )
+            revenue = years[latest]["revenue"] if latest is not None else None
+            static = [_stored(n, item.static.get(n)) for n in _NEW_STATIC]
+            enterprise_rows.append(
+                (
+                    item.uscc,
+                    *static,
+                    size_band(item.static.get("employees"), revenue),
+                    latest,
+                    revenue,
+                    self._sources(item.static),
+                    self.department_id,
+                    now,
+                    now,
                 )
             )
-            for enterprise in created:
-                enterprise.pk = ids[enterprise.uscc]
-        for enterprise, item in zip(created, rows, strict=True):
-            after = {"uscc": item.uscc, **{n: to_jsonable(v) for n, v in item.static.items()}}
-            self.audit.append(
-                build_entry(
-                    actor=self.actor,
-                    action="import_create",
-                    obj=enterprise,
-                    before=None,
-                    after=after,
+        insert_rows(Enterprise, _NEW_ENTERPRISE_COLUMNS, enterprise_rows)
+        ids = dict(
+            Enterprise.objects.filter(uscc__in=[r.uscc for r in rows]).values_list("uscc", "pk")
+        )
+        reports, figures, certificates, audit = [], [], [], []
+        user_id = self.actor.user.pk if self.actor.user is not None else None
+        for item, years in zip(rows, years_of, strict=True):
+            pk = ids[item.uscc]
+            for year, present in years.items():
+                values = [present.get(n) for n in YEARLY_NAMES]
+                reports.append((pk, year, self.source, *values, now, self.actor.label[:150]))
+                figures.append((pk, year, *values, dict.fromkeys(present, self.source)))
+            for kind, (granted, until) in item.qualifications.items():
+                certificates.append((pk, kind, granted, until, "", self.source, now))
+            # Decimal and date values are written by the JSON encoder (core.bulk.json_default).
+            after: dict[str, Any] = {"uscc": item.uscc, **item.static}
+            if years:
+                after["figures"] = {str(y): p for y, p in years.items()}
+            if item.qualifications:
+                after["qualifications"] = item.qualifications
+            name = str(item.static.get("name") or item.uscc)[:200]
+            audit.append(
+                (
+                    now,
+                    user_id,
+                    self.actor.label[:150],
+                    self.actor.ip,
+                    "import_create",
+                    _ENTERPRISE_LABEL,
+                    str(pk),
+                    name,
+                    _ENTERPRISE_LABEL,
+                    str(pk),
+                    None,
+                    after,
+                    "",
                 )
             )
-        return created
+        insert_rows(ReportedFigures, _REPORT_COLUMNS, reports)
+        insert_rows(YearlyFigures, _FIGURES_COLUMNS, figures)
+        insert_rows(Qualification, _CERTIFICATE_COLUMNS, certificates)
+        insert_rows(AuditEntry, _AUDIT_COLUMNS, audit)
+        return len(rows), len(reports), len(certificates)
 
     def _update(self, rows: list[ImportRow]) -> int:
         changed_objects: list[Enterprise] = []

@@ -1,0 +1,443 @@
+"""Resolved expression trees → Polars expressions, exactly (see exact.py). The cache is keyed
+by the tree itself: nodes compare by content, so what several policies write the same way is
+compiled — and later computed — once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import polars as pl
+
+from gaoxin import catalogue as C
+
+from . import ast as A
+from . import exact as X
+from .exact import Int, Q
+from .explain import typed_inputs
+from .frame import column, until_column
+from .model import Policy
+from .scalar import FLIP
+
+
+@dataclass(frozen=True)
+class B:
+    e: pl.Expr
+
+
+@dataclass(frozen=True)
+class D:
+    e: pl.Expr | dt.date
+
+
+@dataclass(frozen=True)
+class S:
+    e: pl.Expr | str
+
+
+class _Null:
+    """An always-unknown value of any type (a parameter not in force, an input not given)."""
+
+
+NULL = _Null()
+NULL_B = pl.lit(None, dtype=pl.Boolean)
+Value = Q | B | D | S | _Null
+
+
+def _lit(v: dt.date | str | pl.Expr) -> pl.Expr:
+    return v if isinstance(v, pl.Expr) else pl.lit(v)
+
+
+def anniversary_cutoff(k: int, on: dt.date) -> dt.date:
+    """The last birth date with years_since(d) >= k on `on` (Feb 29 → Feb 28)."""
+    try:
+        return on.replace(year=on.year - k)
+    except ValueError:
+        return on.replace(year=on.year - k, day=28)
+
+
+class Compiler:
+    def __init__(self, date: dt.date, inputs: Mapping[str, Any] | None = None) -> None:
+        self.date = date
+        self.inputs = dict(inputs or {})
+        self.cache: dict[A.Node, Value] = {}
+        self.needed: set[str] = set()
+        self.policy: Policy | None = None
+
+    # -- coercions
+    def q(self, n: A.Node) -> Q:
+        v = self.value(n)
+        if isinstance(v, _Null):
+            return X.NULL_Q
+        assert isinstance(v, Q), n
+        return v
+
+    def b(self, n: A.Node) -> pl.Expr:
+        v = self.value(n)
+        if isinstance(v, _Null):
+            return NULL_B
+        assert isinstance(v, B), n
+        return v.e
+
+    def value(self, n: A.Node) -> Value:
+        hit = self.cache.get(n)
+        if hit is None:
+            hit = self.cache[n] = self._value(n)
+        return hit
+
+    # -- compile one node
+    def _value(self, n: A.Node) -> Value:
+        if isinstance(n, A.Num):
+            return Q.const(n.value)
+        if isinstance(n, A.Str):
+            return S(n.value)
+        if isinstance(n, A.DateLit):
+            return D(n.value)
+        if isinstance(n, A.Bool):
+            return B(pl.lit(n.value))
+        if isinstance(n, A.NoValue):
+            return NULL
+        if isinstance(n, A.Field):
+            return self.field(n.name, n.year)
+        if isinstance(n, A.Input):
+            return self.input(n.name)
+        if isinstance(n, A.Unary):
+            if n.op == "not":
+                v = self.value(n.operand)
+                return NULL if isinstance(v, _Null) else B(~self.b(n.operand))
+            return X.neg(self.q(n.operand))
+        if isinstance(n, A.Binary):
+            a, b = self.q(n.left), self.q(n.right)
+            if n.op == "+":
+                return X.add(a, b)
+            if n.op == "-":
+                return X.add(a, b, -1)
+            if n.op == "*":
+                return X.mul(a, b)
+            return X.div(a, b)
+        if isinstance(n, A.Compare):
+            return B(self.compare(n))
+        if isinstance(n, A.Logic):
+            items = [self.b(i) for i in n.items]
+            out = items[0]
+            for e in items[1:]:
+                out = (out & e) if n.op == "and" else (out | e)
+            return B(out)
+        if isinstance(n, A.InList):
+            return B(self.in_list(n))
+        if isinstance(n, A.Table):
+            return self.table(n)
+        if isinstance(n, A.Call):
+            return self.call(n)
+        raise TypeError(f"can't compile {type(n).__name__}")
+
+    def field(self, name: str, year: int | None) -> Value:
+        f = C.BY_NAME[name]
+        col = column(name, year)
+        self.needed.add(col)
+        e = pl.col(col)
+        t = f.type.value
+        if t == "money":
+            return Q(Int(e, X.MONEY_MAX_FEN, nonneg=f.non_negative), Int.of(100))
+        if t == "integer":
+            return Q(Int(e, X.COUNT_MAX, nonneg=f.non_negative), Int.of(1))
+        if t == "date":
+            return D(e)
+        if t == "boolean":
+            return B(e)
+        return S(e)
+
+    def input(self, name: str) -> Value:
+        assert self.policy is not None
+        given = typed_inputs(self.policy, {name: self.inputs[name]}) if name in self.inputs else {}
+        if name not in given:
+            return NULL
+        v = given[name]
+        if isinstance(v, bool):
+            return B(pl.lit(v))
+        if isinstance(v, Fraction):
+            return Q.const(v)
+        if isinstance(v, dt.date):
+            return D(v)
+        return S(str(v))
+
+    def compare(self, n: A.Compare) -> pl.Expr:
+        left, right, op = n.left, n.right, n.op
+        if isinstance(right, A.Call) and right.fn in ("cagr", "years_since"):
+            left, right, op = right, left, FLIP[op]
+        if isinstance(left, A.Call) and left.fn == "cagr":
+            return self.cagr_compare(left, op, right)
+        if isinstance(left, A.Call) and left.fn == "years_since":
+            c = self.q(right).fraction
+            if c is not None:
+                return self.years_since_compare(left.args[0], op, c)
+        a, b = self.value(left), self.value(right)
+        if isinstance(a, _Null) or isinstance(b, _Null):
+            return NULL_B
+        if isinstance(a, Q) and isinstance(b, Q):
+            return X.compare(a, b, op)
+        if isinstance(a, D) and isinstance(b, D):
+            if not isinstance(a.e, pl.Expr) and not isinstance(b.e, pl.Expr):
+                return pl.lit(X._cmp(op, a.e, b.e))
+            return X.icmp_exprs(_lit(a.e), _lit(b.e), op)
+        assert isinstance(a, B | S) and isinstance(b, B | S)
+        x, y = _lit(a.e), _lit(b.e)  # type: ignore[arg-type]
+        return (x == y) if op == "==" else (x != y)
+
+    def years_since_compare(self, date_node: A.Node, op: str, c: Fraction) -> pl.Expr:
+        """years_since(d) op c lowered to date comparisons: d <= the k-th anniversary cutoff."""
+
+        d = self.value(date_node)
+        if isinstance(d, _Null):
+            return NULL_B
+        assert isinstance(d, D)
+        e = _lit(d.e)
+
+        def at_least(k: int) -> pl.Expr:
+            return e <= pl.lit(anniversary_cutoff(k, self.date))
+
+        if op == ">=":
+            return at_least(math.ceil(c))
+        if op == ">":
+            return at_least(math.floor(c) + 1)
+        if op == "<":
+            return ~at_least(math.ceil(c))
+        if op == "<=":
+            return ~at_least(math.floor(c) + 1)
+        if c.denominator != 1:
+            return pl.when(e.is_not_null()).then(pl.lit(op == "!="))
+        k = int(c)
+        eq = at_least(k) & ~at_least(k + 1)
+        return eq if op == "==" else ~eq
+
+    def cagr_compare(self, call: A.Call, op: str, other: A.Node) -> pl.Expr:
+        """cagr op c ⇔ last/first op (1+c)^n for first > 0, last ≥ 0 (else unknown)."""
+        first, last = self.q(call.args[0]), self.q(call.args[1])
+        years = call.args[2]
+        assert isinstance(years, A.Num)
+        n = int(years.value)
+        c = self.q(other)
+        base = X.add(Q.const(Fraction(1)), c)
+        power = base
+        for _ in range(n - 1):
+            power = X.mul(power, base)
+        valid = X.compare(first, Q.const(Fraction(0)), ">") & X.compare(
+            last, Q.const(Fraction(0)), ">="
+        )
+        result = X.compare(X.div(last, first), power, op)
+        negative = X.compare(base, Q.const(Fraction(0)), "<")
+        when_negative = pl.lit(op in (">", ">=", "!="))
+        return pl.when(valid & negative).then(when_negative).when(valid).then(result)
+
+    def in_list(self, n: A.InList) -> pl.Expr:
+        v = self.value(n.operand)
+        if isinstance(v, _Null):
+            return NULL_B
+        if isinstance(v, S):
+            values = [i.value for i in n.items if isinstance(i, A.Str)]
+            e = _lit(v.e).is_in(values)
+        else:
+            assert isinstance(v, Q)
+            parts = [X.compare(v, Q.const(i.value), "==") for i in n.items if isinstance(i, A.Num)]
+            e = parts[0]
+            for p in parts[1:]:
+                e = e | p
+        return ~e if n.negate else e
+
+    def table(self, t: A.Table) -> Value:
+        by = self.value(t.by)
+        if isinstance(by, _Null):
+            return NULL
+        conds: list[pl.Expr | None] = []
+        values: list[Value] = []
+        for band in t.bands:
+            if band.op is None:
+                conds.append(None)
+            else:
+                assert band.bound is not None
+                bound = self.value(band.bound)
+                if isinstance(bound, _Null):
+                    conds.append(NULL_B)
+                elif isinstance(by, Q):
+                    assert isinstance(bound, Q)
+                    conds.append(X.compare(by, bound, band.op))
+                else:
+                    assert isinstance(by, D) and isinstance(bound, D)
+                    conds.append(X.icmp_exprs(_lit(by.e), _lit(bound.e), band.op))
+            values.append(self.value(band.value))
+        return _select(conds, values)
+
+    def call(self, n: A.Call) -> Value:
+        fn, args = n.fn, n.args
+        if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
+            r = args[0]
+            assert isinstance(r, A.Range)
+            parts = [self.field(r.name, y) for y in r.years]
+            if fn == "count":
+                present = [p.num.expr().is_not_null() for p in parts if isinstance(p, Q)]
+                e = pl.sum_horizontal([x.cast(pl.Int64) for x in present])
+                return Q(Int(e, len(parts), nonneg=True), Int.of(1))
+            qs = [p for p in parts if isinstance(p, Q)]
+            if fn in ("min", "max"):
+                return _extreme(qs, fn)
+            total = qs[0]
+            for p in qs[1:]:
+                total = X.add(total, p)
+            if fn == "avg":
+                return X.mul(total, Q.const(Fraction(1, len(qs))))
+            return total
+        if fn in ("min", "max"):
+            return _extreme([self.q(a) for a in args], fn)
+        if fn == "if":
+            c = self.b(args[0])
+            a, b = self.value(args[1]), self.value(args[2])
+            if isinstance(a, Q | _Null) and isinstance(b, Q | _Null):
+                qa = a if isinstance(a, Q) else X.NULL_Q
+                qb = b if isinstance(b, Q) else X.NULL_Q
+                return X.pick(c, qa, qb)
+            ea, eb = _expr_of(a), _expr_of(b)
+            e = pl.when(c).then(ea).when(~c).then(eb)
+            return B(e) if isinstance(a, B) else D(e) if isinstance(a, D) else S(e)
+        if fn == "growth":
+            cur, prev = self.q(args[0]), self.q(args[1])
+            return X.div(X.add(cur, prev, -1), prev)
+        if fn == "year_of":
+            d = self.value(args[0])
+            if isinstance(d, _Null):
+                return NULL
+            assert isinstance(d, D)
+            if isinstance(d.e, dt.date):
+                return Q.const(Fraction(d.e.year))
+            return Q(Int(d.e.dt.year().cast(pl.Int64), 10**4), Int.of(1))
+        if fn == "years_since":
+            d = self.value(args[0])
+            if isinstance(d, _Null):
+                return NULL
+            assert isinstance(d, D)
+            e = _lit(d.e)
+            on = self.date
+            not_yet = (
+                (e.dt.month().cast(pl.Int64) * 100 + e.dt.day().cast(pl.Int64))
+                > on.month * 100 + on.day
+            ).cast(pl.Int64)
+            years = pl.lit(on.year, dtype=pl.Int64) - e.dt.year().cast(pl.Int64) - not_yet
+            return Q(Int(years, 10**4), Int.of(1))
+        if fn == "has":
+            q = args[0]
+            assert isinstance(q, A.Field)
+            return B(self.has(q.name))
+        if fn == "round":
+            digits = args[1]
+            assert isinstance(digits, A.Num)
+            return X.rounded(self.q(args[0]), int(digits.value))
+        if fn == "floor":
+            return X.floor_q(self.q(args[0]))
+        if fn == "ceil":
+            return X.neg(X.floor_q(X.neg(self.q(args[0]))))
+        if fn == "abs":
+            return X.abs_q(self.q(args[0]))
+        if fn == "starts_with":
+            v = self.value(args[0])
+            prefix = args[1]
+            assert isinstance(prefix, A.Str)
+            if isinstance(v, _Null):
+                return NULL
+            assert isinstance(v, S)
+            return B(_lit(v.e).str.starts_with(prefix.value))
+        if fn == "marginal":
+            t = args[0]
+            assert isinstance(t, A.Table)
+            return self.marginal(t)
+        raise TypeError(f"can't compile {fn}()")
+
+    def has(self, name: str) -> pl.Expr:
+        g, u = pl.col(name), pl.col(until_column(name))
+        self.needed.update((name, until_column(name)))
+        on = self.date
+        term = C.QUALIFICATION_YEARS.get(name)
+        derived = pl.lit(True) if term is None else g > pl.lit(anniversary_cutoff(term, on))
+        valid = (g <= pl.lit(on)) & pl.when(u.is_not_null()).then(u >= pl.lit(on)).otherwise(
+            derived
+        )
+        return valid.fill_null(False)
+
+    def marginal(self, t: A.Table) -> Value:
+        x = self.q(t.by)
+        total = Q.const(Fraction(0))
+        lower = Q.const(Fraction(0))
+        zero = Q.const(Fraction(0))
+        for band in t.bands:
+            rate = self.q(band.value)
+            if band.bound is None:
+                top = x
+            else:
+                upper = self.q(band.bound)
+                top = _extreme([x, upper], "min")
+            part = _extreme([X.add(top, lower, -1), zero], "max")
+            total = X.add(total, X.mul(part, rate))
+            if band.bound is None:
+                break
+            lower = upper
+        return total
+
+
+def _expr_of(v: Value) -> pl.Expr:
+    if isinstance(v, _Null):
+        return pl.lit(None)
+    assert isinstance(v, B | D | S)
+    return _lit(v.e)
+
+
+def _extreme(qs: list[Q], fn: str) -> Q:
+    out = qs[0]
+    for q in qs[1:]:
+        keep = X.compare(out, q, "<=" if fn == "min" else ">=")
+        out = X.pick(keep, out, q)
+    return out
+
+
+def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
+    """First matching band; an unknown test gives unknown."""
+    if all(isinstance(v, Q | _Null) for v in values):
+        qs = [v if isinstance(v, Q) else X.NULL_Q for v in values]
+        dens = [q.den.const for q in qs]
+        if all(d is not None for d in dens):
+            import math
+
+            lcm = math.lcm(*[d for d in dens if d is not None])
+            nums = [X.imul(q.num, Int.of(lcm // q.den.const)) for q in qs]  # type: ignore[operator]
+            wide = any(n.wide for n in nums) or max(n.bound for n in nums) > X.I64
+            chain = _chain(conds, [n.expr(wide) for n in nums])
+            return Q(
+                Int(chain, max(n.bound for n in nums), wide, all(n.nonneg for n in nums)),
+                Int.of(lcm),
+            )
+        wn = any(q.num.wide for q in qs)
+        wd = any(q.den.wide for q in qs)
+        num = _chain(conds, [q.num.expr(wn) for q in qs])
+        den = _chain(conds, [q.den.expr(wd) for q in qs])
+        return Q(
+            Int(num, max(q.num.bound for q in qs), wn),
+            Int(den, max(q.den.bound for q in qs), wd, True),
+        )
+    exprs = [_expr_of(v) for v in values]
+    e = _chain(conds, exprs)
+    first = next(v for v in values if not isinstance(v, _Null))
+    return B(e) if isinstance(first, B) else D(e) if isinstance(first, D) else S(e)
+
+
+def _chain(conds: list[pl.Expr | None], values: list[pl.Expr]) -> pl.Expr:
+    chain: Any = None
+    for c, v in zip(conds, values, strict=True):
+        if c is None:
+            return v if chain is None else chain.otherwise(v)
+        step_unknown = c.is_null()
+        chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
+            pl.lit(None)
+        )
+        chain = chain.when(c).then(v)
+    return chain if chain is not None else pl.lit(None)

@@ -1,0 +1,269 @@
+"""The sections of a policy that declare names — inputs, parameters, tables — and its
+conditions, each checked with errors located in the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from gaoxin import catalogue as C
+
+from . import ast as A
+from .checker import Checker, Scope
+from .errors import ExprError, did_you_mean
+from .model import Condition, InputDef, ParamEntry, TableDef, TableRow
+from .parser import parse
+from .source import Source
+from .types import BOOL, FIELD_TYPES, Type
+from .yamlread import NOWHERE, Bail, Reader
+
+ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
+
+
+def check_name(r: Reader, k: yaml.Node, name: str, scope: Scope, what: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[^\W\d]\w*", name):
+        r.error_at(k, f"bad {what} name '{name}'", "use letters, digits and _")
+        return False
+    if (
+        C.lookup(name)
+        or name in scope.params
+        or name in scope.tables
+        or name in scope.inputs
+        or name in ("Y", "and", "or", "not", "in", "true", "false")
+    ):
+        r.error_at(k, f"{what} name '{name}' is already taken", "choose another name")
+        return False
+    return True
+
+
+def declare_inputs(r: Reader, top: dict, inputs: dict[str, InputDef], scope: Scope) -> None:
+    if "inputs" not in top:
+        return
+    try:
+        for name, (k, v) in r.mapping(top["inputs"][1], "inputs").items():
+            if not check_name(r, k, name, scope, "input"):
+                continue
+            try:
+                spec = r.mapping(v, f"input {name}")
+                tname = r.text(spec["type"][1], "type") if "type" in spec else "money"
+                if tname not in FIELD_TYPES:
+                    r.error_at(
+                        spec["type"][1],
+                        f"unknown input type '{tname}'",
+                        "one of " + ", ".join(FIELD_TYPES),
+                    )
+                    continue
+                label = r.text(spec["label"][1], "label") if "label" in spec else name
+                inputs[name] = InputDef(name, FIELD_TYPES[tname], label)
+                scope.inputs[name] = FIELD_TYPES[tname]
+            except Bail:
+                pass
+    except Bail:
+        pass
+
+
+def lazy(
+    r: Reader, name: str, compute: Callable[[], Type], state: dict[str, Any]
+) -> Callable[[], Type]:
+    """Memoised type of a parameter or table, with cycle detection."""
+
+    def get() -> Type:
+        if name in state["done"]:
+            t = state["done"][name]
+            if t is None:
+                raise Bail()
+            return t  # type: ignore[no-any-return]
+        if name in state["busy"]:
+            chain = " → ".join([*state["busy"][state["busy"].index(name) :], name])
+            raise ExprError(
+                f"cycle between parameters: {chain}", -1, "a parameter can't depend on itself"
+            )
+        state["busy"].append(name)
+        try:
+            t = compute()
+            state["done"][name] = t
+            return t
+        except ExprError as err:
+            r.expr_error(err, getattr(err, "source", None) or NOWHERE)
+            state["done"][name] = None
+            raise Bail() from None
+        except Bail:
+            state["done"][name] = None
+            raise
+        finally:
+            state["busy"].pop()
+
+    return get
+
+
+def declare_params(
+    r: Reader, top: dict, checker: Checker, params: dict[str, tuple[ParamEntry, ...]], scope: Scope
+) -> None:
+    if "parameters" not in top:
+        return
+    state: dict[str, Any] = {"done": {}, "busy": []}
+    scope_state = getattr(scope, "_state", None) or state
+    scope._state = scope_state  # type: ignore[attr-defined]
+    try:
+        items = r.mapping(top["parameters"][1], "parameters").items()
+    except Bail:
+        return
+    for name, (k, v) in items:
+        if not check_name(r, k, name, scope, "parameter"):
+            continue
+        scope.params[name] = lazy(r, name, param_checker(r, name, v, checker, params), scope_state)
+
+
+def param_checker(
+    r: Reader, name: str, v: yaml.Node, checker: Checker, params: dict[str, tuple[ParamEntry, ...]]
+) -> Callable[[], Type]:
+    def compute() -> Type:
+        if isinstance(v, yaml.MappingNode):
+            pairs = [(r.date(dk, f"parameter {name}"), dv) for dk, dv in v.value]
+        else:
+            pairs = [(dt.date.min, v)]
+        if not pairs:
+            raise r.fail(v, f"parameter {name} has no value")
+        entries, types = [], []
+        for since, node in sorted(pairs, key=lambda p: p[0]):
+            tree, t = guarded(r, node, checker, f"parameter {name}")
+            entries.append(ParamEntry(since, tree))
+            types.append((t, node))
+        for t, node in types[1:]:
+            if t.base != types[0][0].base:
+                raise r.fail(node, f"parameter {name} changes type: {types[0][0]} then {t}")
+        params[name] = tuple(entries)
+        return types[0][0]
+
+    return compute
+
+
+def guarded(r: Reader, node: yaml.Node, checker: Checker, what: str) -> tuple[A.Node, Type]:
+    """Check an expression whose errors (including cycles found deeper) belong here."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise r.fail(node, f"{what} must be an expression")
+    src = Source(node, r.file)
+    try:
+        return checker.check(parse(src.text))
+    except ExprError as err:
+        if not hasattr(err, "source"):
+            err.source = src  # type: ignore[attr-defined]
+        raise
+
+
+def declare_tables(
+    r: Reader, top: dict, checker: Checker, tables: dict[str, TableDef], scope: Scope
+) -> None:
+    if "tables" not in top:
+        return
+    state = getattr(scope, "_state", None) or {"done": {}, "busy": []}
+    scope._state = state  # type: ignore[attr-defined]
+    try:
+        items = r.mapping(top["tables"][1], "tables").items()
+    except Bail:
+        return
+    for name, (k, v) in items:
+        if not check_name(r, k, name, scope, "table"):
+            continue
+        scope.tables[name] = lazy(r, name, table_checker(r, name, v, checker, tables), state)
+
+
+def table_checker(
+    r: Reader, name: str, v: yaml.Node, checker: Checker, tables: dict[str, TableDef]
+) -> Callable[[], Type]:
+    def compute() -> Type:
+        spec = r.mapping(v, f"table {name}")
+        for key, (k, _) in spec.items():
+            if key not in ("by", "rows"):
+                r.error_at(k, f"unknown key '{key}' in table {name}", "a table has by: and rows:")
+        if "by" not in spec or "rows" not in spec:
+            raise r.fail(v, f"table {name} needs by: and rows:")
+        by, by_t = guarded(r, spec["by"][1], checker, f"table {name}.by")
+        rows: list[TableRow] = []
+        value_t: Type | None = None
+        last_bound = None
+        has_else = False
+        for row in r.sequence(spec["rows"][1], f"table {name}.rows"):
+            cells = r.mapping(row, "a table row")
+            if has_else:
+                raise r.fail(row, "row after else can never match", "put else last")
+            if "else" in cells:
+                if len(cells) != 1:
+                    raise r.fail(row, "an else row has only else: value", "write {else: 3%}")
+                op, bound = None, None
+                value, t = guarded(r, cells["else"][1], checker, "else value")
+                has_else = True
+            else:
+                ops = [key for key in cells if key in ROW_OPS]
+                extra = [key for key in cells if key not in ROW_OPS and key != "value"]
+                if extra:
+                    raise r.fail(
+                        cells[extra[0]][0],
+                        f"unknown key '{extra[0]}' in a table row",
+                        did_you_mean(extra[0], [*ROW_OPS, "value", "else"])
+                        or "rows use upto/below/atleast/above with value, or else",
+                    )
+                if len(ops) != 1 or "value" not in cells:
+                    raise r.fail(
+                        row,
+                        "a row needs one of upto/below/atleast/above and a value",
+                        "write {upto: 5000万, value: 5%}",
+                    )
+                op = ROW_OPS[ops[0]]
+                bound, bt = guarded(r, cells[ops[0]][1], checker, "table bound")
+                if bt.base != by_t.base:
+                    raise r.fail(cells[ops[0]][1], f"bound is a {bt} but by is a {by_t}")
+                if (
+                    isinstance(bound, A.Num)
+                    and last_bound is not None
+                    and op in ("<=", "<")
+                    and bound.value < last_bound
+                ):
+                    raise r.fail(
+                        cells[ops[0]][1],
+                        "rows out of order: first matching row wins",
+                        "list upto/below rows from the smallest bound",
+                    )
+                last_bound = bound.value if isinstance(bound, A.Num) else None
+                value, t = guarded(r, cells["value"][1], checker, "table value")
+            if value_t is not None and t.base != value_t.base:
+                raise r.fail(row, f"row value is a {t} but earlier rows are {value_t}")
+            value_t = value_t or t
+            rows.append(TableRow(op, bound, value))
+        if value_t is None:
+            raise r.fail(v, f"table {name} has no rows")
+        tables[name] = TableDef(name, by, tuple(rows))
+        return value_t
+
+    return compute
+
+
+def condition(r: Reader, item: yaml.Node, checker: Checker) -> Condition:
+    spec = r.mapping(item, "a condition")
+    keys = ("label", "when", "manual", "note")
+    for key, (k, _) in spec.items():
+        if key not in keys:
+            r.error_at(k, f"unknown key '{key}' in a condition", did_you_mean(key, keys))
+    if "label" not in spec:
+        raise r.fail(item, "a condition needs a label", "label: 在园区注册满一年")
+    label = r.text(spec["label"][1], "label")
+    manual = "manual" in spec and r.value(spec["manual"][1]) is True
+    note = r.text(spec["note"][1], "note") if "note" in spec else ""
+    if manual:
+        return Condition(label, None, True, note)
+    if "when" not in spec:
+        raise r.fail(item, f"condition '{label}' needs when: (or manual: true)")
+    node = spec["when"][1]
+    src = Source(node, r.file) if isinstance(node, yaml.ScalarNode) else None
+    if src is None or not src.text.strip():
+        raise r.fail(node, f"condition '{label}': when must be an expression")
+    try:
+        tree, _ = checker.check(parse(src.text), BOOL)
+    except ExprError as err:
+        r.expr_error(err, src)
+        raise Bail() from None
+    return Condition(label, tree, False, note)

@@ -1,0 +1,86 @@
+"""The `tests:` section of a policy: named cases with a date, an enterprise, declared inputs
+and the expected status and amount."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from gaoxin import catalogue as C
+
+from .errors import did_you_mean
+from .model import STATUSES, InputDef, PolicyTest
+from .units import to_fraction
+from .yamlread import Bail, Reader
+
+
+def read_tests(
+    r: Reader, top: dict, eff_from: dt.date | None, inputs: dict[str, InputDef]
+) -> list[PolicyTest]:
+    out: list[PolicyTest] = []
+    if "tests" not in top:
+        return out
+    try:
+        items = r.sequence(top["tests"][1], "tests")
+    except Bail:
+        return out
+    keys = ("name", "date", "enterprise", "inputs", "expect")
+    for item in items:
+        try:
+            spec = r.mapping(item, "a test")
+            for key, (k, _) in spec.items():
+                if key not in keys:
+                    r.error_at(k, f"unknown key '{key}' in a test", did_you_mean(key, keys))
+            name = (
+                r.text(spec["name"][1], "name")
+                if "name" in spec
+                else f"line {item.start_mark.line + 1}"
+            )
+            if "date" in spec:
+                date = r.date(spec["date"][1], "test date")
+            elif eff_from:
+                date = eff_from
+            else:
+                raise r.fail(item, "a test needs a date when the policy has no effective.from")
+            ent = r.value(spec["enterprise"][1]) if "enterprise" in spec else {}
+            if not isinstance(ent, dict):
+                raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
+            for key in ent:
+                if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
+                    r.error_at(
+                        spec["enterprise"][1],
+                        f"unknown field '{key}' in test enterprise",
+                        did_you_mean(str(key), [f.name for f in C.FIELDS]),
+                    )
+            given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
+            if "expect" not in spec:
+                raise r.fail(item, "a test needs expect: {status: ..., amount: ...}")
+            exp = r.mapping(spec["expect"][1], "expect")
+            status = r.text(exp["status"][1], "status") if "status" in exp else None
+            if status is not None and status not in STATUSES:
+                raise r.fail(
+                    exp["status"][1], f"unknown status '{status}'", "one of " + ", ".join(STATUSES)
+                )
+            amount = None
+            if "amount" in exp:
+                raw = r.value(exp["amount"][1])
+                if raw is not None:
+                    frac = to_fraction(raw)
+                    if frac is None:
+                        raise r.fail(exp["amount"][1], f"bad amount '{raw}'", "e.g. 6万 or 1851.77")
+                    amount = Decimal(frac.numerator) / Decimal(frac.denominator)
+            out.append(
+                PolicyTest(
+                    name,
+                    date,
+                    ent,
+                    given_inputs or {},
+                    status,
+                    amount,
+                    "amount" in exp,
+                    item.start_mark.line + 1,
+                )
+            )
+        except Bail:
+            pass
+    return out

@@ -169,3 +169,16 @@ def test_evaluate_explain_csv_has_reasons(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ineligible" in out and "上年研发费用较前年增长: false" in out
     assert "rd_expense[Y-1] 200万元，需 > 200万元" in out
+
+
+def test_module_entry_point_runs():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gaoxin.rules.cli", "check", str(SHIPPED)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "policy files OK" in done.stderr

@@ -253,3 +253,12 @@ def test_year_of_and_y_as_a_number():
     assert status(p, {"registered_at": "2024-12-31"}) == "eligible"
     assert status(p, {"registered_at": "2025-01-01"}) == "ineligible"
     assert status(p, {}) == "unknown"
+
+
+def test_explain_all_reads_the_enterprise_once(shipped):
+    from gaoxin.rules import explain_all
+
+    ent = {"in_zone": True, "registered_at": "2019-03-01"}
+    out = explain_all(shipped, ent, DATE)
+    assert [e.policy for e in out] == [p.id for p in shipped]
+    assert out == [explain(p, ent, DATE) for p in shipped]

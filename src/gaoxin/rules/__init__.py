@@ -6,7 +6,15 @@ No Django here: the engine runs from the command line and in tests without the w
 from __future__ import annotations
 
 from .errors import PolicyError, PolicyErrors
-from .explain import ConditionResult, Explanation, Shortfall, ValueRead, decide, explain
+from .explain import (
+    ConditionResult,
+    Explanation,
+    Shortfall,
+    ValueRead,
+    decide,
+    explain,
+    explain_all,
+)
 from .loader import check_paths, load_file, load_policies, load_text
 from .model import STATUSES, Policy
 from .testing import TestOutcome, run_tests
@@ -46,6 +54,7 @@ __all__ = [
     "evaluate",
     "evaluate_wide",
     "explain",
+    "explain_all",
     "load_file",
     "load_policies",
     "load_text",

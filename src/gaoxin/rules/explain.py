@@ -4,7 +4,7 @@ was missing and by how much a failed threshold was missed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -102,6 +102,17 @@ def explain(
     else:
         rec = record(enterprise)  # type: ignore[arg-type]
     return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs))
+
+
+def explain_all(
+    policies: Sequence[Policy],
+    enterprise: Mapping[str, Any],
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+) -> list[Explanation]:
+    """One enterprise against every policy (the enterprise page): read the enterprise once."""
+    rec = record(enterprise)
+    return [explain_record(resolve(p, date), rec, typed_inputs(p, inputs)) for p in policies]
 
 
 def _is_record(x: Mapping[Any, Any]) -> bool:

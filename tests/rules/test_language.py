@@ -117,7 +117,16 @@ def test_unknown_table_or_parameter_and_cycles():
     assert "cycle between parameters" in e.message
     assert (e.line, e.col) == (7, 6)  # where b refers back to a
     e = error_of("conditions:\n  - label: a\n    when: revenue[Y-1] > min_rd_ratoi\n")
-    assert e.message == "unknown field 'min_rd_ratoi'"
+    assert e.message == "unknown field 'min_rd_ratoi'"  # no table declared: nothing close
+    e = error_of(
+        "tables:\n  min_rd_ratio:\n    by: revenue[Y-1]\n    rows:\n      - {else: 3%}\n"
+        "conditions:\n  - label: a\n    when: revenue[Y-1] > min_rd_ratoi\n"
+    )
+    assert e.message == "unknown table 'min_rd_ratoi'" and "min_rd_ratio" in e.hint
+    e = error_of(
+        "parameters:\n  cap: 5万\nconditions:\n  - {label: a, when: 'revenue[Y-1] > cpa'}\n"
+    )
+    assert e.message == "unknown parameter 'cpa'" and e.hint == "did you mean 'cap'?"
 
 
 def test_bad_date_in_parameters_and_tests():

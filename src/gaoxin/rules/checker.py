@@ -3,6 +3,7 @@ exist with the right arguments, types agree. Returns the tree with names made ex
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,8 +64,16 @@ def _unknown_name(node: A.Node, name: str, scope: Scope) -> ExprError:
         return _err(
             node, "Y (the assessment year) can only index a yearly field", "write e.g. revenue[Y-1]"
         )
-    hint = did_you_mean(name, scope.names())
-    return _err(node, f"unknown field '{name}'", hint or "see the field catalogue in docs/rules.md")
+    close = difflib.get_close_matches(name, scope.names(), n=1, cutoff=0.6)
+    what = "field"
+    if close and close[0] in scope.params:
+        what = "parameter"
+    elif close and close[0] in scope.tables:
+        what = "table"
+    elif close and close[0] in scope.inputs:
+        what = "input"
+    hint = f"did you mean '{close[0]}'?" if close else "see the field catalogue in docs/rules.md"
+    return _err(node, f"unknown {what} '{name}'", hint)
 
 
 def _located(get: Callable[[], Type], n: A.Node) -> Type:

@@ -136,7 +136,14 @@ inputs = st.fixed_dictionaries(
         "redeemed": money,
         "domestic_grants": count,
         "pct_grants": count,
-        "stage": st.sampled_from(["辅导验收", "境内上市", "股改"]),
+        "stage": st.sampled_from(["辅导验收", "境内上市", "股改", "股份制改造", "成功上市"]),
+        "contract_payable": money,
+        "remaining_quota": money,
+        "certified_on": date_value,
+        "output_growth": st.sampled_from(["25.4%", "25.39%", "-3%", "0"]),
+        "local_contribution_growth": st.sampled_from(["1%", "0", "-1%"]),
+        "new_loans": money,
+        "loan_lpr": st.sampled_from(["3.45%", "3.1%"]),
     },
 )
 

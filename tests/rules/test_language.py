@@ -168,3 +168,16 @@ def test_version_is_a_content_hash():
     b = policy("conditions: []\n")
     c = policy("conditions: []\nissuer: x\n")
     assert a.version == b.version != c.version and len(a.version) == 12
+
+
+def test_test_cases_are_checked_too():
+    e = error_of(
+        "inputs:\n  fee: {type: money}\nconditions: []\ntests:\n  - name: x\n"
+        "    date: 2025-01-01\n    inputs: {feee: 1}\n    expect: {status: eligible}\n"
+    )
+    assert e.message == "unknown input 'feee' in test" and e.hint == "did you mean 'fee'?"
+    e = error_of(
+        "conditions: []\ntests:\n  - name: x\n    date: 2025-01-01\n"
+        "    enterprise: {revenu: {2024: 1}}\n    expect: {status: eligibel}\n"
+    )
+    assert "unknown field 'revenu' in test enterprise" in str(e)

@@ -53,6 +53,15 @@ def read_tests(
                         did_you_mean(str(key), [f.name for f in C.FIELDS]),
                     )
             given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
+            if not isinstance(given_inputs, dict):
+                raise r.fail(spec["inputs"][1], "inputs must be a mapping")
+            for key in given_inputs:
+                if str(key) not in inputs:
+                    r.error_at(
+                        spec["inputs"][1],
+                        f"unknown input '{key}' in test",
+                        did_you_mean(str(key), inputs) or "declare it under inputs:",
+                    )
             if "expect" not in spec:
                 raise r.fail(item, "a test needs expect: {status: ..., amount: ...}")
             exp = r.mapping(spec["expect"][1], "expect")

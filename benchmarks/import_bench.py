@@ -56,8 +56,10 @@ def child(path: Path) -> None:
     print(f"rows: {len(preview.rows):,}  columns: {len(preview.headers)}")
     print(f"read and check: {t1 - t0:.1f} s   write: {t2 - t1:.1f} s   total: {t2 - t0:.1f} s")
     print(f"peak memory (ru_maxrss): {rss:.0f} MiB")
-    print(f"enterprises: {Enterprise.objects.count():,}  yearly rows: "
-          f"{YearlyFigures.objects.count():,}  created: {result.created:,}")
+    print(
+        f"enterprises: {Enterprise.objects.count():,}  yearly rows: "
+        f"{YearlyFigures.objects.count():,}  created: {result.created:,}"
+    )
 
 
 def main() -> None:
@@ -80,8 +82,10 @@ def main() -> None:
             for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
                 subprocess.run(["psql", server, "-qc", sql], check=True)
             env["DATABASE_URL"] = args.postgres
-        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; file: {path} "
-              f"({path.stat().st_size / 1048576:.1f} MiB)")
+        print(
+            f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; file: {path} "
+            f"({path.stat().st_size / 1048576:.1f} MiB)"
+        )
         subprocess.run([sys.executable, __file__, "--child", str(path)], env=env, check=True)
 
 

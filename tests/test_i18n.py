@@ -26,7 +26,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from gaoxin import catalogue
 from gaoxin.accounts.models import Organisation, User
 from gaoxin.core.audit import Actor
 from gaoxin.enterprises import services
@@ -232,17 +231,7 @@ def data_values() -> set[str]:
 # code outside the locale (see the i18n report); it is stripped here so that this test still
 # catches every *new* untranslated string, and test_known_untranslatable_strings (strict xfail)
 # starts failing once the group is fixed, to say that its entry here can go.
-KNOWN_UNTRANSLATABLE: dict[str, set[str]] = {
-    # gaoxin/catalogue.py: field labels and qualification names are `Field.alias` (Chinese),
-    # used as labels by enterprises/profile.py, forms.py, views.py, core/dashboard.py; units
-    # 人/件 from `Field.unit`.
-    "catalogue labels": {f.alias for f in catalogue.FIELDS} | {"人", "件"},
-    # gaoxin/core/formatting.py money(): " 亿元", " 万元", " 元" are not marked.
-    "money units": {"亿元", "万元", "元"},
-    # Full-width colon written in templates between a translated label and a value:
-    # enterprises/detail.html:4, enterprises/import_preview.html:3, _form_errors.html:6.
-    "template punctuation": {"："},
-}
+KNOWN_UNTRANSLATABLE: dict[str, set[str]] = {}
 
 
 def _strip(text: str, strings: set[str]) -> str:
@@ -381,26 +370,6 @@ def test_import_header_errors_are_english(english_zone: Any) -> None:
     assert not left, "Chinese in import error messages with English on:\n" + "\n".join(left)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gaoxin/core/uscc.py validate() raises Chinese messages (the English one is "
-    "InvalidUSCC.message_en) that gettext cannot reach; when this passes, drop the xfail",
-)
 def test_uscc_errors_are_english(english_zone: Any) -> None:
     text = _import_error_messages(english_zone, ["uscc,name", "91350200MA2Y0000XX,Alpha Ltd"])
     assert not _cjk_lines(text), text
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="code outside the locale shows Chinese that gettext cannot reach (see "
-    "KNOWN_UNTRANSLATABLE); when this passes, remove the group from KNOWN_UNTRANSLATABLE",
-)
-@pytest.mark.parametrize("group", sorted(KNOWN_UNTRANSLATABLE))
-def test_known_untranslatable_strings(english_zone: Any, group: str) -> None:
-    strings = KNOWN_UNTRANSLATABLE[group]
-    found = set()
-    for role, path in PAGES:
-        text = _strip(chrome_text(_get(english_zone, role, path)), data_values())
-        found |= {s for s in strings if s in text}
-    assert not found, f"{group}: still on English pages: {sorted(found)}"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, Permission
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gaoxin.accounts.choices import SCOPE_ORDER, DataScope, OrganisationKind
@@ -67,7 +68,7 @@ class Role(models.Model):
         ordering = ("organisation_kind", "code")
 
     def __str__(self) -> str:
-        return self.name
+        return gettext(self.name)  # built-in role names are marked with gettext_noop
 
 
 class User(AbstractUser):

@@ -32,8 +32,9 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
 
         return adapt_datetime
     if kind == "JSONField":
-        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False,
-                                                           default=json_default)
+        return lambda v: (
+            None if v is None else json.dumps(v, ensure_ascii=False, default=json_default)
+        )
     return None
 
 
@@ -52,9 +53,12 @@ def insert_rows(
     """INSERT the rows (values in the order of `names`, field names of `model`)."""
     meta = model._meta
     fields = [meta.get_field(n) for n in names]
-    adapters = [_adapter(f) for f in fields]  # type: ignore[arg-type]
+    concrete = [f for f in fields if isinstance(f, models.Field)]
+    if len(concrete) != len(fields):
+        raise ValueError(f"not a column of {meta.label}: {names}")
+    adapters = [_adapter(f) for f in concrete]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in concrete)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
     )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.core import formatting
+from gaoxin.core.language import field_label
 from gaoxin.enterprises.choices import SizeBand
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
 from gaoxin.enterprises.taxonomy_choices import label
@@ -58,7 +59,7 @@ def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
                 "unit": _("家"),
             },
             "qualification": {
-                "labels": [q.alias for q in catalogue.QUALIFICATIONS],
+                "labels": [field_label(q) for q in catalogue.QUALIFICATIONS],
                 "values": [by_qualification.get(q.name, 0) for q in catalogue.QUALIFICATIONS],
                 "ids": [q.name for q in catalogue.QUALIFICATIONS],
                 "title": _("有效资质企业数（家）"),

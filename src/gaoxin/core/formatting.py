@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
 
@@ -32,10 +34,10 @@ def money(value: Any, unit: str = "auto") -> str:
     if unit == "auto":
         unit = "yi" if abs(amount) >= YI else "wan" if abs(amount) >= WAN else "yuan"
     if unit == "yi":
-        return f"{grouped(amount / YI)} 亿元"
+        return f"{grouped(amount / YI)} {_('亿元')}"
     if unit == "wan":
-        return f"{grouped(amount / WAN)} 万元"
-    return f"{grouped(amount)} 元"
+        return f"{grouped(amount / WAN)} {_('万元')}"
+    return f"{grouped(amount)} {_('元')}"
 
 
 def money_number(value: Any, unit: str = "wan") -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
+from gaoxin.core.language import field_label, field_unit
 from gaoxin.enterprises.choices import ContactRole, DataSource
 from gaoxin.enterprises.taxonomy_choices import area_choices, chain_choices
 from gaoxin.enterprises.values import InvalidValue, parse_value
@@ -43,7 +44,8 @@ _BOOLEAN_CHOICES = [("", "—"), ("是", _("是")), ("否", _("否"))]
 class CatalogueField(forms.CharField):
     def __init__(self, field: catalogue.Field, **kwargs: Any) -> None:
         self.catalogue_field = field
-        label = field.alias + (f"（{field.unit}）" if field.unit else "")
+        unit = field_unit(field)
+        label = field_label(field) + (f" ({unit})" if unit else "")
         widget: forms.Widget
         if field.type is FieldType.BOOLEAN:
             widget = forms.Select(choices=_BOOLEAN_CHOICES)
@@ -129,10 +131,12 @@ class ImportForm(forms.Form):
     )
 
 
+def qualification_choices() -> list[tuple[str, str]]:
+    return [(q.name, field_label(q)) for q in catalogue.QUALIFICATIONS]
+
+
 class QualificationForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("资质"), choices=[(q.name, q.alias) for q in catalogue.QUALIFICATIONS]
-    )
+    kind = forms.ChoiceField(label=_("资质"), choices=qualification_choices)
     granted_on = forms.DateField(
         label=_("认定日期"), widget=forms.DateInput(attrs={"type": "date"})
     )

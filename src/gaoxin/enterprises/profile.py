@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
 from gaoxin.core import formatting
+from gaoxin.core.language import field_label, field_unit
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.forms import IDENTITY, STAFF_AND_IP
 from gaoxin.enterprises.models import Enterprise
@@ -30,7 +31,7 @@ def show(field: catalogue.Field, value: Any) -> str:
     if field.type is FieldType.MONEY:
         return formatting.money(value)
     if field.type is FieldType.INTEGER:
-        return f"{value:,} {field.unit}".strip()
+        return f"{value:,} {field_unit(field)}".strip()
     return str(value)
 
 
@@ -42,7 +43,7 @@ def facts(enterprise: Enterprise, names: list[str]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": name,
-                "label": field.alias,
+                "label": field_label(field),
                 "value": show(field, getattr(enterprise, name)),
                 "source": DataSource(source).label if source else "",
             }
@@ -64,7 +65,7 @@ def figures_table(enterprise: Enterprise) -> dict[str, Any]:
             for y in years
         ]
         if any(c["value"] != "—" for c in cells):
-            rows.append({"label": field.alias, "cells": cells})
+            rows.append({"label": field_label(field), "cells": cells})
     intensity = [formatting.ratio(y.rd_expense, y.revenue) for y in years]
     rows.append(
         {
@@ -105,7 +106,7 @@ def qualifications(enterprise: Enterprise) -> list[dict[str, Any]]:
         out.append(
             {
                 "q": q,
-                "label": field.alias if field else q.kind,
+                "label": field_label(field) if field else q.kind,
                 "valid": valid,
                 "expiring": expiring,
                 "future": q.granted_on > today,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, ValidationFailed
+from gaoxin.core.language import field_label
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.figures import (
     STATIC_NAMES,
@@ -46,7 +47,7 @@ def clean_static(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             cleaned[name] = parse_value(field, raw)
         except InvalidValue as exc:
-            raise ValidationFailed(f"{field.alias}：{exc}", field=name) from None
+            raise ValidationFailed(f"{field_label(field)}：{exc}", field=name) from None
     check_staff(cleaned)
     return cleaned
 
@@ -54,7 +55,7 @@ def clean_static(values: Mapping[str, Any]) -> dict[str, Any]:
 def check_staff(values: Mapping[str, Any]) -> None:
     """Staff counts that contradict each other are refused."""
     for name, message in staff_conflicts(values):
-        raise ValidationFailed(f"{catalogue.BY_NAME[name].alias}{message}", field=name)
+        raise ValidationFailed(f"{field_label(catalogue.BY_NAME[name])}{message}", field=name)
 
 
 def clean_yearly(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,14 +67,14 @@ def clean_yearly(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             cleaned[name] = parse_value(field, raw)
         except InvalidValue as exc:
-            raise ValidationFailed(f"{field.alias}：{exc}", field=name) from None
+            raise ValidationFailed(f"{field_label(field)}：{exc}", field=name) from None
     check_figures(cleaned)
     return cleaned
 
 
 def check_figures(values: Mapping[str, Any]) -> None:
     for name, message in figure_conflicts(values):
-        raise ValidationFailed(f"{catalogue.BY_NAME[name].alias}{message}", field=name)
+        raise ValidationFailed(f"{field_label(catalogue.BY_NAME[name])}{message}", field=name)
 
 
 def _check_year(year: int) -> None:
@@ -135,7 +136,7 @@ def update_enterprise(
             label = DataSource(str(recorded)).label
             raise ValidationFailed(
                 _("“%(f)s”已由%(s)s确认，不能以较低来源修改；如有异议请联系园区")
-                % {"f": catalogue.BY_NAME[name].alias, "s": label},
+                % {"f": field_label(catalogue.BY_NAME[name]), "s": label},
                 field=name,
             )
     if not changed:

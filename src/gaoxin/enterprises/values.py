@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin.catalogue import Field, FieldType
 from gaoxin.core import uscc as uscc_codes
+from gaoxin.core.language import english
 
 FEN = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999999999.99")  # what DecimalField(18, 2) holds
@@ -74,7 +75,7 @@ def _uscc(value: str) -> str:
     try:
         return uscc_codes.validate(value)
     except uscc_codes.InvalidUSCC as exc:
-        raise InvalidValue(str(exc)) from None
+        raise InvalidValue(exc.message_en if english() else str(exc)) from None
 
 
 def _taxonomy_code(kind: str, value: str) -> str:

@@ -23,6 +23,7 @@ from gaoxin.enterprises.forms import (
     ContactForm,
     QualificationForm,
     initial_from,
+    qualification_choices,
     static_form,
     yearly_form,
 )
@@ -49,7 +50,7 @@ def _filter_context(f: listing.RegistryFilter) -> dict[str, Any]:
         "segments": segment_choices(f.chain) if f.chain else [],
         "areas": areas,
         "sizes": list(SizeBand.choices),
-        "qualifications": [(q.name, q.alias) for q in catalogue.QUALIFICATIONS],
+        "qualifications": qualification_choices(),
     }
 
 
@@ -66,7 +67,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         **_filter_context(f),
         "page": page,
         "qualified": listing.valid_qualifications(ids),
-        "qualification_names": {q.name: q.alias for q in catalogue.QUALIFICATIONS},
+        "qualification_names": dict(qualification_choices()),
         "can_change": request.user.has_perm(CHANGE),
         "can_add": request.user.has_perm("enterprises.add_enterprise"),
         "can_import": request.user.has_perm("enterprises.import_enterprises"),

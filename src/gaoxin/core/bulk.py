@@ -69,7 +69,15 @@ def insert_rows(
         for index, adapt in converting:
             values[index] = adapt(values[index])
         prepared.append(values)
-    if prepared:
-        with connection.cursor() as cursor:
+    if not prepared:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY is PostgreSQL's bulk path: one stream instead of a statement per row.
+            copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for values in prepared:
+                    copy.write_row(values)
+        else:
             cursor.executemany(sql, prepared)
     return len(prepared)

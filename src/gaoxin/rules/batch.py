@@ -113,7 +113,7 @@ def compile_plan(
         may_be_null = True
         if r.benefit is not None and r.in_force:
             key = ("amount", r.benefit)
-            if key not in names:  # type: ignore[comparison-overlap]
+            if key not in names:
                 q = comp.q(r.benefit)
                 names[key] = f"__a{len(names)}"  # type: ignore[index]
                 staged[names[key]] = X.to_fen(q).alias(names[key])  # type: ignore[index]

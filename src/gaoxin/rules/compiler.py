@@ -185,7 +185,7 @@ class Compiler:
                 return pl.lit(X._cmp(op, a.e, b.e))
             return X.icmp_exprs(_lit(a.e), _lit(b.e), op)
         assert isinstance(a, B | S) and isinstance(b, B | S)
-        x, y = _lit(a.e), _lit(b.e)  # type: ignore[arg-type]
+        x, y = _lit(a.e), _lit(b.e)
         return (x == y) if op == "==" else (x != y)
 
     def years_since_compare(self, date_node: A.Node, op: str, c: Fraction) -> pl.Expr:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from . import ast as A
 from .display import kind_of, show_pair
@@ -98,7 +98,7 @@ def explain(
 ) -> Explanation:
     """Evaluate one enterprise (flat row or nested mapping) against one policy on `date`."""
     if _is_record(enterprise):
-        rec: Record = dict(enterprise)  # type: ignore[arg-type, assignment]
+        rec: Record = cast(Record, dict(enterprise))
     else:
         rec = record(enterprise)  # type: ignore[arg-type]
     return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs))

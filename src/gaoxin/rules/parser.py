@@ -74,7 +74,7 @@ class _Parser:
         return self.logic("and", self.logic_not)
 
     def logic(self, op: str, operand: object) -> A.Node:
-        sub = operand  # type: ignore[assignment]
+        sub = operand
         start = self.tok.offset
         items = [sub()]  # type: ignore[operator]
         while self.at(op):

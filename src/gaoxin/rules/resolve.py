@@ -30,7 +30,7 @@ class Resolved:
 def resolve(policy: Policy, date: dt.date) -> Resolved:
     hit = policy.cache.get(("resolved", date))
     if hit is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     year = policy.year if policy.year is not None else date.year
     r = _Resolver(policy, date, year)
     conditions = tuple(

@@ -51,16 +51,16 @@ def qualification_valid(
 
 def compare(op: str, a: Value, b: Value) -> bool:
     if op == "<":
-        return a < b  # type: ignore[no-any-return]
+        return a < b
     if op == "<=":
-        return a <= b  # type: ignore[no-any-return]
+        return a <= b
     if op == ">":
-        return a > b  # type: ignore[no-any-return]
+        return a > b
     if op == ">=":
-        return a >= b  # type: ignore[no-any-return]
+        return a >= b
     if op == "==":
-        return a == b  # type: ignore[no-any-return]
-    return a != b  # type: ignore[no-any-return]
+        return a == b
+    return a != b
 
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}

@@ -76,7 +76,7 @@ def lazy(
             t = state["done"][name]
             if t is None:
                 raise Bail()
-            return t  # type: ignore[no-any-return]
+            return t
         if name in state["busy"]:
             chain = " → ".join([*state["busy"][state["busy"].index(name) :], name])
             raise ExprError(

@@ -7,13 +7,13 @@
   const builders = {
     bar(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
-        grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: d.labels, axisLabel: { interval: 0, rotate: d.labels.length > 6 ? 30 : 0 } },
         yAxis: { type: "value", name: d.unit }, series: [{ type: "bar", data: d.values, barMaxWidth: 36 }] };
     },
     hbar(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
-        grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 24, top: 56, bottom: 8, containLabel: true },
         yAxis: { type: "category", data: d.labels.slice().reverse() }, xAxis: { type: "value", name: d.unit },
         series: [{ type: "bar", data: d.values.slice().reverse(), barMaxWidth: 22, label: { show: true, position: "right" } }] };
     },
@@ -25,14 +25,14 @@
     },
     years(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
-        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", name: d.unit },
         series: [{ name: d.revenue_label, type: "bar", data: d.revenue, barMaxWidth: 36 },
                  { name: d.rd_label, type: "bar", data: d.rd, barMaxWidth: 36 }] };
     },
     money(d) {
       return { color: palette, title: { text: d.labels.title_money, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.labels.wan),
-        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: d.years }, yAxis: { type: "value", name: d.labels.wan },
         series: [{ name: d.labels.revenue, type: "bar", data: d.revenue, barMaxWidth: 32 },
                  { name: d.labels.rd, type: "bar", data: d.rd, barMaxWidth: 32 },
@@ -40,7 +40,7 @@
     },
     intensity(d) {
       return { color: ["#e0605e"], title: { text: d.labels.title_intensity, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip("%"),
-        grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: d.years }, yAxis: { type: "value", name: "%" },
         series: [{ name: d.labels.intensity, type: "line", data: d.intensity, label: { show: true, formatter: "{c}%" } }] };
     },

@@ -99,6 +99,9 @@ def main() -> None:
 
         django.setup()
         build(args.enterprises)
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)  # as `gaoxin serve` does
         measure(args.repeat)
         return
     env = {

@@ -17,6 +17,7 @@ from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises import exporting
 from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.figures import source_of
 from gaoxin.enterprises.importing import Mode, commit_import, read_import
 from gaoxin.enterprises.models import Enterprise, Qualification, ReportedFigures, YearlyFigures
 from tests.factories import make_uscc
@@ -87,7 +88,7 @@ def test_good_file_imports_everything(tmp_path: Path) -> None:
     assert (result.created, result.updated) == (2, 0)
     first = Enterprise.objects.get(uscc=make_uscc(1))
     assert first.employees == 100 and first.chain == "ic"
-    assert first.field_sources["employees"]["source"] == "government"
+    assert source_of(first.field_sources, "employees") == "government"
     figures = YearlyFigures.objects.get(enterprise=first, year=2024)
     assert figures.revenue == Decimal("50000000.00")
     assert figures.rd_expense == Decimal("2500000.50")

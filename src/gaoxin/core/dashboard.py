@@ -21,17 +21,29 @@ WAN = Decimal(10_000)
 
 def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
     today = timezone.localdate()
-    ids = enterprises.values("pk")
+    # Scoped staff see a subset; for those who see all, no IN (…) around every aggregate.
+    everything = not enterprises.query.where
+    ids = None if everything else enterprises.values("pk")
     by_chain = list(enterprises.values("chain").annotate(n=Count("pk")).order_by("-n"))
     by_size = dict(enterprises.values_list("size_band").annotate(n=Count("pk")))
-    valid = Qualification.objects.filter(enterprise__in=ids, granted_on__lte=today).filter(
+    certificates = (
+        Qualification.objects.all()
+        if ids is None
+        else Qualification.objects.filter(enterprise__in=ids)
+    )
+    figures = (
+        YearlyFigures.objects.all()
+        if ids is None
+        else YearlyFigures.objects.filter(enterprise__in=ids)
+    )
+    valid = certificates.filter(granted_on__lte=today).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today)
     )
     by_qualification = dict(
         valid.values_list("kind").annotate(n=Count("enterprise", distinct=True))
     )
     yearly = list(
-        YearlyFigures.objects.filter(enterprise__in=ids, year__lt=today.year)
+        figures.filter(year__lt=today.year)
         .values("year")
         .annotate(revenue=Sum("revenue"), rd=Sum("rd_expense"), n=Count("pk"))
         .order_by("year")

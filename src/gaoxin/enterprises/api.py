@@ -14,6 +14,7 @@ from gaoxin.core.audit import Actor
 from gaoxin.core.errors import PermissionDenied
 from gaoxin.enterprises import listing, selectors, services
 from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.figures import sources_by_field
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.schemas import (
     EnterpriseDetail,
@@ -54,9 +55,10 @@ def list_enterprises(request: HttpRequest, params: Query[ListQuery]) -> Any:
     f = listing.RegistryFilter.from_query(params.dict())
     if f.year is None:
         f.year = listing.default_year(visible)
-    enterprises = listing.apply(visible, f)
+    matching = listing.filtered(visible, f)
+    enterprises = listing.with_figures(matching, f)
     size = min(max(params.page_size, 1), 200)
-    count = enterprises.count()
+    count = matching.count()
     pages = max(1, math.ceil(count / size))
     page = min(max(params.page, 1), pages)
     items = list(enterprises[(page - 1) * size : page * size])
@@ -92,7 +94,9 @@ def _detail(enterprise: Enterprise) -> dict[str, Any]:
     today = timezone.localdate()
     data: dict[str, Any] = {f.name: getattr(enterprise, f.name) for f in catalogue.STATIC_FIELDS}
     data.update(
-        id=enterprise.pk, size_band=enterprise.size_band, field_sources=enterprise.field_sources
+        id=enterprise.pk,
+        size_band=enterprise.size_band,
+        field_sources=sources_by_field(enterprise.field_sources),
     )
     data["years"] = [
         {

@@ -32,7 +32,9 @@ from gaoxin.enterprises.figures import (
     figure_conflicts,
     merge_reports,
     outranks,
+    record_sources,
     size_band,
+    source_of,
     staff_conflicts,
 )
 from gaoxin.enterprises.flatfile import FileProblem, column_letter, open_table
@@ -400,7 +402,7 @@ def _check_against_registry(
             continue
         preview.to_update += 1
         for name, value in item.static.items():
-            recorded = (enterprise.field_sources.get(name) or {}).get("source")
+            recorded = source_of(enterprise.field_sources, name)
             if (
                 value is not None
                 and value != getattr(enterprise, name)
@@ -446,7 +448,7 @@ class _Writer:
         self.department_id = department_id
         self.source = source
         self.existing = existing
-        self.at = timezone.now().isoformat(timespec="seconds")
+        self.at = timezone.localtime().isoformat(timespec="seconds")
         self.audit: list[AuditEntry] = []
 
     def write(self, rows: list[ImportRow]) -> ImportResult:
@@ -469,10 +471,9 @@ class _Writer:
             AuditEntry.objects.bulk_create(self.audit, batch_size=BATCH)
         return ImportResult(created, updated, reports, qualifications)
 
-    def _sources(self, values: dict[str, Any]) -> dict[str, dict[str, str]]:
-        return {
-            n: {"source": self.source, "at": self.at} for n, v in values.items() if v is not None
-        }
+    def _sources(self, stored: dict[str, Any], values: dict[str, Any]) -> dict[str, list[str]]:
+        names = [n for n, v in values.items() if v is not None]
+        return record_sources(stored, names, self.source, self.at)
 
     def _insert_new(self, rows: list[ImportRow]) -> tuple[int, int, int]:
         """Enterprises that are not in the registry yet, with their figures, certificates and
@@ -501,7 +502,7 @@ class _Writer:
                     size_band(item.static.get("employees"), revenue),
                     latest,
                     revenue,
-                    self._sources(item.static),
+                    self._sources({}, item.static),
                     self.department_id,
                     now,
                     now,
@@ -566,7 +567,7 @@ class _Writer:
             before = {n: to_jsonable(getattr(enterprise, n)) for n in changes}
             for name, value in changes.items():
                 setattr(enterprise, name, value)
-            enterprise.field_sources = {**enterprise.field_sources, **self._sources(changes)}
+            enterprise.field_sources = self._sources(enterprise.field_sources, changes)
             fields.update(changes)
             changed_objects.append(enterprise)
             self.audit.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gaoxin import catalogue
@@ -67,7 +67,27 @@ def default_year(enterprises: QuerySet[Enterprise]) -> int | None:
     )
 
 
+# What the list shows of an enterprise; the rest of the row (provenance above all) stays on disk.
+LIST_COLUMNS = (
+    "id",
+    "uscc",
+    "name",
+    "chain",
+    "segment",
+    "area",
+    "size_band",
+    "employees",
+    "latest_year",
+    "latest_revenue",
+)
+
+
 def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Enterprise]:
+    """The filtered enterprises with the year's figures, in the chosen order."""
+    return with_figures(filtered(enterprises, f), f)
+
+
+def filtered(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Enterprise]:
     if f.q:
         enterprises = enterprises.filter(
             Q(name__icontains=f.q) | Q(uscc__icontains=f.q.upper()) | Q(legal_representative=f.q)
@@ -90,16 +110,20 @@ def apply(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Ente
             granted_on__lte=today,
         ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         enterprises = enterprises.filter(Exists(valid))
-    figures = YearlyFigures.objects.filter(enterprise=OuterRef("pk"), year=f.year or 0)
-    enterprises = enterprises.annotate(
-        year_revenue=Subquery(figures.values("revenue")[:1]),
-        year_rd=Subquery(figures.values("rd_expense")[:1]),
+    return enterprises
+
+
+def with_figures(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QuerySet[Enterprise]:
+    # One join on (enterprise, year) rather than a subquery per row: the planner can then
+    # sort the page from the join instead of evaluating 50,000 subqueries first.
+    enterprises = enterprises.only(*LIST_COLUMNS).annotate(
+        figures_of_year=FilteredRelation("years", condition=Q(years__year=f.year or 0)),
+        year_revenue=F("figures_of_year__revenue"),
+        year_rd=F("figures_of_year__rd_expense"),
     )
     order = SORTS[f.sort]
     nulls = {"nulls_last": True}
     field = order.lstrip("-")
-    from django.db.models import F
-
     expression = F(field).desc(**nulls) if order.startswith("-") else F(field).asc(**nulls)
     return enterprises.order_by(expression, "pk")
 

@@ -15,7 +15,7 @@ from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.web import permission_required
 from gaoxin.enterprises import profile, selectors, services
 from gaoxin.enterprises.choices import DataSource
-from gaoxin.enterprises.figures import outranks
+from gaoxin.enterprises.figures import outranks, source_of
 from gaoxin.enterprises.forms import (
     IDENTITY,
     STAFF_AND_IP,
@@ -47,7 +47,7 @@ def declare_profile(request: HttpRequest) -> HttpResponse:
     locked = {
         n
         for n in DECLARABLE
-        if outranks((enterprise.field_sources.get(n) or {}).get("source"), DataSource.DECLARED)
+        if outranks(source_of(enterprise.field_sources, n), DataSource.DECLARED)
     }
     form = static_form(
         DECLARABLE,

@@ -14,6 +14,7 @@ from gaoxin.catalogue import FieldType
 from gaoxin.core import formatting
 from gaoxin.core.language import field_label, field_unit
 from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.figures import source_of
 from gaoxin.enterprises.forms import IDENTITY, STAFF_AND_IP
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.taxonomy_choices import label
@@ -39,7 +40,7 @@ def facts(enterprise: Enterprise, names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         field = catalogue.BY_NAME[name]
-        source = (enterprise.field_sources.get(name) or {}).get("source")
+        source = source_of(enterprise.field_sources, name)
         rows.append(
             {
                 "name": name,

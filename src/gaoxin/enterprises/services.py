@@ -22,7 +22,9 @@ from gaoxin.enterprises.figures import (
     figure_conflicts,
     merge_reports,
     outranks,
+    record_sources,
     size_band,
+    source_of,
     staff_conflicts,
 )
 from gaoxin.enterprises.models import (
@@ -94,7 +96,7 @@ def create_enterprise(
             _("统一社会信用代码 %(c)s 已在企业库中") % {"c": cleaned["uscc"]}, field="uscc"
         )
     enterprise = Enterprise(**_model_values(cleaned))
-    enterprise.field_sources = _sources_for(cleaned, source)
+    enterprise.field_sources = _sources_for({}, cleaned, source)
     enterprise.size_band = size_band(enterprise.employees, None)
     enterprise.save()
     record_change(
@@ -112,9 +114,11 @@ def _model_values(cleaned: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _sources_for(cleaned: Mapping[str, Any], source: str) -> dict[str, dict[str, str]]:
-    at = timezone.now().isoformat(timespec="seconds")
-    return {name: {"source": source, "at": at} for name, v in cleaned.items() if v is not None}
+def _sources_for(
+    stored: Mapping[str, Any], cleaned: Mapping[str, Any], source: str
+) -> dict[str, list[str]]:
+    at = timezone.localtime().isoformat(timespec="seconds")
+    return record_sources(stored, [n for n, v in cleaned.items() if v is not None], source, at)
 
 
 @transaction.atomic
@@ -131,7 +135,7 @@ def update_enterprise(
     check_staff(merged)
     changed = {n: v for n, v in _model_values(cleaned).items() if getattr(enterprise, n) != v}
     for name in changed:
-        recorded = (enterprise.field_sources.get(name) or {}).get("source")
+        recorded = source_of(enterprise.field_sources, name)
         if outranks(recorded, source):
             label = DataSource(str(recorded)).label
             raise ValidationFailed(
@@ -144,7 +148,7 @@ def update_enterprise(
     before = snapshot(enterprise, changed)
     for name, value in changed.items():
         setattr(enterprise, name, value)
-    enterprise.field_sources = {**enterprise.field_sources, **_sources_for(changed, source)}
+    enterprise.field_sources = _sources_for(enterprise.field_sources, changed, source)
     _refresh_size(enterprise)
     enterprise.save()
     record_change(

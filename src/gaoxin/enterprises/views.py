@@ -60,8 +60,8 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     visible = selectors.visible_to(request.user)
     if f.year is None:
         f.year = listing.default_year(visible)
-    enterprises = listing.apply(visible, f).select_related(None)
-    page = paginate(request, enterprises)
+    matching = listing.filtered(visible, f)
+    page = paginate(request, listing.with_figures(matching, f), count=matching.count())
     ids = [e.pk for e in page.object_list]
     context = {
         **_filter_context(f),
@@ -95,7 +95,7 @@ def segments(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW, "enterprises.export_enterprises")
 def export(request: HttpRequest) -> HttpResponse:
     f = listing.RegistryFilter.from_query(request.GET)
-    enterprises = listing.apply(selectors.visible_to(request.user), f)
+    enterprises = listing.filtered(selectors.visible_to(request.user), f)
     years = _export_years(request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if request.GET.get("format") == "csv":

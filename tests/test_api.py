@@ -64,3 +64,15 @@ def test_openapi_schema() -> None:
     assert "/api/enterprises" in schema["paths"]
     props = schema["components"]["schemas"]["EnterpriseIn"]["properties"]
     assert "营业收入" not in props and "registered_capital" in props
+
+
+def test_api_docs_load_nothing_from_the_internet(zone: Any) -> None:
+    import re
+
+    client = Client()
+    client.force_login(zone.users["zone_admin"])
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', response.content.decode())
+    assert assets and all(a.startswith("/static/") for a in assets), assets
+    assert all(client.get(a).status_code == 200 for a in assets)

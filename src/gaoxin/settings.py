@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gaoxin.core",
     "gaoxin.accounts",
     "gaoxin.enterprises",
+    "gaoxin.notifications",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "gaoxin.core.context.frame",
+                "gaoxin.notifications.context.inbox",
             ],
         },
     },

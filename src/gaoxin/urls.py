@@ -20,6 +20,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),
     path("", include("gaoxin.enterprises.urls")),
+    path("", include("gaoxin.notifications.urls")),
 ]
 
 handler400 = "gaoxin.core.views.bad_request"

@@ -19,12 +19,19 @@ REGISTRY_WRITE = [
     "enterprises.change_enterprise",
     "enterprises.import_enterprises",
 ]
+NOTIFICATIONS_READ = ["notifications.view_delivery"]
+NOTIFICATIONS_ADMIN = [
+    *NOTIFICATIONS_READ,
+    "notifications.retry_delivery",
+    "notifications.manage_webhooks",
+]
 ADMINISTRATION = [
     "accounts.view_user",
     "accounts.add_user",
     "accounts.change_user",
     "accounts.view_loginlog",
     "core.view_auditentry",
+    *NOTIFICATIONS_ADMIN,
 ]
 
 
@@ -50,7 +57,7 @@ BUILTIN_ROLES = (
         gettext_noop("园区工作人员"),
         ZONE,
         DataScope.DEPARTMENT_AND_BELOW,
-        tuple(REGISTRY_WRITE),
+        (*REGISTRY_WRITE, *NOTIFICATIONS_READ),
     ),
     BuiltinRole(
         "zone_leader", gettext_noop("园区领导（只读）"), ZONE, DataScope.ALL, tuple(REGISTRY_READ)

@@ -29,6 +29,10 @@ def navigation(user: Any) -> list[NavItem]:
         items.append(NavItem(_("数据导入"), "enterprises:import", "upload"))
     if user.is_enterprise_user:
         items.append(NavItem(_("我的企业"), "enterprises:mine", "building"))
+    if user.has_perm("notifications.view_delivery"):
+        items.append(NavItem(_("推送记录"), "notifications:deliveries", "send"))
+    if user.has_perm("notifications.manage_webhooks"):
+        items.append(NavItem(_("推送渠道"), "notifications:webhooks", "broadcast"))
     if user.has_perm("core.view_auditentry"):
         items.append(NavItem(_("操作日志"), "system:audit", "journal-text"))
     if user.has_perm("accounts.view_loginlog"):

@@ -1,0 +1,188 @@
+"""Reads of the ledger. Balances are derived: sums of postings, never a stored column.
+
+These are plain selectors for services and jobs. Pages and API endpoints that show money must
+go through a `visible_to(user)`-scoped selector of their own app (policies, vouchers), which
+narrows the pools, reservations or owners before calling these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db.models import F, Sum
+
+from gaoxin.ledger.choices import NORMAL_SIDE, AccountKind, Side
+from gaoxin.ledger.models import BudgetPool, LedgerAccount, Posting, Reservation
+
+OwnerRef = tuple[str, int | str]
+
+
+def sign(normal_side: str) -> int:
+    """+1 for a debit-normal account, -1 for a credit-normal one."""
+    return 1 if normal_side == Side.DEBIT else -1
+
+
+def balance(account: LedgerAccount) -> int:
+    """The account's balance in fen on its normal side (positive in the ordinary case)."""
+    total = Posting.objects.filter(account=account).aggregate(s=Sum("amount_fen"))["s"] or 0
+    return sign(account.normal_side) * total
+
+
+@dataclass(frozen=True)
+class PoolBalances:
+    total_fen: int  # funded
+    available_fen: int  # total - reserved - payable - paid
+    reserved_fen: int
+    payable_fen: int
+    paid_fen: int
+
+    @property
+    def spent_fen(self) -> int:
+        return self.payable_fen + self.paid_fen
+
+
+def _pool_sums(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """{kind: balance} from rows of (account__kind, s = sum of amount_fen)."""
+    sums = {str(k): 0 for k in AccountKind}
+    for row in rows:
+        kind = AccountKind(row["account__kind"])
+        sums[kind] = sign(NORMAL_SIDE[kind]) * int(row["s"] or 0)
+    return sums
+
+
+def pool_balances(pool: BudgetPool) -> PoolBalances:
+    """Funded, available, reserved, payable and paid of a pool, in one query."""
+    rows = (
+        Posting.objects.filter(account__pool=pool)
+        .values("account__kind")
+        .annotate(s=Sum("amount_fen"))
+        .order_by()
+    )
+    s = _pool_sums(rows)
+    return PoolBalances(
+        total_fen=s[AccountKind.FUNDING],
+        available_fen=s[AccountKind.BUDGET],
+        reserved_fen=s[AccountKind.RESERVED],
+        payable_fen=s[AccountKind.PAYABLE],
+        paid_fen=s[AccountKind.PAID],
+    )
+
+
+@dataclass(frozen=True)
+class ReservationBalances:
+    amount_fen: int  # reserved at first
+    reserved_fen: int  # still reserved: neither released nor settled
+    payable_fen: int  # settled, not yet paid
+    paid_fen: int
+
+    @property
+    def released_fen(self) -> int:
+        return self.amount_fen - self.reserved_fen - self.payable_fen - self.paid_fen
+
+
+def reservation_balances(reservation: Reservation) -> ReservationBalances:
+    rows = (
+        Posting.objects.filter(entry__reservation=reservation, account__pool=reservation.pool_id)
+        .values("account__kind")
+        .annotate(s=Sum("amount_fen"))
+        .order_by()
+    )
+    s = _pool_sums(rows)
+    return ReservationBalances(
+        amount_fen=reservation.amount_fen,
+        reserved_fen=s[AccountKind.RESERVED],
+        payable_fen=s[AccountKind.PAYABLE],
+        paid_fen=s[AccountKind.PAID],
+    )
+
+
+Dimension = Literal["kind", "owner", "year"]
+
+
+@dataclass(frozen=True)
+class Total:
+    kind: str | None
+    owner_type: str | None
+    owner_id: str | None
+    year: int | None  # the budget year of the account's pool; None outside pools
+    amount_fen: int  # on the account kind's normal side
+
+
+def totals(
+    *,
+    by: Sequence[Dimension] = ("kind",),
+    year: int | None = None,
+    owner: OwnerRef | None = None,
+    kinds: Sequence[str] | None = None,
+) -> list[Total]:
+    """Balances summed per account kind, and optionally per account owner and budget year.
+
+    `by` names the dimensions (kind is always one: money of different kinds is never added up);
+    `year`, `owner` and `kinds` filter. Rows are ordered by year, owner and kind."""
+    dims = ["account__kind"]
+    if "owner" in by:
+        dims += ["account__owner_type", "account__owner_id"]
+    if "year" in by:
+        dims.append("account__pool__year")
+    postings = Posting.objects.all()
+    if year is not None:
+        postings = postings.filter(account__pool__year=year)
+    if owner is not None:
+        postings = postings.filter(account__owner_type=owner[0], account__owner_id=str(owner[1]))
+    if kinds is not None:
+        postings = postings.filter(account__kind__in=list(kinds))
+    rows = postings.values(*dims).annotate(s=Sum("amount_fen")).order_by(*reversed(dims))
+    out = []
+    for row in rows:
+        kind = row["account__kind"]
+        out.append(
+            Total(
+                kind=kind,
+                owner_type=row.get("account__owner_type"),
+                owner_id=row.get("account__owner_id"),
+                year=row.get("account__pool__year"),
+                amount_fen=sign(NORMAL_SIDE[AccountKind(kind)]) * int(row["s"] or 0),
+            )
+        )
+    return out
+
+
+def totals_by_payee(*, year: int | None = None) -> dict[tuple[str, str], ReservationBalances]:
+    """Reserved, payable and paid per payee over all reservations (of one budget year)."""
+    rows = Posting.objects.filter(entry__reservation__isnull=False).exclude(
+        entry__reservation__payee_type=""
+    )
+    if year is not None:
+        rows = rows.filter(entry__reservation__pool__year=year)
+    grouped = (
+        rows.filter(account__pool=F("entry__reservation__pool"))
+        .values("entry__reservation__payee_type", "entry__reservation__payee_id", "account__kind")
+        .annotate(s=Sum("amount_fen"))
+        .order_by()
+    )
+    per: dict[tuple[str, str], dict[str, int]] = {}
+    for row in grouped:
+        payee = (row["entry__reservation__payee_type"], row["entry__reservation__payee_id"])
+        kind = AccountKind(row["account__kind"])
+        per.setdefault(payee, {})[kind] = sign(NORMAL_SIDE[kind]) * int(row["s"] or 0)
+    amounts = Reservation.objects.exclude(payee_type="")
+    if year is not None:
+        amounts = amounts.filter(pool__year=year)
+    reserved = amounts.values("payee_type", "payee_id").annotate(s=Sum("amount_fen")).order_by()
+    out = {}
+    for r in reserved:
+        payee = (r["payee_type"], r["payee_id"])
+        s = per.get(payee, {})
+        out[payee] = ReservationBalances(
+            amount_fen=int(r["s"] or 0),
+            reserved_fen=s.get(AccountKind.RESERVED, 0),
+            payable_fen=s.get(AccountKind.PAYABLE, 0),
+            paid_fen=s.get(AccountKind.PAID, 0),
+        )
+    return out
+
+
+def accounts_of(pool: BudgetPool) -> dict[str, LedgerAccount]:
+    return {a.kind: a for a in LedgerAccount.objects.filter(pool=pool)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def _manage(argv: list[str]) -> int:
     return 0
 
 
-def _serve(host: str, port: int, threads: int) -> int:
+def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
+    """Serve the application; with `worker`, run a background-task worker beside it (what a
+    laptop needs; production runs `gaoxin worker` processes of its own)."""
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -45,8 +48,16 @@ def _serve(host: str, port: int, threads: int) -> int:
 
     from gaoxin.wsgi import application
 
+    process = None
+    if worker:
+        process = subprocess.Popen([sys.executable, "-m", "gaoxin.cli", "worker"])
     print(f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True)
-    serve(application, host=host, port=port, threads=threads, ident="gaoxin")
+    try:
+        serve(application, host=host, port=port, threads=threads, ident="gaoxin")
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
     return 0
 
 
@@ -67,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--worker", action="store_true",
+                       help="also run a background-task worker (matching, pushes)")
     demo = commands.add_parser("demo", help="build the demo zone and serve it")
     demo.add_argument(
         "--enterprises",
@@ -89,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "serve":
         _django()
-        return _serve(args.host, args.port, args.threads)
+        return _serve(args.host, args.port, args.threads, worker=args.worker)
     if args.command == "worker":
-        return _manage(["db_worker"])
+        # A worker never reloads itself: a reload mid-task leaves the task marked running.
+        return _manage(["db_worker", "--no-reload"])
     parser.print_help()
     return 2
 
@@ -116,7 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
     print_logins()
     if args.no_serve:
         return 0
-    return _serve(args.host, args.port, threads=8)
+    return _serve(args.host, args.port, threads=8, worker=True)
 
 
 if __name__ == "__main__":

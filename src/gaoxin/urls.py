@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("gaoxin.enterprises.urls")),
     path("", include("gaoxin.notifications.urls")),
+    path("", include("gaoxin.policies.urls")),
 ]
 
 handler400 = "gaoxin.core.views.bad_request"

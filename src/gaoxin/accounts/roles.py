@@ -19,6 +19,8 @@ REGISTRY_WRITE = [
     "enterprises.change_enterprise",
     "enterprises.import_enterprises",
 ]
+POLICY_READ = ["policies.view_policy", "policies.view_policymatch"]
+POLICY_WRITE = [*POLICY_READ, "policies.add_policy", "policies.change_policy"]
 NOTIFICATIONS_READ = ["notifications.view_delivery"]
 NOTIFICATIONS_ADMIN = [
     *NOTIFICATIONS_READ,
@@ -50,24 +52,34 @@ BUILTIN_ROLES = (
         gettext_noop("园区管理员"),
         ZONE,
         DataScope.ALL,
-        (*REGISTRY_WRITE, "enterprises.delete_enterprise", *ADMINISTRATION),
+        (
+            *REGISTRY_WRITE,
+            "enterprises.delete_enterprise",
+            *ADMINISTRATION,
+            *POLICY_WRITE,
+            "policies.publish_policy",
+        ),
     ),
     BuiltinRole(
         "zone_staff",
         gettext_noop("园区工作人员"),
         ZONE,
         DataScope.DEPARTMENT_AND_BELOW,
-        (*REGISTRY_WRITE, *NOTIFICATIONS_READ),
+        (*REGISTRY_WRITE, *POLICY_WRITE, *NOTIFICATIONS_READ),
     ),
     BuiltinRole(
-        "zone_leader", gettext_noop("园区领导（只读）"), ZONE, DataScope.ALL, tuple(REGISTRY_READ)
+        "zone_leader",
+        gettext_noop("园区领导（只读）"),
+        ZONE,
+        DataScope.ALL,
+        (*REGISTRY_READ, *POLICY_READ),
     ),
     BuiltinRole(
         "service_commissioner",
         gettext_noop("服务专员"),
         ZONE,
         DataScope.SELF,
-        ("enterprises.view_enterprise", "enterprises.change_enterprise"),
+        ("enterprises.view_enterprise", "enterprises.change_enterprise", *POLICY_READ),
     ),
     BuiltinRole(
         "enterprise_admin",

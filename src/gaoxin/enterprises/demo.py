@@ -86,6 +86,8 @@ def build_demo_zone(
         _contacts(contacts)
         _declarations(today)
         _other_organisations()
+        _policies()
+    _match_policies()
     print(f"demo zone: {Enterprise.objects.count():,} enterprises, {User.objects.count()} users")
 
 
@@ -100,6 +102,10 @@ def _reset() -> None:
     User.objects.all().delete()
     LoginLog.objects.all().delete()
     AuditEntry.objects.all().delete()
+    from gaoxin.policies.models import Policy
+
+    Policy.objects.update(current=None)
+    Policy.objects.all().delete()
     for org in Organisation.objects.order_by("-path"):
         org.delete()
 
@@ -227,6 +233,27 @@ def _other_organisations() -> None:
                 display_name=name,
                 validate=False,
             )
+
+
+def _policies() -> None:
+    """The policy library shipped with Gaoxin, saved and published."""
+    from gaoxin.policies import services as policy_services
+    from gaoxin.policies.library import shipped_library
+
+    folder = shipped_library()
+    if folder is None:
+        print("policy library not found beside the package: no policies in the demo")
+        return
+    for path in sorted(folder.rglob("*.yaml")):
+        policy = policy_services.save_policy(actor=ACTOR, text=path.read_text(encoding="utf-8"))
+        policy_services.publish(actor=ACTOR, policy=policy, match=False)
+
+
+def _match_policies() -> None:
+    from gaoxin.policies.matching import match_published
+
+    runs = match_published()
+    print(f"matched {len(runs)} published policies against the registry")
 
 
 def print_logins() -> None:

@@ -50,3 +50,18 @@ def query(context: Any, **changes: Any) -> str:
         else:
             params[key] = value
     return "?" + urlencode(list(params.lists()), doseq=True) if params else "?"
+
+
+@register.filter
+def flat_label(header: str) -> str:
+    """`rd_expense_2025` → `研发费用（2025年）` (English: `R&D expense (2025)`)."""
+    from gaoxin.catalogue import parse_header
+    from gaoxin.core.language import english, field_label
+
+    column = parse_header(header or "")
+    if column is None:
+        return header
+    label = field_label(column.field)
+    if column.year is None:
+        return label
+    return f"{label} ({column.year})" if english() else f"{label}（{column.year}年）"

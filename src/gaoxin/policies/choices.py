@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    EXPIRED = "expired", _("已失效")
+
+
+class Category(models.TextChoices):
+    SUBSIDY = "subsidy", _("补助")
+    VOUCHER = "voucher", _("创新券")
+    AWARD = "award", _("奖励")
+    INTEREST = "interest", _("贴息")
+    QUALIFICATION = "qualification", _("资质认定")
+    SCREEN = "screen", _("培育筛选")
+
+
+class Delivery(models.TextChoices):
+    AUTO = "auto", _("免申即享")
+    APPLY = "apply", _("网上申报")
+    NOTICE = "notice", _("仅告知")
+
+
+class MatchStatus(models.TextChoices):
+    ELIGIBLE = "eligible", _("符合")
+    REVIEW = "review", _("待人工审核")
+    UNKNOWN = "unknown", _("数据不足")
+    INELIGIBLE = "ineligible", _("差一点")  # stored only as a near miss
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("匹配中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gaoxin.enterprises.models import Enterprise
+from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus, RunStatus
+
+
+class Policy(models.Model):
+    """A support policy, qualification standard or screen, written in the rules language.
+    Its text lives in versions; `current` is the version in force for matching."""
+
+    slug = models.SlugField(_("编号"), max_length=100, unique=True)
+    title = models.CharField(_("名称"), max_length=200)
+    issuer = models.CharField(_("发布单位"), max_length=200, blank=True)
+    source = models.CharField(_("政策依据"), max_length=300, blank=True)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    delivery = models.CharField(_("兑现方式"), max_length=10, choices=Delivery.choices)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
+    )
+    effective_from = models.DateField(_("生效日期"), null=True, blank=True)
+    effective_to = models.DateField(_("截止日期"), null=True, blank=True)
+    current = models.ForeignKey(
+        "PolicyVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("当前版本"),
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("政策")
+        verbose_name_plural = _("政策")
+        ordering = ("-updated_at", "id")
+        permissions = [("publish_policy", _("发布政策"))]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PolicyVersion(models.Model):
+    """The policy's text at one point; immutable. `version` is the engine's content hash."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(_("版本"), max_length=64)
+    text = models.TextField(_("规则文本"))
+    created_at = models.DateTimeField(_("保存时间"), auto_now_add=True)
+    created_by = models.CharField(_("保存人"), max_length=150)
+
+    class Meta:
+        verbose_name = _("政策版本")
+        verbose_name_plural = _("政策版本")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "version"], name="policy_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}@{self.version}"
+
+
+class MatchRun(models.Model):
+    """One matching of a policy version against the registry, in partitions that workers can
+    take independently."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="runs")
+    evaluated_on = models.DateField(_("评估日期"))
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    partitions = models.PositiveIntegerField(default=1)
+    partitions_done = models.PositiveIntegerField(default=0)
+    enterprises = models.PositiveIntegerField(_("评估企业数"), default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.version}"
+
+
+class PolicyMatch(models.Model):
+    """What one enterprise gets from one policy, as of its latest evaluation. Only what people
+    look at is kept: eligible, review, unknown and near misses — not every hopeless pair."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="matches")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="matches")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="policy_matches"
+    )
+    status = models.CharField(_("结果"), max_length=10, choices=MatchStatus.choices)
+    amount = models.DecimalField(
+        _("预计金额"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    # A near miss's gap, in words ("研发投入强度 4.6%，需 ≥ 5%"), and the data whose absence
+    # left the result unknown ("rd_expense 2025").
+    shortfall = models.CharField(_("差距"), max_length=300, blank=True)
+    missing = models.JSONField(default=list, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    evaluated_on = models.DateField(_("评估日期"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("政策匹配")
+        verbose_name_plural = _("政策匹配")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "enterprise"], name="policy_match_unique")
+        ]
+        indexes = [
+            models.Index(fields=["policy", "status"]),
+            models.Index(fields=["enterprise", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.enterprise_id}: {self.status}"

@@ -1,0 +1,107 @@
+"""Writes to the policy library: saving a text as a new version, publishing, expiring."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoxin.core.audit import Actor, record_change, snapshot
+from gaoxin.core.errors import Conflict, ValidationFailed
+from gaoxin.policies.choices import PolicyStatus
+from gaoxin.policies.library import parse
+from gaoxin.policies.models import Policy, PolicyVersion
+
+FIELDS = (
+    "slug",
+    "title",
+    "issuer",
+    "source",
+    "category",
+    "delivery",
+    "status",
+    "effective_from",
+    "effective_to",
+    "current",
+)
+
+
+@transaction.atomic
+def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Policy:
+    """Save a policy text. A text that does not load is refused with its problems by line;
+    a text whose content is unchanged makes no new version."""
+    loaded = parse(text)
+    if policy is None:
+        if Policy.objects.filter(slug=loaded.id).exists():
+            raise Conflict(_("编号“%(s)s”已被另一项政策使用") % {"s": loaded.id}, field="text")
+        policy = Policy(slug=loaded.id)
+        before = None
+    else:
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        if loaded.id != policy.slug:
+            raise ValidationFailed(
+                _("政策编号（id）不能修改：应为“%(s)s”") % {"s": policy.slug}, field="text"
+            )
+        before = snapshot(policy, FIELDS)
+    policy.title, policy.issuer, policy.source = loaded.title, loaded.issuer, loaded.source
+    policy.category, policy.delivery = loaded.category, loaded.delivery
+    policy.effective_from, policy.effective_to = loaded.effective_from, loaded.effective_to
+    policy.save()
+    version, created = PolicyVersion.objects.get_or_create(
+        policy=policy,
+        version=loaded.version,
+        defaults={"text": text, "created_by": actor.label[:150]},
+    )
+    policy.current = version
+    policy.save(update_fields=["current", "updated_at"])
+    record_change(
+        actor=actor,
+        action="save" if created else "save_unchanged",
+        obj=policy,
+        before=before,
+        after=snapshot(policy, FIELDS),
+        note=f"version {version.version}",
+    )
+    if created and policy.status == PolicyStatus.PUBLISHED:
+        _queue_matching(version)
+    return policy
+
+
+@transaction.atomic
+def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
+    """Publish a policy; its matching against the registry is queued after commit (`match`
+    False: the caller matches itself, as the demo does for the whole library at once)."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.current is None:
+        raise ValidationFailed(_("政策还没有规则文本"))
+    if policy.status == PolicyStatus.PUBLISHED:
+        return policy
+    before = snapshot(policy, FIELDS)
+    policy.status = PolicyStatus.PUBLISHED
+    policy.published_at = timezone.now()
+    policy.save()
+    record_change(
+        actor=actor, action="publish", obj=policy, before=before, after=snapshot(policy, FIELDS)
+    )
+    if match:
+        _queue_matching(policy.current)
+    return policy
+
+
+@transaction.atomic
+def expire(*, actor: Actor, policy: Policy) -> Policy:
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    before = snapshot(policy, FIELDS)
+    policy.status = PolicyStatus.EXPIRED
+    policy.save()
+    record_change(
+        actor=actor, action="expire", obj=policy, before=before, after=snapshot(policy, FIELDS)
+    )
+    return policy
+
+
+def _queue_matching(version: PolicyVersion) -> None:
+    from gaoxin.policies.tasks import start_matching
+
+    pk = version.pk
+    transaction.on_commit(lambda: start_matching(pk))

@@ -1,0 +1,35 @@
+"""Background work for matching: queued after commit, idempotent, taking only ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_tasks import task
+
+from gaoxin.policies import matching
+from gaoxin.policies.models import MatchRun, PolicyVersion
+
+
+def start_matching(version_id: int) -> int:
+    """Plan a run for a version and queue one task per partition of the registry."""
+    version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
+    run = matching.plan_run(version)
+    for partition in range(run.partitions):
+        match_partition_task.enqueue(run.pk, partition)
+    return run.pk
+
+
+@task()
+def match_partition_task(run_id: int, partition: int) -> int:
+    run = MatchRun.objects.select_related("version", "version__policy").get(pk=run_id)
+    return matching.match_partition(run, partition)
+
+
+@task()
+def match_enterprise_task(enterprise_id: int) -> int:
+    return matching.match_enterprise(enterprise_id)
+
+
+def on_enterprise_changed(sender: Any, enterprise_id: int, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: match_enterprise_task.enqueue(enterprise_id))

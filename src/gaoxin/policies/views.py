@@ -1,0 +1,255 @@
+"""Policy library pages for zone staff: list, policy page with its matches, editor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from gaoxin.core.audit import Actor
+from gaoxin.core.errors import DomainError
+from gaoxin.core.models import AuditEntry
+from gaoxin.core.web import paginate, permission_required
+from gaoxin.policies import library, selectors, services
+from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
+from gaoxin.policies.forms import PolicyTextForm
+from gaoxin.policies.models import MatchRun, Policy
+from gaoxin.rules import run_tests
+
+VIEW = "policies.view_policy"
+CHANGE = "policies.change_policy"
+TEMPLATE = """id: new-policy-2026
+title: 新政策名称
+issuer: 园区管委会
+source: 文件名称及文号
+category: subsidy
+effective: {from: 2026-01-01, to: 2026-12-31}
+delivery: auto
+notify: [legal_rep, finance_head]
+
+conditions:
+  - label: 在园区注册满一年
+    when: in_zone and years_since(registered_at) >= 1
+  - label: 上年研发费用不低于 100 万元
+    when: rd_expense[Y-1] >= 100万
+
+benefit:
+  amount: min(rd_expense[Y-1] * 10%, 50万)
+
+tests:
+  - name: 研发费用 200 万 → 补助 20 万
+    date: 2026-06-30
+    enterprise: {in_zone: true, registered_at: 2020-01-01, rd_expense: {2025: 200万}}
+    expect: {status: eligible, amount: 20万}
+"""
+
+
+@permission_required(VIEW)
+def policy_list(request: HttpRequest) -> HttpResponse:
+    policies = selectors.search(selectors.visible_to(request.user), request.GET)
+    today = timezone.localdate()
+    soon = today + dt.timedelta(days=60)
+    expiring = (
+        selectors.visible_to(request.user)
+        .filter(status=PolicyStatus.PUBLISHED, effective_to__gte=today, effective_to__lte=soon)
+        .order_by("effective_to")[:10]
+    )
+    open_windows = (
+        selectors.visible_to(request.user)
+        .filter(status=PolicyStatus.PUBLISHED, delivery=Delivery.APPLY)
+        .exclude(effective_to__lt=today)
+        .order_by("effective_to")[:10]
+    )
+    page = paginate(request, policies.order_by("-updated_at", "id"))
+    counts = _eligible_counts(request.user, [p.pk for p in page.object_list])
+    return render(
+        request,
+        "policies/list.html",
+        {
+            "page": page,
+            "counts": counts,
+            "expiring": expiring,
+            "open_windows": open_windows,
+            "categories": Category.choices,
+            "statuses": PolicyStatus.choices,
+            "deliveries": Delivery.choices,
+            "params": request.GET,
+            "can_add": request.user.has_perm("policies.add_policy"),
+        },
+    )
+
+
+def _eligible_counts(user: Any, ids: list[int]) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        selectors.matches_visible_to(user)
+        .filter(policy_id__in=ids, status=MatchStatus.ELIGIBLE)
+        .values_list("policy_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+@permission_required(VIEW)
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    matches = (
+        selectors.matches_visible_to(request.user)
+        .filter(policy=policy)
+        .select_related("enterprise")
+    )
+    loaded = library.parse(policy.current.text) if policy.current else None
+    conditions = []
+    if loaded is not None:
+        for index, condition in enumerate(loaded.conditions):
+            raw = (loaded.raw.get("conditions") or [{}])[index]
+            conditions.append(
+                {
+                    "label": condition.label,
+                    "manual": condition.manual,
+                    "expression": raw.get("when", ""),
+                    "note": condition.note,
+                }
+            )
+    context = {
+        "policy": policy,
+        "loaded": loaded,
+        "conditions": conditions,
+        "benefit": ((loaded.raw.get("benefit") or {}).get("amount", "") if loaded else ""),
+        "summary": selectors.summary(matches),
+        "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
+        "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
+        "near": matches.filter(status=MatchStatus.INELIGIBLE).order_by("shortfall")[:50],
+        "missing": selectors.missing_fields(matches)[:15],
+        "versions": policy.versions.all()[:20],
+        "run": MatchRun.objects.filter(version__policy=policy).first(),
+        "history": AuditEntry.objects.filter(model="policies.policy", object_id=str(policy.pk))[
+            :50
+        ],
+        "can_change": request.user.has_perm(CHANGE),
+        "can_publish": request.user.has_perm("policies.publish_policy"),
+    }
+    return render(request, "policies/detail.html", context)
+
+
+@permission_required(VIEW, "policies.add_policy")
+def policy_create(request: HttpRequest) -> HttpResponse:
+    return _edit(request, None)
+
+
+@permission_required(VIEW, CHANGE)
+def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, selectors.get_visible(request.user, pk))
+
+
+def _edit(request: HttpRequest, policy: Policy | None) -> HttpResponse:
+    initial = {"text": policy.current.text if policy and policy.current else TEMPLATE}
+    form = PolicyTextForm(request.POST or None, initial=initial)
+    problems: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_policy(
+                actor=Actor.of(request), text=form.cleaned_data["text"], policy=policy
+            )
+        except DomainError as exc:
+            problems = exc.details or []
+            form.add_error("text", str(exc.message))
+        else:
+            messages.success(request, _("已保存“%(t)s”") % {"t": saved.title})
+            return redirect("policies:detail", pk=saved.pk)
+    return render(
+        request, "policies/edit.html", {"form": form, "policy": policy, "problems": problems}
+    )
+
+
+@require_POST
+@permission_required(VIEW)
+def policy_check(request: HttpRequest) -> HttpResponse:
+    """Live checking in the editor (HTMX): the problems of the text as it is now."""
+    text = request.POST.get("text", "")
+    return render(
+        request, "policies/_problems.html", {"problems": library.problems_of(text), "checked": True}
+    )
+
+
+@require_POST
+@permission_required(VIEW)
+def policy_run_tests(request: HttpRequest) -> HttpResponse:
+    text = request.POST.get("text", "")
+    problems = library.problems_of(text)
+    if problems:
+        return render(request, "policies/_problems.html", {"problems": problems})
+    outcomes, _untested = run_tests([library.parse(text)])
+    return render(request, "policies/_tests.html", {"outcomes": outcomes})
+
+
+@require_POST
+@permission_required(VIEW, "policies.publish_policy")
+def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    services.publish(actor=Actor.of(request), policy=policy)
+    messages.success(request, _("已发布，正在与企业库匹配"))
+    return redirect("policies:detail", pk=policy.pk)
+
+
+@require_POST
+@permission_required(VIEW, "policies.publish_policy")
+def policy_expire(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    services.expire(actor=Actor.of(request), policy=policy)
+    messages.success(request, _("已设为失效"))
+    return redirect("policies:detail", pk=policy.pk)
+
+
+@permission_required(VIEW, "policies.view_policymatch")
+def match_export(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    matches = (
+        selectors.matches_visible_to(request.user)
+        .filter(policy=policy)
+        .select_related("enterprise")
+        .order_by("status", "-amount")
+    )
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("匹配结果"))
+    sheet.append(
+        [
+            _("统一社会信用代码"),
+            _("企业名称"),
+            _("结果"),
+            _("预计金额（元）"),
+            _("差距"),
+            _("缺少的数据"),
+            _("规则版本"),
+        ]
+    )
+    labels = dict(MatchStatus.choices)
+    for m in matches.iterator():
+        sheet.append(
+            [
+                m.enterprise.uscc,
+                m.enterprise.name,
+                str(labels[m.status]),
+                m.amount,
+                m.shortfall,
+                "、".join(m.missing),
+                m.version_id and m.version.version,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{policy.slug}-matches.xlsx"'
+    return response

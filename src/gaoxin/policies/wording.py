@@ -1,0 +1,52 @@
+"""Shortfalls as people read them: the engine writes the expression as the policy author
+wrote it (`rd_expense[Y-1] 1,174,189,175.82元，需 > 1,725,979,729.96元`); enterprises and staff
+read `研发费用（2025年） 11.74 亿元，需 > 17.26 亿元`."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from gaoxin import catalogue
+from gaoxin.core.formatting import money
+
+_FIELD = re.compile(
+    r"\b(?P<name>[a-z][a-z0-9_]*)\b"
+    r"(?:\[(?P<start>Y(?:[+-]\d+)?|\d{4})(?:\.\.(?P<end>Y(?:[+-]\d+)?|\d{4}))?\])?"
+)
+_YUAN = re.compile(r"(?P<n>-?[\d,]+(?:\.\d+)?)(?P<unit>万|亿)?元")
+_UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), None: Decimal(1)}
+
+
+def _year(text: str, year: int) -> str:
+    if text.isdigit():
+        return text
+    offset = int(text[1:] or 0)
+    return str(year + offset)
+
+
+def humanise(text: str, year: int) -> str:
+    """Field names as their Chinese alias with the years they mean; amounts in 元/万元/亿元."""
+
+    def field(match: re.Match[str]) -> str:
+        found = catalogue.BY_NAME.get(match["name"])
+        if found is None:
+            return match.group(0)
+        if match["start"] is None:
+            return found.alias
+        start = _year(match["start"], year)
+        if match["end"]:
+            return f"{found.alias}（{start}–{_year(match['end'], year)}年）"
+        return f"{found.alias}（{start}年）"
+
+    text = _FIELD.sub(field, text)
+    return _YUAN.sub(
+        lambda m: money(Decimal(m["n"].replace(",", "")) * _UNIT[m["unit"]]), text)
+
+
+def humanise_explanation(explanation: dict[str, Any], year: int) -> dict[str, Any]:
+    for condition in explanation.get("conditions", []):
+        for shortfall in condition.get("shortfalls", []):
+            shortfall["text"] = humanise(shortfall["text"], year)
+    return explanation

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "gaoxin.accounts",
     "gaoxin.enterprises",
     "gaoxin.notifications",
+    "gaoxin.ledger",
     "gaoxin.policies",
 ]
 

@@ -43,13 +43,17 @@ def child(n: int) -> None:
     started = time.perf_counter()
     for partition in range(run.partitions):
         matching.match_partition(run, partition)
-    print(f"one policy (高企认定) over {run.enterprises:,} enterprises: "
-          f"{time.perf_counter() - started:.2f} s")
+    print(
+        f"one policy (高企认定) over {run.enterprises:,} enterprises: "
+        f"{time.perf_counter() - started:.2f} s"
+    )
 
     started = time.perf_counter()
     runs = matching.match_published()
-    print(f"all {len(runs)} published policies over the registry: "
-          f"{time.perf_counter() - started:.2f} s")
+    print(
+        f"all {len(runs)} published policies over the registry: "
+        f"{time.perf_counter() - started:.2f} s"
+    )
 
     ids = list(Enterprise.objects.order_by("?").values_list("pk", flat=True)[:50])
     matching.match_enterprise(ids[0])  # warm the loaded policies
@@ -59,9 +63,11 @@ def child(n: int) -> None:
         matching.match_enterprise(pk)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    print(f"one enterprise against {len(published)} policies: median "
-          f"{statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms, "
-          f"max {times[-1]:.1f} ms")
+    print(
+        f"one enterprise against {len(published)} policies: median "
+        f"{statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms, "
+        f"max {times[-1]:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -74,16 +80,23 @@ def main() -> None:
         child(args.enterprises)
         return
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gaoxin.settings", "DEBUG": "1",
-               "GAOXIN_DATA_DIR": folder}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "gaoxin.settings",
+            "DEBUG": "1",
+            "GAOXIN_DATA_DIR": folder,
+        }
         if args.postgres:
             name = args.postgres.rsplit("/", 1)[1]
             server = args.postgres.rsplit("/", 1)[0] + "/postgres"
             for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
                 subprocess.run(["psql", server, "-qc", sql], check=True)
             env["DATABASE_URL"] = args.postgres
-        subprocess.run([sys.executable, __file__, "--child", "--enterprises",
-                        str(args.enterprises)], env=env, check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--child", "--enterprises", str(args.enterprises)],
+            env=env,
+            check=True,
+        )
 
 
 if __name__ == "__main__":

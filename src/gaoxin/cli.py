@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
-    serve.add_argument("--worker", action="store_true",
-                       help="also run a background-task worker (matching, pushes)")
+    serve.add_argument(
+        "--worker", action="store_true", help="also run a background-task worker (matching, pushes)"
+    )
     demo = commands.add_parser("demo", help="build the demo zone and serve it")
     demo.add_argument(
         "--enterprises",

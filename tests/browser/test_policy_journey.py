@@ -35,12 +35,18 @@ tests:
 """
 
 
-def test_publish_then_the_enterprise_sees_amount_and_reasons(zone: Any, live_server: Any,
-                                                             browser: Any) -> None:
+def test_publish_then_the_enterprise_sees_amount_and_reasons(
+    zone: Any, live_server: Any, browser: Any
+) -> None:
     actor = Actor.system("test")
     for enterprise, rd in ((zone.enterprise_a, "300万"), (zone.enterprise_b, "90万")):
-        registry.report_figures(actor=actor, enterprise=enterprise, year=LAST,
-                                source=DataSource.VERIFIED, values={"rd_expense": rd})
+        registry.report_figures(
+            actor=actor,
+            enterprise=enterprise,
+            year=LAST,
+            source=DataSource.VERIFIED,
+            values={"rd_expense": rd},
+        )
 
     staff = sign_in(browser, live_server, "zone_admin")
     staff.goto(f"{live_server.url}/policies/new/")
@@ -68,6 +74,86 @@ def test_publish_then_the_enterprise_sees_amount_and_reasons(zone: Any, live_ser
     other = sign_in(browser, live_server, "ent_b")
     other.goto(f"{live_server.url}/my/policies/")
     near = other.locator(".policy-card[data-status=ineligible]")
-    assert "研发费用（%s年） 90.00 万元，需 ≥ 100.00 万元" % LAST in near.inner_text()
+    assert f"研发费用（{LAST}年） 90.00 万元，需 ≥ 100.00 万元" in near.inner_text()
     assert zone.enterprise_a.name not in other.content()
     other.close()
+
+
+def test_no_application_payout_from_publish_to_public_notice(
+    zone: Any, live_server: Any, browser: Any
+) -> None:
+    from gaoxin.ledger.models import JournalEntry
+    from gaoxin.policies.models import Payout
+
+    registry.report_figures(
+        actor=Actor.system("test"),
+        enterprise=zone.enterprise_a,
+        year=LAST,
+        source=DataSource.VERIFIED,
+        values={"rd_expense": "300万"},
+    )
+    staff = sign_in(browser, live_server, "staff")
+    staff.goto(f"{live_server.url}/policies/new/")
+    staff.fill("#id_text", TEXT)
+    staff.wait_for_selector("#no-problems")
+    staff.click("button[type=submit]")
+    staff.wait_for_url("**/policies/*/")
+    policy_url = staff.url
+    staff.close()
+
+    chief = sign_in(browser, live_server, "zone_admin")  # publishing and approving are theirs
+    chief.goto(policy_url)
+    chief.click("#publish")
+    chief.wait_for_selector("#run-status[data-status=done]")
+    chief.close()
+
+    staff = sign_in(browser, live_server, "staff")
+    staff.goto(policy_url)
+    staff.click("#payouts-link")
+    staff.fill("#id_amount", "1000000")
+    staff.click("#fund")
+    staff.wait_for_selector("#available")
+    staff.click("#identify")
+    staff.wait_for_selector("#payout-table .payout-state")
+    assert "已推送" in staff.inner_text("#payout-table")
+    payouts_url = staff.url
+
+    firm = sign_in(browser, live_server, "ent_a")
+    firm.goto(f"{live_server.url}/my/payouts/")
+    card = firm.locator(".payout-card")
+    assert "30.00 万元" in card.inner_text() and "上年研发费用不低于 100 万元" in card.inner_text()
+    firm.fill("input[name=bank_name]", "建设银行厦门分行")
+    firm.fill("input[name=account_number]", "35150198010100001234")
+    firm.click(".confirm-form button")
+    firm.wait_for_selector(".payout-card[data-state=confirmed]")
+    firm.close()
+
+    staff.goto(payouts_url)
+    staff.click(".verify-accept")
+    staff.wait_for_selector("input[name=payout]")
+    staff.check("input[name=payout]")
+    staff.click("#make-batch")
+    staff.wait_for_selector("#batches")
+    assert staff.locator(".batch-approve").count() == 0  # staff may not approve
+    staff.close()
+
+    chief = sign_in(browser, live_server, "zone_admin")
+    chief.goto(payouts_url)
+    for button in (".batch-approve", ".batch-pay", ".batch-publish"):
+        chief.click(button)
+        chief.wait_for_load_state("networkidle")
+    assert "已公示" in chief.inner_text("#batches")
+    assert chief.inner_text("#available") == "70.00 万元"  # 100万 budget, 30万 paid
+    chief.goto(f"{live_server.url}/payouts/report/")
+    assert chief.inner_text("#paid-total") == "30.00 万元"
+    chief.close()
+
+    public = browser.new_page()
+    public.goto(f"{live_server.url}/notices/")
+    table = public.inner_text("#notice-table")
+    assert "研发投入奖励（浏览器测试）" in table and "300,000.00" in table
+    assert zone.enterprise_a.name not in table and zone.enterprise_a.uscc not in table
+    assert zone.enterprise_a.uscc[:4] + "****" in table
+    public.close()
+    assert Payout.objects.get().state == "published"
+    assert JournalEntry.objects.filter(kind="pay").count() == 1

@@ -200,14 +200,21 @@ def test_editor_checks_live_and_runs_tests(zone: Any) -> None:
     assert saved.status_code == 302 and Policy.objects.get().title == "研发费用补助（测试）"
 
 
-@pytest.mark.parametrize(("text", "read"), [
-    ("rd_expense[Y-1] 1,174,189,175.82元，需 > 1,725,979,729.96元",
-     "研发费用（2025年） 11.74 亿元，需 > 17.26 亿元"),
-    ("rd_expense[Y-1] 90万元，需 ≥ 100万元", "研发费用（2025年） 90.00 万元，需 ≥ 100.00 万元"),
-    ("sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) 4.6%，需 ≥ 5%",
-     "sum(研发费用（2023–2025年）) / sum(营业收入（2023–2025年）) 4.6%，需 ≥ 5%"),
-    ("score 26，需 ≥ 60", "score 26，需 ≥ 60"),
-])
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        (
+            "rd_expense[Y-1] 1,174,189,175.82元，需 > 1,725,979,729.96元",
+            "研发费用（2025年） 11.74 亿元，需 > 17.26 亿元",
+        ),
+        ("rd_expense[Y-1] 90万元，需 ≥ 100万元", "研发费用（2025年） 90.00 万元，需 ≥ 100.00 万元"),
+        (
+            "sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) 4.6%，需 ≥ 5%",
+            "sum(研发费用（2023–2025年）) / sum(营业收入（2023–2025年）) 4.6%，需 ≥ 5%",
+        ),
+        ("score 26，需 ≥ 60", "score 26，需 ≥ 60"),
+    ],
+)
 def test_shortfalls_read_as_people_say_them(text: str, read: str) -> None:
     from gaoxin.policies.wording import humanise
 

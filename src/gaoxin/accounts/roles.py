@@ -58,6 +58,7 @@ BUILTIN_ROLES = (
             *ADMINISTRATION,
             *POLICY_WRITE,
             "policies.publish_policy",
+            "policies.approve_payoutbatch",
         ),
     ),
     BuiltinRole(

@@ -35,3 +35,29 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("匹配中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("失败")
+
+
+class PayoutState(models.TextChoices):
+    """免申即享, step by step (PRODUCT.md: how real platforms run it)."""
+
+    IDENTIFIED = "identified", _("已识别")
+    PUSHED = "pushed", _("已推送")
+    CONFIRMED = "confirmed", _("企业已确认")
+    VERIFIED = "verified", _("已核验")
+    APPROVED = "approved", _("已审批")
+    PAID = "paid", _("已拨付")
+    PUBLISHED = "published", _("已公示")
+    ARCHIVED = "archived", _("已归档")
+    REJECTED = "rejected", _("未通过")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("低")
+    HIGH = "high", _("高（需人工复核）")
+
+
+class BatchState(models.TextChoices):
+    DRAFT = "draft", _("待审批")
+    APPROVED = "approved", _("已审批")
+    PAID = "paid", _("已拨付")
+    PUBLISHED = "published", _("已公示")

@@ -19,8 +19,8 @@ from django.utils import timezone
 from gaoxin.enterprises.flat import flat_frame, flat_rows
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.policies.choices import MatchStatus, PolicyStatus, RunStatus
-from gaoxin.policies.wording import humanise, humanise_explanation
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
+from gaoxin.policies.wording import humanise, humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
 from gaoxin.rules.batch import evaluate

@@ -4,7 +4,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gaoxin.enterprises.models import Enterprise
-from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus, RunStatus
+from gaoxin.policies.choices import (
+    BatchState,
+    Category,
+    Delivery,
+    MatchStatus,
+    PayoutState,
+    PolicyStatus,
+    RiskLevel,
+    RunStatus,
+)
 
 
 class Policy(models.Model):
@@ -121,3 +130,79 @@ class PolicyMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id}/{self.enterprise_id}: {self.status}"
+
+
+class PayoutBatch(models.Model):
+    """Payouts approved and paid together, from one policy's budget pool for one year."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="batches")
+    year = models.PositiveSmallIntegerField(_("预算年度"))
+    number = models.CharField(_("批次号"), max_length=40, unique=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.DRAFT
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.CharField(_("创建人"), max_length=150)
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    approved_by = models.CharField(_("审批人"), max_length=150, blank=True)
+    paid_at = models.DateTimeField(_("拨付时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("兑现批次")
+        verbose_name_plural = _("兑现批次")
+        ordering = ("-created_at", "-id")
+        permissions = [("approve_payoutbatch", _("审批兑现批次"))]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payout(models.Model):
+    """What one enterprise is to receive from one policy in one year, and where it stands."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="payouts")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="payouts")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    state = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=PayoutState.choices,
+        default=PayoutState.IDENTIFIED,
+        db_index=True,
+    )
+    risk = models.CharField(
+        _("风险等级"), max_length=6, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    risk_reasons = models.JSONField(default=list, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    account_name = models.CharField(_("账户名称"), max_length=200, blank=True)
+    account_number = models.CharField(_("银行账号"), max_length=40, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    verified_by = models.CharField(_("核验人"), max_length=150, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+    batch = models.ForeignKey(
+        PayoutBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    reservation_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("兑现")
+        verbose_name_plural = _("兑现")
+        ordering = ("-amount_fen", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "year", "enterprise"], name="payout_once_per_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0), name="payout_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"

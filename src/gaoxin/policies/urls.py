@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gaoxin.policies import my_views, views
+from gaoxin.policies import my_views, payout_views, views
 
 app_name = "policies"
 
@@ -15,4 +15,30 @@ urlpatterns = [
     path("policies/<int:pk>/expire/", views.policy_expire, name="expire"),
     path("policies/<int:pk>/matches.xlsx", views.match_export, name="export"),
     path("my/policies/", my_views.my_policies, name="mine"),
+    path("policies/<int:pk>/payouts/", payout_views.policy_payouts, name="payouts"),
+    path("policies/<int:pk>/payouts/fund/", payout_views.payouts_fund, name="payouts_fund"),
+    path(
+        "policies/<int:pk>/payouts/identify/",
+        payout_views.payouts_identify,
+        name="payouts_identify",
+    ),
+    path("policies/<int:pk>/payouts/batch/", payout_views.payouts_batch, name="payouts_batch"),
+    path(
+        "policies/<int:pk>/payouts/<int:payout_id>/verify/",
+        payout_views.payout_verify,
+        name="payout_verify",
+    ),
+    path(
+        "policies/<int:pk>/batches/<int:batch_id>/<str:action>/",
+        payout_views.batch_action,
+        name="batch_action",
+    ),
+    path("my/payouts/", payout_views.my_payouts, name="my_payouts"),
+    path(
+        "my/payouts/<int:payout_id>/confirm/",
+        payout_views.my_payout_confirm,
+        name="my_payout_confirm",
+    ),
+    path("notices/", payout_views.public_notice, name="notice"),
+    path("payouts/report/", payout_views.payout_report, name="report"),
 ]

@@ -41,8 +41,7 @@ def humanise(text: str, year: int) -> str:
         return f"{found.alias}（{start}年）"
 
     text = _FIELD.sub(field, text)
-    return _YUAN.sub(
-        lambda m: money(Decimal(m["n"].replace(",", "")) * _UNIT[m["unit"]]), text)
+    return _YUAN.sub(lambda m: money(Decimal(m["n"].replace(",", "")) * _UNIT[m["unit"]]), text)
 
 
 def humanise_explanation(explanation: dict[str, Any], year: int) -> dict[str, Any]:

@@ -65,3 +65,13 @@ def flat_label(header: str) -> str:
     if column.year is None:
         return label
     return f"{label} ({column.year})" if english() else f"{label}（{column.year}年）"
+
+
+@register.filter
+def fen_money(fen: Any) -> str:
+    """Integer fen as money (元/万元/亿元)."""
+    from decimal import Decimal
+
+    if fen is None or fen == "":
+        return "—"
+    return formatting.money(Decimal(int(fen)) / 100)

@@ -1,0 +1,292 @@
+"""Pages of 免申即享: staff run a policy's payouts; enterprises confirm theirs; anyone reads
+the public notice (公示); staff read the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from gaoxin.core.audit import Actor
+from gaoxin.core.errors import DomainError, NotFound
+from gaoxin.core.uscc import mask
+from gaoxin.core.web import paginate, permission_required
+from gaoxin.enterprises.selectors import own_enterprise, visible_to
+from gaoxin.enterprises.taxonomy_choices import label
+from gaoxin.ledger.money import to_fen
+from gaoxin.ledger.selectors import pool_balances
+from gaoxin.policies import payouts, selectors
+from gaoxin.policies.choices import PayoutState
+from gaoxin.policies.models import Payout, PayoutBatch
+
+VIEW = "policies.view_policy"
+RUN = "policies.change_policy"
+APPROVE = "policies.approve_payoutbatch"
+
+
+class ConfirmForm(forms.Form):
+    bank_name = forms.CharField(label=gettext_lazy("开户银行"), max_length=100)
+    account_name = forms.CharField(
+        label=gettext_lazy("账户名称"), max_length=200, help_text=gettext_lazy("须与企业名称一致")
+    )
+    account_number = forms.CharField(label=gettext_lazy("银行账号"), max_length=40)
+
+
+class FundForm(forms.Form):
+    amount = forms.DecimalField(
+        label=gettext_lazy("下达预算（元）"),
+        min_value=Decimal("0.01"),
+        max_digits=16,
+        decimal_places=2,
+    )
+
+
+def _payout_of_policy(user: Any, policy: Any, pk: Any) -> Payout:
+    payout = Payout.objects.filter(policy=policy, enterprise__in=visible_to(user), pk=pk).first()
+    if payout is None:
+        raise NotFound(_("没有找到这项兑现"))
+    return payout
+
+
+@permission_required(VIEW, RUN)
+def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    year = timezone.localdate().year
+    pool = payouts.pool_of(policy, year)
+    items = (
+        Payout.objects.filter(policy=policy, year=year, enterprise__in=visible_to(request.user))
+        .select_related("enterprise", "batch")
+        .order_by("state", "-amount_fen")
+    )
+    state = request.GET.get("state") or ""
+    if state:
+        items = items.filter(state=state)
+    counts = dict(
+        Payout.objects.filter(policy=policy, year=year).values_list("state").annotate(n=Count("pk"))
+    )
+    return render(
+        request,
+        "policies/payouts.html",
+        {
+            "policy": policy,
+            "year": year,
+            "pool": pool,
+            "balances": pool_balances(pool) if pool else None,
+            "page": paginate(request, items, default_size=50),
+            "state": state,
+            "states": PayoutState.choices,
+            "counts": counts,
+            "fund_form": FundForm(),
+            "batches": PayoutBatch.objects.filter(policy=policy, year=year).annotate(
+                n=Count("payouts"), total=Sum("payouts__amount_fen")
+            ),
+            "can_approve": request.user.has_perm(APPROVE),
+        },
+    )
+
+
+def _run(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+    policy = selectors.get_visible(request.user, pk)
+    try:
+        message = action(policy, Actor.of(request), timezone.localdate().year)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, message)
+    return redirect("policies:payouts", pk=policy.pk)
+
+
+@require_POST
+@permission_required(VIEW, RUN)
+def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
+    form = FundForm(request.POST)
+
+    def fund(policy: Any, actor: Actor, year: int) -> str:
+        if not form.is_valid():
+            raise DomainError(_("请填写正确的预算金额"))
+        amount = to_fen(form.cleaned_data["amount"])
+        key = request.POST.get("key") or f"fund:{policy.pk}:{year}:{timezone.now().timestamp()}"
+        payouts.fund(actor=actor, policy=policy, year=year, amount_fen=amount, key=key)
+        return _("已下达预算 %(a)s 元") % {"a": form.cleaned_data["amount"]}
+
+    return _run(request, pk, fund)
+
+
+@require_POST
+@permission_required(VIEW, RUN)
+def payouts_identify(request: HttpRequest, pk: int) -> HttpResponse:
+    def identify(policy: Any, actor: Actor, year: int) -> str:
+        n = payouts.identify(actor=actor, policy=policy, year=year)
+        return _("新识别并推送 %(n)s 家企业") % {"n": n}
+
+    return _run(request, pk, identify)
+
+
+@require_POST
+@permission_required(VIEW, RUN)
+def payout_verify(request: HttpRequest, pk: int, payout_id: int) -> HttpResponse:
+    def verify(policy: Any, actor: Actor, year: int) -> str:
+        payout = _payout_of_policy(request.user, policy, payout_id)
+        accept = request.POST.get("decision") == "accept"
+        payouts.verify(actor=actor, payout=payout, accept=accept, note=request.POST.get("note", ""))
+        return _("已核验：%(e)s") % {"e": payout.enterprise.name}
+
+    return _run(request, pk, verify)
+
+
+@require_POST
+@permission_required(VIEW, RUN)
+def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    def batch(policy: Any, actor: Actor, year: int) -> str:
+        ids = request.POST.getlist("payout")
+        chosen = [_payout_of_policy(request.user, policy, i) for i in ids]
+        made = payouts.create_batch(actor=actor, policy=policy, year=year, payouts=chosen)
+        return _("已生成批次 %(b)s，预算已预留，待审批") % {"b": made.number}
+
+    return _run(request, pk, batch)
+
+
+@require_POST
+@permission_required(VIEW, APPROVE)
+def batch_action(request: HttpRequest, pk: int, batch_id: int, action: str) -> HttpResponse:
+    def act(policy: Any, actor: Actor, year: int) -> str:
+        batch = PayoutBatch.objects.filter(policy=policy, pk=batch_id).first()
+        if batch is None:
+            raise NotFound(_("没有找到这个批次"))
+        if action == "approve":
+            payouts.approve_batch(actor=actor, batch=batch)
+            return _("批次已审批")
+        if action == "pay":
+            payouts.pay_batch(actor=actor, batch=batch)
+            return _("批次已拨付")
+        if action == "publish":
+            payouts.publish_batch(actor=actor, batch=batch)
+            return _("已在公示栏公示")
+        raise NotFound(_("未知操作"))
+
+    return _run(request, pk, act)
+
+
+@login_required
+def my_payouts(request: HttpRequest) -> HttpResponse:
+    enterprise = own_enterprise(request.user)
+    items = Payout.objects.filter(enterprise=enterprise).select_related("policy", "batch")
+    return render(
+        request,
+        "policies/my_payouts.html",
+        {
+            "enterprise": enterprise,
+            "items": items,
+            "form": ConfirmForm(initial={"account_name": enterprise.name}),
+        },
+    )
+
+
+@require_POST
+@login_required
+def my_payout_confirm(request: HttpRequest, payout_id: int) -> HttpResponse:
+    enterprise = own_enterprise(request.user)
+    payout = Payout.objects.filter(enterprise=enterprise, pk=payout_id).first()
+    if payout is None:
+        raise NotFound(_("没有找到这项兑现"))
+    form = ConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            payouts.confirm(actor=Actor.of(request), payout=payout, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("已确认，园区核验后将拨付到您提供的账户"))
+    else:
+        messages.error(request, _("请完整填写开户银行、账户名称和银行账号"))
+    return redirect("policies:my_payouts")
+
+
+def public_notice(request: HttpRequest) -> HttpResponse:
+    """公示: published payouts, enterprise names and codes masked as settings say."""
+    from django.conf import settings
+
+    items = (
+        Payout.objects.filter(state__in=[PayoutState.PUBLISHED, PayoutState.ARCHIVED])
+        .select_related("policy", "enterprise", "batch")
+        .order_by("-batch__published_at", "-amount_fen")
+    )
+    rows = []
+    for p in items[:500]:
+        name = p.enterprise.name
+        if settings.GAOXIN_MASK_PUBLIC_USCC:
+            shown, code = _mask_name(name), mask(p.enterprise.uscc)
+        else:
+            shown, code = name, p.enterprise.uscc
+        rows.append(
+            {
+                "policy": p.policy.title,
+                "name": shown,
+                "uscc": code,
+                "amount": Decimal(p.amount_fen) / 100,
+                "published": p.batch.published_at if p.batch else None,
+            }
+        )
+    return render(request, "policies/notice.html", {"rows": rows})
+
+
+def _mask_name(name: str) -> str:
+    """厦门星辰微电子科技有限公司 → 厦门星辰****有限公司: enough to recognise, not to copy."""
+    if len(name) <= 6:
+        return name[:1] + "*" * (len(name) - 1)
+    return name[:4] + "****" + name[-4:]
+
+
+@permission_required(VIEW)
+def payout_report(request: HttpRequest) -> HttpResponse:
+    paid = Payout.objects.filter(
+        state__in=[PayoutState.PAID, PayoutState.PUBLISHED, PayoutState.ARCHIVED],
+        enterprise__in=visible_to(request.user),
+    )
+    by_policy = list(
+        paid.values("policy__title", "year")
+        .annotate(n=Count("enterprise", distinct=True), total=Sum("amount_fen"))
+        .order_by("-total")
+    )
+    by_chain = list(
+        paid.values("enterprise__chain")
+        .annotate(n=Count("enterprise", distinct=True), total=Sum("amount_fen"))
+        .order_by("-total")
+    )
+    by_year = list(
+        paid.values("year")
+        .annotate(n=Count("enterprise", distinct=True), total=Sum("amount_fen"))
+        .order_by("year")
+    )
+    totals = paid.aggregate(total=Sum("amount_fen"), n=Count("enterprise", distinct=True))
+    chart = {
+        "labels": [label("chain", r["enterprise__chain"]) or _("未分类") for r in by_chain],
+        "values": [round(r["total"] / 1_000_000, 2) for r in by_chain],
+        "ids": [r["enterprise__chain"] for r in by_chain],
+        "title": _("各产业链已兑现金额（万元）"),
+        "unit": _("万元"),
+    }
+    return render(
+        request,
+        "policies/report.html",
+        {
+            "by_policy": by_policy,
+            "by_chain": by_chain,
+            "by_year": by_year,
+            "chart": chart,
+            "total": Decimal(totals["total"] or 0) / 100,
+            "enterprises": totals["n"],
+            "today": dt.date.today(),
+        },
+    )

@@ -1,0 +1,382 @@
+"""免申即享: paying a policy without an application, as a state machine on the ledger.
+
+identified (from the stored matches) → pushed (to the legal representative and the finance
+head) → confirmed (by the enterprise: its data and bank account) → verified (by staff;
+government data prevails over declared data, doubtful cases need a reviewer's note) →
+approved (in a batch: the budget is reserved when the batch is made, settled when approved) →
+paid (each payment an idempotent ledger entry, so a batch retried after a crash pays each
+enterprise once) → published (公示) → archived. Every step is audited; any other move is
+refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoxin.core.audit import Actor, record_change, snapshot
+from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.models import YearlyFigures
+from gaoxin.ledger import services as ledger
+from gaoxin.ledger.models import BudgetPool
+from gaoxin.ledger.money import to_fen, yuan_text
+from gaoxin.policies.choices import BatchState, Delivery, MatchStatus, PayoutState, RiskLevel
+from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
+
+S = PayoutState
+ALLOWED: dict[str, set[str]] = {
+    S.IDENTIFIED: {S.PUSHED, S.REJECTED},
+    S.PUSHED: {S.CONFIRMED, S.REJECTED},
+    S.CONFIRMED: {S.VERIFIED, S.REJECTED},
+    S.VERIFIED: {S.APPROVED, S.REJECTED},
+    S.APPROVED: {S.PAID},
+    S.PAID: {S.PUBLISHED},
+    S.PUBLISHED: {S.ARCHIVED},
+    S.ARCHIVED: set(),
+    S.REJECTED: set(),
+}
+FIELDS = (
+    "state",
+    "amount_fen",
+    "risk",
+    "bank_name",
+    "account_name",
+    "account_number",
+    "verified_by",
+    "review_note",
+    "batch",
+)
+_ACCOUNT = re.compile(r"^\d{8,30}$")
+
+
+def _move(actor: Actor, payout: Payout, to: str, note: str = "", **changes: Any) -> Payout:
+    if to not in ALLOWED[payout.state]:
+        raise Conflict(
+            _("不能从“%(a)s”变为“%(b)s”")
+            % {"a": PayoutState(payout.state).label, "b": PayoutState(to).label}
+        )
+    before = snapshot(payout, FIELDS)
+    payout.state = to
+    for name, value in changes.items():
+        setattr(payout, name, value)
+    payout.save()
+    record_change(
+        actor=actor,
+        action=f"payout_{to}",
+        obj=payout,
+        before=before,
+        after=snapshot(payout, FIELDS),
+        subject=payout.enterprise,
+        note=note,
+    )
+    return payout
+
+
+def _locked(payout: Payout) -> Payout:
+    return (
+        Payout.objects.select_for_update().select_related("enterprise", "policy").get(pk=payout.pk)
+    )
+
+
+# -- budget ------------------------------------------------------------------------------
+
+
+def pool_of(policy: Policy, year: int) -> BudgetPool | None:
+    return BudgetPool.objects.filter(
+        owner_type="policies.policy", owner_id=str(policy.pk), year=year
+    ).first()
+
+
+@transaction.atomic
+def fund(*, actor: Actor, policy: Policy, year: int, amount_fen: int, key: str) -> BudgetPool:
+    """Add budget to the policy's pool for the year (the pool is opened the first time)."""
+    pool = pool_of(policy, year) or ledger.create_pool(
+        actor=actor,
+        name=f"{policy.title}（{year}）",
+        owner=("policies.policy", policy.pk),
+        year=year,
+    )
+    ledger.fund_budget(pool=pool, amount_fen=amount_fen, actor=actor, key=key)
+    return pool
+
+
+# -- identify and push -------------------------------------------------------------------
+
+
+def identify(*, actor: Actor, policy: Policy, year: int, push: bool = True) -> int:
+    """A payout for every enterprise whose stored match is eligible with an amount; already
+    identified enterprises are left as they are. Returns how many were added."""
+    if policy.delivery != Delivery.AUTO:
+        raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
+    matches = (
+        PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE, amount__gt=0)
+        .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
+        .select_related("enterprise", "version")
+    )
+    added = 0
+    for match in matches:
+        assert match.amount is not None  # filtered above: eligible with an amount
+        with transaction.atomic():
+            risk, reasons = assess_risk(match)
+            payout = Payout.objects.create(
+                policy=policy,
+                version=match.version,
+                enterprise=match.enterprise,
+                year=year,
+                amount_fen=to_fen(match.amount),
+                risk=risk,
+                risk_reasons=reasons,
+                explanation=match.explanation,
+            )
+            record_change(
+                actor=actor,
+                action="payout_identified",
+                obj=payout,
+                after=snapshot(payout, FIELDS),
+                subject=payout.enterprise,
+            )
+            if push:
+                _push(actor, payout)
+        added += 1
+    return added
+
+
+def _push(actor: Actor, payout: Payout) -> None:
+    from gaoxin.notifications.message_templates import render
+    from gaoxin.notifications.services import notify
+
+    amount = f"{yuan_text(payout.amount_fen)} 元"
+    title, body = render(
+        "payout_listed", policy=payout.policy.title, amount=amount, link="/my/payouts/"
+    )
+    notify(
+        actor=actor,
+        enterprise=payout.enterprise,
+        subject_type="policies.payout",
+        subject_id=payout.pk,
+        dedupe_key=f"payout:{payout.pk}",
+        title=title,
+        body=body,
+        link="/my/payouts/",
+    )
+    _move(actor, payout, S.PUSHED)
+
+
+def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
+    """Doubtful when a figure the decision read is only the enterprise's own declaration, or
+    when the enterprise declared something other than what a government source says."""
+    reasons = []
+    read = {
+        (v["field"], v["year"])
+        for c in match.explanation.get("conditions", [])
+        for v in c.get("values", [])
+        if v.get("year")
+    }
+    if read:
+        years = {y for _f, y in read}
+        figures = {
+            f.year: f
+            for f in YearlyFigures.objects.filter(enterprise_id=match.enterprise_id, year__in=years)
+        }
+        for field, year in sorted(read):
+            found = figures.get(year)
+            source = found.sources.get(field) if found is not None else None
+            if source == DataSource.DECLARED:
+                reasons.append(_("%(f)s（%(y)s年）仅有企业申报数据") % {"f": field, "y": year})
+        declared = match.enterprise.reports.filter(source=DataSource.DECLARED, year__in=years)
+        government = {
+            (r.year): r
+            for r in match.enterprise.reports.filter(source=DataSource.GOVERNMENT, year__in=years)
+        }
+        for report in declared:
+            official = government.get(report.year)
+            for field, year in read:
+                if official is None or year != report.year:
+                    continue
+                mine, theirs = getattr(report, field, None), getattr(official, field, None)
+                if mine is not None and theirs is not None and mine != theirs:
+                    reasons.append(
+                        _("%(f)s（%(y)s年）企业申报与政府部门数据不一致，以政府部门数据为准")
+                        % {"f": field, "y": year}
+                    )
+    return (RiskLevel.HIGH if reasons else RiskLevel.LOW), reasons
+
+
+# -- the enterprise confirms -------------------------------------------------------------
+
+
+@transaction.atomic
+def confirm(
+    *, actor: Actor, payout: Payout, bank_name: str, account_name: str, account_number: str
+) -> Payout:
+    payout = _locked(payout)
+    user = actor.user
+    if user is None or getattr(user, "organisation_id", None) != payout.enterprise.organisation_id:
+        raise PermissionDenied(_("只有该企业的账号可以确认"))
+    number = account_number.replace(" ", "")
+    if not _ACCOUNT.match(number):
+        raise ValidationFailed(_("银行账号应为 8–30 位数字"), field="account_number")
+    if not bank_name.strip():
+        raise ValidationFailed(_("请填写开户银行"), field="bank_name")
+    if account_name.strip() != payout.enterprise.name:
+        raise ValidationFailed(
+            _("账户名称须与企业名称一致：%(n)s") % {"n": payout.enterprise.name},
+            field="account_name",
+        )
+    if payout.state == S.IDENTIFIED:  # confirmed before the push went out
+        _move(actor, payout, S.PUSHED)
+    return _move(
+        actor,
+        payout,
+        S.CONFIRMED,
+        bank_name=bank_name.strip(),
+        account_name=account_name.strip(),
+        account_number=number,
+        confirmed_at=timezone.now(),
+    )
+
+
+# -- staff verify ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def verify(*, actor: Actor, payout: Payout, accept: bool, note: str = "") -> Payout:
+    payout = _locked(payout)
+    note = note.strip()[:300]
+    if payout.risk == RiskLevel.HIGH and not note:
+        raise ValidationFailed(_("高风险事项须填写复核意见"), field="review_note")
+    if not accept:
+        if not note:
+            raise ValidationFailed(_("不通过须说明理由"), field="review_note")
+        return _move(
+            actor, payout, S.REJECTED, note, review_note=note, verified_by=actor.label[:150]
+        )
+    return _move(actor, payout, S.VERIFIED, note, review_note=note, verified_by=actor.label[:150])
+
+
+# -- batches -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_batch(
+    *, actor: Actor, policy: Policy, year: int, payouts: Iterable[Payout]
+) -> PayoutBatch:
+    """Reserve the budget for verified payouts, all or none: a batch the pool cannot cover is
+    refused with what is available."""
+    chosen = list(
+        Payout.objects.select_for_update()
+        .filter(pk__in=[p.pk for p in payouts])
+        .select_related("enterprise")
+    )
+    if not chosen:
+        raise ValidationFailed(_("请选择已核验的兑现事项"))
+    for payout in chosen:
+        if payout.policy_id != policy.pk or payout.year != year:
+            raise ValidationFailed(_("一个批次只能包含同一政策、同一年度的兑现"))
+        if payout.state != S.VERIFIED or payout.batch_id is not None:
+            raise Conflict(_("“%(e)s”不是待入批次的已核验事项") % {"e": payout.enterprise.name})
+    pool = pool_of(policy, year)
+    if pool is None:
+        raise ValidationFailed(_("该政策 %(y)s 年度还没有预算，请先下达预算") % {"y": year})
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
+    batch = PayoutBatch.objects.create(
+        policy=policy,
+        year=year,
+        number=f"{policy.slug[:20]}-{year}-{stamp}-{chosen[0].pk}",
+        created_by=actor.label[:150],
+    )
+    for payout in chosen:
+        key = f"payout:{payout.pk}"
+        ledger.reserve(
+            pool=pool,
+            amount_fen=payout.amount_fen,
+            actor=actor,
+            key=key,
+            memo=f"{policy.title} {payout.enterprise.name}",
+            payee=("enterprises.enterprise", payout.enterprise_id),
+        )
+        payout.batch, payout.reservation_key = batch, key
+        payout.save(update_fields=["batch", "reservation_key", "updated_at"])
+    record_change(
+        actor=actor,
+        action="batch_create",
+        obj=batch,
+        after={"payouts": [p.pk for p in chosen], "total_fen": sum(p.amount_fen for p in chosen)},
+    )
+    return batch
+
+
+@transaction.atomic
+def approve_batch(*, actor: Actor, batch: PayoutBatch) -> PayoutBatch:
+    """Approve once: a second approval, also a concurrent one, finds it approved."""
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state != BatchState.DRAFT:
+        return batch
+    if actor.label == batch.created_by:
+        raise PermissionDenied(_("批次须由创建人以外的人员审批"))
+    for payout in batch.payouts.select_for_update().select_related("enterprise"):
+        ledger.settle(
+            reservation_key=payout.reservation_key, actor=actor, key=f"approve:{payout.pk}"
+        )
+        _move(actor, payout, S.APPROVED)
+    batch.state, batch.approved_at, batch.approved_by = (
+        BatchState.APPROVED,
+        timezone.now(),
+        actor.label[:150],
+    )
+    batch.save()
+    record_change(actor=actor, action="batch_approve", obj=batch)
+    return batch
+
+
+def pay_batch(*, actor: Actor, batch: PayoutBatch) -> PayoutBatch:
+    """Pay each approved payout in its own transaction; the ledger entry's key makes a retry
+    after a crash pay only what was not paid yet."""
+    batch = PayoutBatch.objects.get(pk=batch.pk)  # the caller's copy may predate approval
+    if batch.state not in (BatchState.APPROVED, BatchState.PAID):
+        raise Conflict(_("批次尚未审批，不能拨付"))
+    for payout_id in batch.payouts.filter(state=S.APPROVED).values_list("pk", flat=True):
+        with transaction.atomic():
+            payout = (
+                Payout.objects.select_for_update().select_related("enterprise").get(pk=payout_id)
+            )
+            if payout.state != S.APPROVED:
+                continue
+            ledger.pay(reservation_key=payout.reservation_key, actor=actor, key=f"pay:{payout.pk}")
+            _move(actor, payout, S.PAID)
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+        if (
+            batch.state == BatchState.APPROVED
+            and not batch.payouts.filter(state=S.APPROVED).exists()
+        ):
+            batch.state, batch.paid_at = BatchState.PAID, timezone.now()
+            batch.save()
+            record_change(actor=actor, action="batch_pay", obj=batch)
+    return batch
+
+
+@transaction.atomic
+def publish_batch(*, actor: Actor, batch: PayoutBatch) -> PayoutBatch:
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state == BatchState.PUBLISHED:
+        return batch
+    if batch.state != BatchState.PAID:
+        raise Conflict(_("批次拨付完成后才能公示"))
+    for payout in batch.payouts.select_for_update().select_related("enterprise"):
+        _move(actor, payout, S.PUBLISHED)
+    batch.state, batch.published_at = BatchState.PUBLISHED, timezone.now()
+    batch.save()
+    record_change(actor=actor, action="batch_publish", obj=batch)
+    return batch
+
+
+@transaction.atomic
+def archive(*, actor: Actor, payout: Payout) -> Payout:
+    return _move(actor, _locked(payout), S.ARCHIVED)

@@ -120,6 +120,8 @@ def _demo(args: argparse.Namespace) -> int:
         write_flat_file(n, args.out, **kwargs)
         print(f"wrote {n:,} enterprises to {args.out}")
         return 0
+    # A laptop has no mail server: the demo writes its emails to files (var/mail).
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
     _django(debug_default=True)
     from django.core.management import call_command
 

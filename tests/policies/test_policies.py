@@ -219,3 +219,35 @@ def test_shortfalls_read_as_people_say_them(text: str, read: str) -> None:
     from gaoxin.policies.wording import humanise
 
     assert humanise(text, 2026) == read
+
+
+def test_matched_enterprises_are_told_once_per_version(
+    zone: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from gaoxin.enterprises.models import Contact
+    from gaoxin.notifications.models import Delivery, Message
+
+    figures(zone.enterprise_a, "300万")
+    Contact.objects.create(
+        enterprise=zone.enterprise_a, role="legal_rep", name="陈总", email="chen@a.example.cn"
+    )
+    Contact.objects.create(
+        enterprise=zone.enterprise_a,
+        role="finance_head",
+        name="李会计",
+        email="li@a.example.cn",
+        receives_push=False,
+    )
+    policy = services.save_policy(actor=STAFF, text=TEXT)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish(actor=STAFF, policy=policy)
+    message = Message.objects.get()
+    assert message.enterprise == zone.enterprise_a and "30.00 万元" in message.body
+    emails = Delivery.objects.filter(channel="email")
+    assert {(d.address, d.status) for d in emails} == {
+        ("chen@a.example.cn", "sent"),
+        ("li@a.example.cn", "skipped_opt_out"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        matching.match_published()  # matching again tells nobody twice
+    assert Message.objects.count() == 1

@@ -88,6 +88,7 @@ def build_demo_zone(
         _other_organisations()
         _policies()
     _match_policies()
+    _payouts()
     print(f"demo zone: {Enterprise.objects.count():,} enterprises, {User.objects.count()} users")
 
 
@@ -250,10 +251,77 @@ def _policies() -> None:
 
 
 def _match_policies() -> None:
-    from gaoxin.policies.matching import match_published
+    from gaoxin.policies.matching import match_published, push_matches
+    from gaoxin.policies.models import PolicyMatch
 
-    runs = match_published()
+    runs = match_published(push=False)  # the demo's two enterprise logins get their pushes:
     print(f"matched {len(runs)} published policies against the registry")
+    logins = list(
+        Enterprise.objects.filter(organisation__users__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for run in runs:
+        ids = list(
+            PolicyMatch.objects.filter(version=run.version, enterprise_id__in=logins).values_list(
+                "enterprise_id", flat=True
+            )
+        )
+        push_matches(run.version_id, ids)
+
+
+def _payouts() -> None:
+    """One year of 免申即享 for the Xiamen R&D-increment policy, through the real flow: budget,
+    identification, confirmation, verification, a batch made by one official and approved,
+    paid and published by another. The demo's own enterprise logins are left to confirm."""
+    from gaoxin.ledger.money import to_fen
+    from gaoxin.policies import payouts
+    from gaoxin.policies.choices import PayoutState
+    from gaoxin.policies.models import Payout, Policy
+
+    policy = Policy.objects.filter(slug="xiamen-rd-increment-draft").first()
+    if policy is None:
+        return
+    year = timezone.localdate().year
+    staff, chief = Actor.system("staff"), Actor.system("admin")
+    payouts.fund(
+        actor=chief,
+        policy=policy,
+        year=year,
+        amount_fen=to_fen("120000000"),
+        key=f"demo-budget-{year}",
+    )
+    payouts.identify(actor=staff, policy=policy, year=year, push=False)
+    logins = set(
+        Enterprise.objects.filter(organisation__users__isnull=False).values_list("pk", flat=True)
+    )
+    chosen = []
+    for payout in Payout.objects.filter(policy=policy, year=year).select_related("enterprise"):
+        if payout.enterprise_id in logins:
+            payouts._push(staff, payout)
+            continue
+        payouts._move(staff, payout, PayoutState.PUSHED)
+        payouts._move(
+            ACTOR,
+            payout,
+            PayoutState.CONFIRMED,
+            bank_name="建设银行厦门分行",
+            account_name=payout.enterprise.name,
+            account_number=f"3515019801010{payout.enterprise_id:07d}",
+            confirmed_at=timezone.now(),
+        )
+        payouts.verify(
+            actor=staff,
+            payout=payout,
+            accept=True,
+            note="已核对纳税申报表" if payout.risk == "high" else "",
+        )
+        chosen.append(payout)
+    batch = payouts.create_batch(actor=staff, policy=policy, year=year, payouts=chosen)
+    payouts.approve_batch(actor=chief, batch=batch)
+    payouts.pay_batch(actor=chief, batch=batch)
+    payouts.publish_batch(actor=chief, batch=batch)
+    print(f"paid {len(chosen)} enterprises under 《{policy.title}》")
 
 
 def print_logins() -> None:

@@ -53,7 +53,9 @@ def partition_ids(run: MatchRun, partition: int) -> list[int]:
     return ids[partition * PARTITION_SIZE : (partition + 1) * PARTITION_SIZE]
 
 
-def match_partition(run: MatchRun, partition: int, data: Partition | None = None) -> int:
+def match_partition(
+    run: MatchRun, partition: int, data: Partition | None = None, push: bool = True
+) -> int:
     """Evaluate one partition and replace its stored matches; idempotent, so a partition taken
     twice (a worker that died) stores the same rows. `data`: the partition's registry, when
     the caller matches several policies over it."""
@@ -69,6 +71,9 @@ def match_partition(run: MatchRun, partition: int, data: Partition | None = None
             [_match(version, pk, e, run.evaluated_on) for pk, e in kept], batch_size=2000
         )
         MatchRun.objects.filter(pk=run.pk).update(partitions_done=F("partitions_done") + 1)
+        pushable = [pk for pk, e in kept if e.status in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW)]
+        if pushable and push:
+            transaction.on_commit(lambda: _queue_pushes(version.pk, pushable))
         run.refresh_from_db()
         if run.partitions_done >= run.partitions:
             run.status, run.finished_at = RunStatus.DONE, timezone.now()
@@ -183,7 +188,7 @@ def match_enterprise(
     return len(stored)
 
 
-def match_published(on: dt.date | None = None) -> list[MatchRun]:
+def match_published(on: dt.date | None = None, push: bool = True) -> list[MatchRun]:
     """Match every published policy against the whole registry in this process, reading the
     registry once per partition for all of them (the demo, a nightly run)."""
     on = on or timezone.localdate()
@@ -199,5 +204,51 @@ def match_published(on: dt.date | None = None) -> list[MatchRun]:
     for partition in range(runs[0].partitions):
         data = Partition(flat_rows(partition_ids(runs[0], partition), on))
         for run in runs:
-            match_partition(run, partition, data)
+            match_partition(run, partition, data, push=push)
     return runs
+
+
+def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:
+    from gaoxin.policies.tasks import push_matches_task
+
+    push_matches_task.enqueue(version_id, enterprise_ids)
+
+
+def push_matches(version_id: int, enterprise_ids: Sequence[int]) -> int:
+    """Tell each enterprise's people (the roles the policy names) what it qualifies for; one
+    message per enterprise and policy version, however often matching runs."""
+    from gaoxin.core.audit import Actor
+    from gaoxin.core.formatting import money
+    from gaoxin.notifications.message_templates import render
+    from gaoxin.notifications.services import notify
+
+    version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
+    policy = version.policy
+    if policy.status != PolicyStatus.PUBLISHED:
+        return 0
+    roles = tuple(rules_policy(version).notify) or ("legal_rep", "finance_head")
+    matches = PolicyMatch.objects.filter(
+        version=version,
+        enterprise_id__in=enterprise_ids,
+        status__in=[MatchStatus.ELIGIBLE, MatchStatus.REVIEW],
+    ).select_related("enterprise")
+    actor = Actor.system("task:push_matches")
+    sent = 0
+    for match in matches:
+        amount = money(match.amount) if match.amount is not None else "—"
+        title, body = render(
+            "policy_matched", policy=policy.title, amount=amount, link="/my/policies/"
+        )
+        notify(
+            actor=actor,
+            enterprise=match.enterprise,
+            subject_type="policies.policy",
+            subject_id=policy.pk,
+            dedupe_key=f"policy-match:{version.version}:{match.enterprise_id}",
+            title=title,
+            body=body,
+            link="/my/policies/",
+            roles=roles,
+        )
+        sent += 1
+    return sent

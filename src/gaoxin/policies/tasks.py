@@ -27,6 +27,11 @@ def match_partition_task(run_id: int, partition: int) -> int:
 
 
 @task()
+def push_matches_task(version_id: int, enterprise_ids: list[int]) -> int:
+    return matching.push_matches(version_id, enterprise_ids)
+
+
+@task()
 def match_enterprise_task(enterprise_id: int) -> int:
     return matching.match_enterprise(enterprise_id)
 

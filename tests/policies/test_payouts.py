@@ -308,3 +308,50 @@ def test_payout_pages_by_role(zone: Any, role: str) -> None:
     client.post(f"/policies/{policy.pk}/batches/{batch.pk}/approve/")
     batch.refresh_from_db()
     assert batch.state == ("approved" if role == "zone_admin" else "draft"), role
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_policy_api_by_role(zone: Any, role: str) -> None:
+    from django.test import Client
+
+    policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "200万"})
+    payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
+    a = Payout.objects.get(enterprise=zone.enterprise_a)
+    client = Client()
+    if role != "anonymous":
+        client.force_login(zone.users[role])
+    listing = client.get("/api/policies")
+    assert listing.status_code == (401 if role == "anonymous" else 200)
+    matches = client.get(f"/api/policies/{policy.pk}/matches")
+    staff = {"staff", "staff_other", "commissioner", "leader", "zone_admin"}
+    assert matches.status_code == (401 if role == "anonymous" else 200 if role in staff else 403), (
+        role
+    )
+    if role in staff:
+        seen = {m["enterprise_id"] for m in matches.json()}
+        assert seen == {
+            "staff": {zone.enterprise_a.pk},
+            "commissioner": {zone.enterprise_a.pk},
+            "staff_other": {zone.enterprise_b.pk},
+        }.get(role, {zone.enterprise_a.pk, zone.enterprise_b.pk})
+    mine = client.get("/api/policies/mine/matches")
+    if role in ("enterprise_a", "enterprise_b"):
+        own = zone.enterprise_a if role == "enterprise_a" else zone.enterprise_b
+        assert {m["enterprise_id"] for m in mine.json()} == {own.pk}
+    else:
+        assert mine.status_code in (401, 404)
+    confirm = client.post(
+        f"/api/policies/mine/payouts/{a.pk}/confirm",
+        {
+            "bank_name": "建设银行",
+            "account_name": zone.enterprise_a.name,
+            "account_number": "35150198010100001234",
+        },
+        content_type="application/json",
+    )
+    a.refresh_from_db()
+    if role == "enterprise_a":
+        assert confirm.status_code == 200 and a.state == "confirmed"
+    else:
+        assert confirm.status_code in (401, 404) and a.state == "identified"

@@ -131,7 +131,7 @@ def get_policy(request: HttpRequest, policy_id: int) -> Any:
 
 @router.get("/{int:policy_id}/matches", response={200: list[MatchOut], **ERRORS})
 def policy_matches(request: HttpRequest, policy_id: int, status: str = "") -> Any:
-    if not request.user.has_perm("policies.view_policymatch"):  # type: ignore[union-attr]
+    if not request.user.has_perm("policies.view_policymatch"):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
     policy = selectors.get_visible(request.user, policy_id)
     matches = (
@@ -168,7 +168,7 @@ def confirm_payout(request: HttpRequest, payout_id: int, payload: ConfirmIn) -> 
 
 @router.get("/{int:policy_id}/payouts", response={200: list[PayoutOut], **ERRORS})
 def policy_payouts(request: HttpRequest, policy_id: int) -> Any:
-    if not request.user.has_perm("policies.change_policy"):  # type: ignore[union-attr]
+    if not request.user.has_perm("policies.change_policy"):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
     policy = selectors.get_visible(request.user, policy_id)
     return [

@@ -157,3 +157,49 @@ def test_no_application_payout_from_publish_to_public_notice(
     public.close()
     assert Payout.objects.get().state == "published"
     assert JournalEntry.objects.filter(kind="pay").count() == 1
+
+
+def test_online_application_from_form_to_approval(
+    zone: Any, live_server: Any, browser: Any, tmp_path: Any
+) -> None:
+    from gaoxin.policies import matching, services
+    from gaoxin.policies.models import Application, Payout
+    from tests.policies.test_applications import VOUCHER
+
+    registry.update_enterprise(
+        actor=Actor.system("t"),
+        enterprise=zone.enterprise_a,
+        values={"in_zone": True},
+        source=DataSource.VERIFIED,
+    )
+    policy = services.save_policy(actor=Actor.system("t"), text=VOUCHER)
+    services.publish(actor=Actor.system("t"), policy=policy, match=False)
+    matching.match_published(push=False)
+    contract = tmp_path / "服务合同.pdf"
+    contract.write_bytes(b"%PDF-1.4 a contract")
+
+    firm = sign_in(browser, live_server, "ent_a")
+    firm.goto(f"{live_server.url}/my/policies/")
+    firm.click(".apply-link")
+    firm.fill("#in-service_fee", "很多")
+    firm.click("#submit-application")
+    assert "服务合同金额" in firm.inner_text("#apply-error")  # told what is wrong, kept the form
+    firm.fill("#in-service_fee", "10万")
+    firm.set_input_files("#attachments", str(contract))
+    firm.click("#submit-application")
+    firm.wait_for_url("**/my/applications/")
+    assert "已提交，待审核" in firm.inner_text("#my-applications")
+    assert "3.50 万元" in firm.inner_text("#my-applications")
+    firm.close()
+
+    staff = sign_in(browser, live_server, "staff")
+    staff.goto(f"{live_server.url}/applications/")
+    staff.click(f"text={zone.enterprise_a.name}")
+    assert "服务合同.pdf" in staff.inner_text("body")
+    staff.fill("#comment", "合同与发票一致")
+    staff.click("#approve")
+    staff.wait_for_selector("text=已生成兑现事项")
+    assert staff.inner_text("#app-state") == "已通过"
+    staff.close()
+    assert Application.objects.get().state == "approved"
+    assert Payout.objects.get().amount_fen == 3_500_000

@@ -59,6 +59,7 @@ BUILTIN_ROLES = (
             *POLICY_WRITE,
             "policies.publish_policy",
             "policies.approve_payoutbatch",
+            "policies.review_application",
         ),
     ),
     BuiltinRole(
@@ -66,7 +67,7 @@ BUILTIN_ROLES = (
         gettext_noop("园区工作人员"),
         ZONE,
         DataScope.DEPARTMENT_AND_BELOW,
-        (*REGISTRY_WRITE, *POLICY_WRITE, *NOTIFICATIONS_READ),
+        (*REGISTRY_WRITE, *POLICY_WRITE, *NOTIFICATIONS_READ, "policies.review_application"),
     ),
     BuiltinRole(
         "zone_leader",

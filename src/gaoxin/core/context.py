@@ -28,11 +28,14 @@ def navigation(user: Any) -> list[NavItem]:
     if user.is_zone_staff and user.has_perm("policies.view_policy"):
         items.append(NavItem(_("政策服务"), "policies:list", "journal-check"))
         items.append(NavItem(_("兑现报表"), "policies:report", "bar-chart"))
+    if user.has_perm("policies.review_application"):
+        items.append(NavItem(_("申报审核"), "policies:applications", "clipboard-check"))
     if user.has_perm("enterprises.import_enterprises"):
         items.append(NavItem(_("数据导入"), "enterprises:import", "upload"))
     if user.is_enterprise_user:
         items.append(NavItem(_("我的政策"), "policies:mine", "stars"))
         items.append(NavItem(_("我的兑现"), "policies:my_payouts", "cash-coin"))
+        items.append(NavItem(_("我的申报"), "policies:my_applications", "send"))
         items.append(NavItem(_("我的企业"), "enterprises:mine", "building"))
     if user.has_perm("notifications.view_delivery"):
         items.append(NavItem(_("推送记录"), "notifications:deliveries", "send"))

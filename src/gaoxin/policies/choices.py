@@ -61,3 +61,11 @@ class BatchState(models.TextChoices):
     APPROVED = "approved", _("已审批")
     PAID = "paid", _("已拨付")
     PUBLISHED = "published", _("已公示")
+
+
+class ApplicationState(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交，待审核")
+    RETURNED = "returned", _("退回修改")
+    FIRST_APPROVED = "first_approved", _("初审通过，待复审")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("未通过")

@@ -116,7 +116,7 @@ def _interesting(
     for uscc in result["uscc"].to_list():
         pk = partition.by_uscc[uscc]
         explanation = explain(policy, partition.record(pk), on)
-        if keep(explanation):
+        if keep(explanation, applies=policy.delivery == "apply"):
             out.append((pk, explanation))
     return out
 
@@ -139,7 +139,7 @@ def _match(
     )
 
 
-def keep(explanation: Explanation) -> bool:
+def keep(explanation: Explanation, applies: bool = False) -> bool:
     """Whether people would act on a result: eligible and review always; unknown when it names
     the registry data that would decide it (not when only an applicant's declaration can);
     a miss only when exactly one condition failed, by a measurable gap ("研发投入强度 4.6%，
@@ -147,7 +147,8 @@ def keep(explanation: Explanation) -> bool:
     if explanation.status in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
         return True
     if explanation.status == MatchStatus.UNKNOWN:
-        return bool(explanation.missing)
+        # An application policy waits for what only the applicant declares: "you may apply".
+        return bool(explanation.missing) or applies
     decided = [c for c in explanation.conditions if not c.manual]
     failed = [c for c in decided if c.result is False]
     return (
@@ -179,8 +180,9 @@ def match_enterprise(
     for policy in published:
         version = policy.current
         assert version is not None
-        explanation = explain(rules_policy(version), normalised, on)
-        if keep(explanation):
+        loaded = rules_policy(version)
+        explanation = explain(loaded, normalised, on)
+        if keep(explanation, applies=loaded.delivery == "apply"):
             stored.append(_match(version, enterprise_id, explanation, on))
     with transaction.atomic():
         PolicyMatch.objects.filter(enterprise_id=enterprise_id).delete()

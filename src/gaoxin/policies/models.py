@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.policies.choices import (
+    ApplicationState,
     BatchState,
     Category,
     Delivery,
@@ -206,3 +207,66 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+
+
+class Application(models.Model):
+    """网上申报: an enterprise's application for a `delivery: apply` policy, with what it
+    declared (the policy's `inputs`), the engine's decision at submission, and the review."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="applications")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="applications"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    state = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ApplicationState.choices,
+        default=ApplicationState.SUBMITTED,
+        db_index=True,
+    )
+    inputs = models.JSONField(_("申报内容"), default=dict)
+    amount_fen = models.BigIntegerField(_("测算金额（分）"), null=True, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    reviews = models.JSONField(default=list, blank=True)  # [{at, by, decision, comment}]
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    payout = models.OneToOneField(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+    )
+
+    class Meta:
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        ordering = ("-updated_at", "-id")
+        permissions = [("review_application", _("审核申报"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "year", "enterprise"], name="application_once_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+
+
+def attachment_path(instance: ApplicationAttachment, filename: str) -> str:
+    return f"applications/{instance.application_id}/{filename}"
+
+
+class ApplicationAttachment(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申报附件")
+        verbose_name_plural = _("申报附件")
+
+    def __str__(self) -> str:
+        return self.name

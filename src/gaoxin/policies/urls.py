@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gaoxin.policies import my_views, payout_views, views
+from gaoxin.policies import application_views, my_views, payout_views, views
 
 app_name = "policies"
 
@@ -40,5 +40,13 @@ urlpatterns = [
         name="my_payout_confirm",
     ),
     path("notices/", payout_views.public_notice, name="notice"),
+    path("my/policies/<int:policy_id>/apply/", application_views.apply, name="apply"),
+    path("my/applications/", application_views.my_applications, name="my_applications"),
+    path("applications/", application_views.review_queue, name="applications"),
+    path("applications/<int:pk>/", application_views.review_detail, name="application"),
+    path(
+        "applications/<int:pk>/decide/", application_views.review_decide, name="application_decide"
+    ),
+    path("attachments/<int:pk>/", application_views.attachment, name="attachment"),
     path("payouts/report/", payout_views.payout_report, name="report"),
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,12 +20,11 @@ from gaoxin.enterprises.figures import outranks, source_of
 from gaoxin.enterprises.forms import (
     IDENTITY,
     STAFF_AND_IP,
-    ContactForm,
     initial_from,
     static_form,
     yearly_form,
 )
-from gaoxin.enterprises.models import Contact
+from gaoxin.enterprises.views import edit_contact
 
 DECLARE = "enterprises.declare_enterprise"
 DECLARABLE = [
@@ -133,29 +133,6 @@ def declare_figures(request: HttpRequest, year: int) -> HttpResponse:
 @permission_required(DECLARE)
 def my_contact(request: HttpRequest, contact_id: int | None = None) -> HttpResponse:
     enterprise = selectors.own_enterprise(request.user)
-    contact = None
-    if contact_id is not None:
-        contact = Contact.objects.filter(enterprise=enterprise, pk=contact_id).first()
-        if contact is None:
-            raise NotFound(_("没有找到这位联系人"))
-    initial = (
-        {k: getattr(contact, k) for k in ("role", "name", "phone", "email", "receives_push")}
-        if contact
-        else None
-    )
-    form = ContactForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_contact(
-                actor=Actor.of(request), enterprise=enterprise, contact=contact, **form.cleaned_data
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("已保存联系人"))
-            return redirect("enterprises:mine")
-    return render(
-        request,
-        "enterprises/simple_form.html",
-        {"form": form, "enterprise": enterprise, "mine": True, "title": _("联系人")},
+    return edit_contact(
+        request, enterprise, contact_id, done=reverse("enterprises:mine"), mine=True
     )

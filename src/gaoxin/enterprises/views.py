@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.core.audit import Actor
-from gaoxin.core.errors import DomainError
+from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises import exporting, listing, profile, selectors, services
 from gaoxin.enterprises.choices import DataSource, SizeBand
@@ -252,18 +252,22 @@ def qualification_add(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW, CHANGE)
 def contact_edit(request: HttpRequest, pk: int, contact_id: int | None = None) -> HttpResponse:
     enterprise = selectors.get_visible(request.user, pk)
+    return edit_contact(
+        request, enterprise, contact_id, done=f"{enterprise_url(enterprise)}#contacts"
+    )
+
+
+def edit_contact(
+    request: HttpRequest, enterprise: Any, contact_id: int | None, *, done: str, mine: bool = False
+) -> HttpResponse:
+    """Add or change one of an enterprise's contacts (staff, or the enterprise itself)."""
     contact = None
     if contact_id is not None:
         contact = Contact.objects.filter(enterprise=enterprise, pk=contact_id).first()
         if contact is None:
-            from gaoxin.core.errors import NotFound
-
             raise NotFound(_("没有找到这位联系人"))
-    initial = (
-        {k: getattr(contact, k) for k in ("role", "name", "phone", "email", "receives_push")}
-        if contact
-        else None
-    )
+    fields = ("role", "name", "phone", "email", "receives_push")
+    initial = {k: getattr(contact, k) for k in fields} if contact else None
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -274,9 +278,9 @@ def contact_edit(request: HttpRequest, pk: int, contact_id: int | None = None) -
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("已保存联系人"))
-            return redirect(f"{enterprise_url(enterprise)}#contacts")
+            return redirect(done)
     return render(
         request,
         "enterprises/simple_form.html",
-        {"form": form, "enterprise": enterprise, "title": _("联系人")},
+        {"form": form, "enterprise": enterprise, "title": _("联系人"), "mine": mine},
     )

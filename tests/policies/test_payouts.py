@@ -355,3 +355,42 @@ def test_policy_api_by_role(zone: Any, role: str) -> None:
         assert confirm.status_code == 200 and a.state == "confirmed"
     else:
         assert confirm.status_code in (401, 404) and a.state == "identified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_approvals_settle_a_batch_once(zone: Any) -> None:
+    enterprises = {EnterpriseFactory(): "100万" for _ in range(5)}
+    policy = published(zone, enterprises)
+    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9, key="b")
+    payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
+    Payout.objects.update(state="verified")
+    batch = payouts.create_batch(
+        actor=STAFF, policy=policy, year=YEAR, payouts=list(Payout.objects.all())
+    )
+    errors: list[Exception] = []
+
+    def approve() -> None:
+        try:
+            for _attempt in range(200):
+                try:
+                    payouts.approve_batch(actor=CHIEF, batch=batch)
+                    return
+                except OperationalError as exc:  # SQLite's in-memory test database: retry
+                    if "locked" not in str(exc):
+                        raise
+                    time.sleep(0.02)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    balances = pool_balances(pool)
+    assert (balances.payable_fen, balances.reserved_fen) == (5 * 10_000_000, 0)
+    assert JournalEntry.objects.filter(kind="settle").count() == 5
+    assert AuditEntry.objects.filter(action="batch_approve").count() == 1

@@ -251,3 +251,17 @@ def test_matched_enterprises_are_told_once_per_version(
     with django_capture_on_commit_callbacks(execute=True):
         matching.match_published()  # matching again tells nobody twice
     assert Message.objects.count() == 1
+
+
+def test_near_misses_are_ordered_by_how_close_they_are(zone: Any) -> None:
+    from tests.factories import EnterpriseFactory
+
+    for rd in ("50万", "99万", "90万"):
+        figures(EnterpriseFactory(), rd)
+    policy = services.save_policy(actor=STAFF, text=TEXT)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    matching.match_published(push=False)
+    client = Client()
+    client.force_login(zone.users["zone_admin"])
+    near = list(client.get(f"/policies/{policy.pk}/").context["near"])
+    assert [round(m.gap, 2) for m in near] == [0.01, 0.1, 0.5]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
@@ -27,13 +28,14 @@ from gaoxin.rules.batch import evaluate
 from gaoxin.rules.values import record
 
 PARTITION_SIZE = 20_000
-_loaded: dict[int, RulesPolicy] = {}  # version id -> loaded policy (versions are immutable)
+# Loaded policies by content hash: a hash names exactly one text, whatever row holds it.
+_loaded: dict[str, RulesPolicy] = {}
 
 
 def rules_policy(version: PolicyVersion) -> RulesPolicy:
-    if version.pk not in _loaded:
-        _loaded[version.pk] = load_text(version.text, f"{version.policy.slug}.yaml")
-    return _loaded[version.pk]
+    if version.version not in _loaded:
+        _loaded[version.version] = load_text(version.text, f"{version.policy.slug}.yaml")
+    return _loaded[version.version]
 
 
 def plan_run(version: PolicyVersion, on: dt.date | None = None) -> MatchRun:
@@ -133,10 +135,23 @@ def _match(
         status=explanation.status,
         amount=explanation.amount,
         shortfall="；".join(shortfalls)[:300],
+        gap=relative_gap(explanation),
         missing=[f"{f}_{y}" if y is not None else f for f, y in explanation.missing],
         explanation=humanise_explanation(explanation.to_dict(), year),
         evaluated_on=on,
     )
+
+
+def relative_gap(explanation: Explanation) -> float | None:
+    """|needed − actual| / |needed| of a near miss's first shortfall."""
+    for shortfall in explanation.shortfalls:
+        try:
+            actual, needed = Fraction(shortfall.actual), Fraction(shortfall.needed)
+        except (TypeError, ValueError):
+            continue
+        if needed != 0:
+            return float(abs(needed - actual) / abs(needed))
+    return None
 
 
 def keep(explanation: Explanation, applies: bool = False) -> bool:

@@ -114,6 +114,9 @@ class PolicyMatch(models.Model):
     # left the result unknown ("rd_expense 2025").
     shortfall = models.CharField(_("差距"), max_length=300, blank=True)
     missing = models.JSONField(default=list, blank=True)
+    # How far a near miss is from passing, relative to what was needed (0.08 = 8% short): the
+    # order in which staff read near misses. Not money; None when the gap is not a number.
+    gap = models.FloatField(_("差距比例"), null=True, blank=True)
     explanation = models.JSONField(default=dict, blank=True)
     evaluated_on = models.DateField(_("评估日期"))
     updated_at = models.DateTimeField(auto_now=True)

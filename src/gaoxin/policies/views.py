@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -128,7 +129,9 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "summary": selectors.summary(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
-        "near": matches.filter(status=MatchStatus.INELIGIBLE).order_by("shortfall")[:50],
+        "near": matches.filter(status=MatchStatus.INELIGIBLE).order_by(
+            F("gap").asc(nulls_last=True), "enterprise__name"
+        )[:50],
         "missing": selectors.missing_fields(matches)[:15],
         "versions": policy.versions.all()[:20],
         "run": MatchRun.objects.filter(version__policy=policy).first(),

@@ -184,3 +184,53 @@ def test_application_pages_by_role(zone: Any, role: str) -> None:
     assert page.status_code == (
         302 if role == "anonymous" else 200 if role in ("enterprise_a", "enterprise_b") else 404
     ), role
+
+
+@pytest.mark.parametrize(
+    "role", ["anonymous", "enterprise_a", "enterprise_b", "staff_other", "staff", "zone_admin"]
+)
+def test_application_api_by_role(zone: Any, role: str) -> None:
+    from django.test import Client
+
+    policy = setup_policy(zone)
+    client = Client()
+    if role != "anonymous":
+        client.force_login(zone.users[role])
+    created = client.post(
+        f"/api/policies/{policy.pk}/apply",
+        {"inputs": {"service_fee": "10万"}},
+        content_type="application/json",
+    )
+    if role == "enterprise_a":
+        assert created.status_code == 201 and created.json()["amount"] == "35000.00"
+    elif role == "enterprise_b":  # B is not in the zone registry's list of in-zone firms
+        assert created.status_code == 422
+    else:
+        assert created.status_code in (401, 404)
+    if role != "enterprise_a":
+        submit(zone, policy, "10万")
+    application = Application.objects.get(enterprise=zone.enterprise_a)
+    queue = client.get("/api/policies/applications")
+    reviewers = {"staff", "zone_admin"}  # may review, and see enterprise A
+    may_review = reviewers | {"staff_other"}  # may review, but not A (another department)
+    assert queue.status_code == (
+        401 if role == "anonymous" else 200 if role in may_review else 403
+    ), role
+    if role == "staff_other":
+        assert queue.json() == []
+    decided = client.post(
+        f"/api/policies/applications/{application.pk}/review",
+        {"decision": "approve"},
+        content_type="application/json",
+    )
+    application.refresh_from_db()
+    assert application.state == ("approved" if role in reviewers else "submitted"), role
+    assert decided.status_code == (
+        200
+        if role in reviewers
+        else 401
+        if role == "anonymous"
+        else 404
+        if role == "staff_other"
+        else 403
+    ), role

@@ -13,6 +13,7 @@ from ninja import Router, Schema
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
+from gaoxin.ledger.money import to_yuan
 from gaoxin.policies import payouts, selectors
 from gaoxin.policies.models import Payout
 
@@ -113,7 +114,7 @@ def _payout(p: Payout) -> dict[str, Any]:
         "policy_id": p.policy_id,
         "enterprise_id": p.enterprise_id,
         "year": p.year,
-        "amount": Decimal(p.amount_fen) / 100,
+        "amount": to_yuan(p.amount_fen),
         "state": p.state,
         "risk": p.risk,
     }
@@ -175,3 +176,145 @@ def policy_payouts(request: HttpRequest, policy_id: int) -> Any:
         _payout(p)
         for p in Payout.objects.filter(policy=policy, enterprise__in=visible_to(request.user))
     ]
+
+
+class ApplicationOut(Schema):
+    id: int
+    policy_id: int
+    enterprise_id: int
+    year: int
+    state: str
+    inputs: dict[str, str]
+    amount: Decimal | None
+    reviews: list[dict[str, Any]]
+
+
+class ApplyIn(Schema):
+    inputs: dict[str, str]
+
+
+class ReviewIn(Schema):
+    decision: str
+    comment: str = ""
+
+
+class BatchOut(Schema):
+    id: int
+    number: str
+    state: str
+    payouts: int
+    total: Decimal
+
+
+def _application(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "policy_id": a.policy_id,
+        "enterprise_id": a.enterprise_id,
+        "year": a.year,
+        "state": a.state,
+        "inputs": a.inputs,
+        "amount": to_yuan(a.amount_fen) if a.amount_fen is not None else None,
+        "reviews": a.reviews,
+    }
+
+
+def _batch(b: Any) -> dict[str, Any]:
+    amounts = [p.amount_fen for p in b.payouts.all()]
+    return {
+        "id": b.pk,
+        "number": b.number,
+        "state": b.state,
+        "payouts": len(amounts),
+        "total": Decimal(sum(amounts)) / 100,
+    }
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(_("您的账号没有此操作的权限"))
+
+
+@router.post("/{int:policy_id}/apply", response={201: ApplicationOut, **ERRORS})
+def apply(request: HttpRequest, policy_id: int, payload: ApplyIn) -> Any:
+    """网上申报 without attachments (attachments go through the page)."""
+    from ninja import Status
+
+    from gaoxin.policies import applications
+
+    enterprise = own_enterprise(request.user)
+    policy = selectors.get_visible(request.user, policy_id)
+    application = applications.submit(
+        actor=Actor.of(request), enterprise=enterprise, policy=policy, inputs=payload.inputs
+    )
+    return Status(201, _application(application))
+
+
+@router.get("/mine/applications", response={200: list[ApplicationOut], **ERRORS})
+def my_applications(request: HttpRequest) -> Any:
+    from gaoxin.policies.models import Application
+
+    enterprise = own_enterprise(request.user)
+    return [_application(a) for a in Application.objects.filter(enterprise=enterprise)]
+
+
+@router.get("/applications", response={200: list[ApplicationOut], **ERRORS})
+def applications_to_review(request: HttpRequest, state: str = "") -> Any:
+    from gaoxin.policies.models import Application
+
+    _require(request, "policies.review_application")
+    items = Application.objects.filter(enterprise__in=visible_to(request.user))
+    return [_application(a) for a in (items.filter(state=state) if state else items)]
+
+
+@router.post("/applications/{int:application_id}/review", response={200: ApplicationOut, **ERRORS})
+def review_application(request: HttpRequest, application_id: int, payload: ReviewIn) -> Any:
+    from gaoxin.policies import applications
+    from gaoxin.policies.models import Application
+
+    _require(request, "policies.review_application")
+    application = Application.objects.filter(
+        enterprise__in=visible_to(request.user), pk=application_id
+    ).first()
+    if application is None:
+        raise NotFound(_("没有找到这份申报"))
+    return _application(
+        applications.review(
+            actor=Actor.of(request),
+            application=application,
+            decision=payload.decision,
+            comment=payload.comment,
+        )
+    )
+
+
+@router.get("/{int:policy_id}/batches", response={200: list[BatchOut], **ERRORS})
+def batches(request: HttpRequest, policy_id: int) -> Any:
+    from gaoxin.policies.models import PayoutBatch
+
+    _require(request, "policies.change_policy")
+    policy = selectors.get_visible(request.user, policy_id)
+    return [
+        _batch(b) for b in PayoutBatch.objects.filter(policy=policy).prefetch_related("payouts")
+    ]
+
+
+@router.post("/{int:policy_id}/batches/{int:batch_id}/{action}", response={200: BatchOut, **ERRORS})
+def batch_action(request: HttpRequest, policy_id: int, batch_id: int, action: str) -> Any:
+    from gaoxin.policies.models import PayoutBatch
+
+    _require(request, "policies.approve_payoutbatch")
+    policy = selectors.get_visible(request.user, policy_id)
+    batch = PayoutBatch.objects.filter(policy=policy, pk=batch_id).first()
+    if batch is None:
+        raise NotFound(_("没有找到这个批次"))
+    steps = {
+        "approve": payouts.approve_batch,
+        "pay": payouts.pay_batch,
+        "publish": payouts.publish_batch,
+    }
+    if action not in steps:
+        raise NotFound(_("未知操作"))
+    steps[action](actor=Actor.of(request), batch=batch)
+    batch = PayoutBatch.objects.prefetch_related("payouts").get(pk=batch.pk)
+    return _batch(batch)

@@ -110,3 +110,15 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Any:
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Any:
+    """Every test starts in the default language (a request with English on leaves English
+    active in its thread, and a later test in the same worker would inherit it)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -37,7 +37,8 @@ def money(value: Any, unit: str = "auto") -> str:
         return f"{grouped(amount / YI)} {_('亿元')}"
     if unit == "wan":
         return f"{grouped(amount / WAN)} {_('万元')}"
-    return f"{grouped(amount)} {_('元')}"
+    yuan = _("元")
+    return f"{grouped(amount)} {yuan}"
 
 
 def money_number(value: Any, unit: str = "wan") -> str:

@@ -65,7 +65,7 @@ class BatchState(models.TextChoices):
 
 class ApplicationState(models.TextChoices):
     SUBMITTED = "submitted", _("已提交，待审核")
-    RETURNED = "returned", _("退回修改")
+    RETURNED = "returned", _("已退回，待企业修改")
     FIRST_APPROVED = "first_approved", _("初审通过，待复审")
     APPROVED = "approved", _("已通过")
     REJECTED = "rejected", _("未通过")

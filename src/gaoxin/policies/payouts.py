@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -21,11 +22,12 @@ from django.utils.translation import gettext as _
 
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gaoxin.core.formatting import money
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.models import YearlyFigures
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
-from gaoxin.ledger.money import to_fen, yuan_text
+from gaoxin.ledger.money import to_fen
 from gaoxin.policies.choices import BatchState, Delivery, MatchStatus, PayoutState, RiskLevel
 from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
 
@@ -151,7 +153,7 @@ def _push(actor: Actor, payout: Payout) -> None:
     from gaoxin.notifications.message_templates import render
     from gaoxin.notifications.services import notify
 
-    amount = f"{yuan_text(payout.amount_fen)} 元"
+    amount = money(Decimal(payout.amount_fen) / 100)
     title, body = render(
         "payout_listed", policy=payout.policy.title, amount=amount, link="/my/payouts/"
     )

@@ -81,3 +81,30 @@ def insert_rows(
         else:
             cursor.executemany(sql, prepared)
     return len(prepared)
+
+
+def update_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """UPDATE many rows by primary key: each row is (value for each of `names`…, pk). One
+    prepared statement run for all rows, instead of bulk_update's CASE per field and row."""
+    meta = model._meta
+    fields = [meta.get_field(n) for n in names]
+    concrete = [f for f in fields if isinstance(f, models.Field)]
+    if len(concrete) != len(fields):
+        raise ValueError(f"not a column of {meta.label}: {names}")
+    adapters = [_adapter(f) for f in concrete]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in concrete)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # type: ignore[union-attr]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, adapt in enumerate(adapters):
+            if adapt is not None:
+                values[index] = adapt(values[index])
+        prepared.append(values)
+    if prepared:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
+    return len(prepared)

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.catalogue import Column, FieldKind
-from gaoxin.core.audit import Actor, build_entry, to_jsonable
-from gaoxin.core.bulk import insert_rows
+from gaoxin.core.audit import Actor, to_jsonable
+from gaoxin.core.bulk import insert_rows, update_rows
 from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.choices import DataSource
@@ -449,7 +449,7 @@ class _Writer:
         self.source = source
         self.existing = existing
         self.at = timezone.localtime().isoformat(timespec="seconds")
-        self.audit: list[AuditEntry] = []
+        self.audit: list[tuple[Any, ...]] = []
 
     def write(self, rows: list[ImportRow]) -> ImportResult:
         new_rows = [r for r in rows if r.uscc not in self.existing]
@@ -462,14 +462,38 @@ class _Writer:
                 reports + counts[1],
                 qualifications + counts[2],
             )
-        updated = self._update(old_rows)
-        if old_rows:
-            by_uscc = dict(self.existing)
-            reports += self._reports(old_rows, by_uscc)
-            qualifications += self._qualifications(old_rows, by_uscc)
-            self._refresh_figures(old_rows, by_uscc)
-            AuditEntry.objects.bulk_create(self.audit, batch_size=BATCH)
+        updated = 0
+        by_uscc = dict(self.existing)
+        for start in range(0, len(old_rows), BATCH):  # chunks keep memory flat
+            chunk = old_rows[start : start + BATCH]
+            updated += self._update(chunk)
+            reports += self._reports(chunk, by_uscc)
+            qualifications += self._qualifications(chunk, by_uscc)
+            self._refresh_figures(chunk, by_uscc)
+            insert_rows(AuditEntry, _AUDIT_COLUMNS, self.audit)
+            self.audit = []
         return ImportResult(created, updated, reports, qualifications)
+
+    def _audit_row(
+        self, action: str, enterprise: Enterprise, before: Any, after: Any, note: str = ""
+    ) -> tuple[Any, ...]:
+        """One audit row for insert_rows (Decimal and dates are written by its JSON encoder)."""
+        user_id = self.actor.user.pk if self.actor.user is not None else None
+        return (
+            timezone.now(),
+            user_id,
+            self.actor.label[:150],
+            self.actor.ip,
+            action,
+            _ENTERPRISE_LABEL,
+            str(enterprise.pk),
+            str(enterprise)[:200],
+            _ENTERPRISE_LABEL,
+            str(enterprise.pk),
+            before,
+            after,
+            note[:300],
+        )
 
     def _sources(self, stored: dict[str, Any], values: dict[str, Any]) -> dict[str, list[str]]:
         names = [n for n, v in values.items() if v is not None]
@@ -570,15 +594,7 @@ class _Writer:
             enterprise.field_sources = self._sources(enterprise.field_sources, changes)
             fields.update(changes)
             changed_objects.append(enterprise)
-            self.audit.append(
-                build_entry(
-                    actor=self.actor,
-                    action="import_update",
-                    obj=enterprise,
-                    before=before,
-                    after={n: to_jsonable(v) for n, v in changes.items()},
-                )
-            )
+            self.audit.append(self._audit_row("import_update", enterprise, before, changes))
         if changed_objects:
             Enterprise.objects.bulk_update(
                 changed_objects, [*fields, "field_sources"], batch_size=BATCH
@@ -595,7 +611,6 @@ class _Writer:
                 stored[(report.enterprise_id, report.year)] = report
         to_create: list[ReportedFigures] = []
         to_update: list[ReportedFigures] = []
-        fields: set[str] = set()
         for item in rows:
             enterprise = by_uscc[item.uscc]
             for year, values in item.yearly.items():
@@ -623,24 +638,36 @@ class _Writer:
                     for name, value in present.items():
                         setattr(report, name, value)
                     report.recorded_by = self.actor.label
-                    fields.update(present)
                     to_update.append(report)
                 self.audit.append(
-                    build_entry(
-                        actor=self.actor,
-                        action="import_report",
-                        obj=enterprise,
-                        before=before,
-                        after={n: to_jsonable(v) for n, v in present.items()},
+                    self._audit_row(
+                        "import_report",
+                        enterprise,
+                        before,
+                        present,
                         note=f"{year} {DataSource(self.source).label}",
                     )
                 )
-        ReportedFigures.objects.bulk_create(to_create, batch_size=BATCH)
-        if to_update:
-            ReportedFigures.objects.bulk_update(
-                to_update, [*fields, "recorded_by"], batch_size=BATCH
+        # A changed report is replaced by a fresh row: one DELETE and one bulk INSERT instead of
+        # an UPDATE with a CASE per field and row.
+        now = timezone.now()
+        fresh = [
+            (
+                r.enterprise_id,
+                r.year,
+                r.source,
+                *[getattr(r, n) for n in YEARLY_NAMES],
+                now,
+                r.recorded_by[:150],
             )
-        return len(to_create) + len(to_update)
+            for r in [*to_create, *to_update]
+        ]
+        for start in range(0, len(to_update), BATCH):
+            ReportedFigures.objects.filter(
+                pk__in=[r.pk for r in to_update[start : start + BATCH]]
+            ).delete()
+        insert_rows(ReportedFigures, _REPORT_COLUMNS, fresh)
+        return len(fresh)
 
     def _qualifications(self, rows: list[ImportRow], by_uscc: dict[str, Enterprise]) -> int:
         wanted = {
@@ -675,12 +702,11 @@ class _Writer:
             else:
                 continue
             self.audit.append(
-                build_entry(
-                    actor=self.actor,
-                    action="import_qualification",
-                    obj=by_uscc[uscc],
-                    before=None,
-                    after={
+                self._audit_row(
+                    "import_qualification",
+                    by_uscc[uscc],
+                    None,
+                    {
                         "kind": kind,
                         "granted_on": granted.isoformat(),
                         "valid_until": end.isoformat() if end else None,
@@ -699,30 +725,35 @@ class _Writer:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             reports: dict[tuple[int, int], list[tuple[str, dict[str, Any]]]] = {}
-            for report in ReportedFigures.objects.filter(enterprise_id__in=chunk):
-                reports.setdefault((report.enterprise_id, report.year), []).append(
-                    (report.source, {n: getattr(report, n) for n in YEARLY_NAMES})
+            for row in ReportedFigures.objects.filter(enterprise_id__in=chunk).values_list(
+                "enterprise_id", "year", "source", *YEARLY_NAMES
+            ):
+                reports.setdefault((row[0], row[1]), []).append(
+                    (row[2], dict(zip(YEARLY_NAMES, row[3:], strict=True)))
                 )
             YearlyFigures.objects.filter(enterprise_id__in=chunk).delete()
-            figures = []
+            figures: list[tuple[Any, ...]] = []
             latest: dict[int, tuple[int, Any]] = {}
             for (pk, year), pairs in reports.items():
                 values, sources = merge_reports(pairs)
-                figures.append(
-                    YearlyFigures(enterprise_id=pk, year=year, sources=sources, **values)
-                )
+                figures.append((pk, year, *[values[n] for n in YEARLY_NAMES], sources))
                 if values["revenue"] is not None and year >= latest.get(pk, (0, None))[0]:
                     latest[pk] = (year, values["revenue"])
-            YearlyFigures.objects.bulk_create(figures, batch_size=BATCH)
-            touched = []
+            insert_rows(YearlyFigures, _FIGURES_COLUMNS, figures)
+            changed = []
             for pk in chunk:
                 enterprise = enterprises[pk]
-                enterprise.latest_year, enterprise.latest_revenue = latest.get(pk, (None, None))
-                enterprise.size_band = size_band(enterprise.employees, enterprise.latest_revenue)
-                touched.append(enterprise)
-            Enterprise.objects.bulk_update(
-                touched, ["latest_year", "latest_revenue", "size_band"], batch_size=BATCH
-            )
+                year, revenue = latest.get(pk, (None, None))
+                band = size_band(enterprise.employees, revenue)
+                if (enterprise.latest_year, enterprise.latest_revenue, enterprise.size_band) != (
+                    year,
+                    revenue,
+                    band,
+                ):
+                    enterprise.latest_year, enterprise.latest_revenue = year, revenue
+                    enterprise.size_band = band
+                    changed.append((year, revenue, band, pk))
+            update_rows(Enterprise, ["latest_year", "latest_revenue", "size_band"], changed)
 
 
 def rows_from_records(records: Iterable[dict[str, Any]]) -> ImportPreview:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gaoxin.notifications",
     "gaoxin.ledger",
     "gaoxin.policies",
+    "gaoxin.supermarket",
 ]
 
 MIDDLEWARE = [

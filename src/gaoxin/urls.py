@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("gaoxin.enterprises.urls")),
     path("", include("gaoxin.notifications.urls")),
     path("", include("gaoxin.policies.urls")),
+    path("", include("gaoxin.supermarket.urls")),
 ]
 
 handler400 = "gaoxin.core.views.bad_request"

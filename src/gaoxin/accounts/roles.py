@@ -27,6 +27,10 @@ NOTIFICATIONS_ADMIN = [
     "notifications.retry_delivery",
     "notifications.manage_webhooks",
 ]
+SUPERMARKET_REVIEW = [
+    "supermarket.review_providerprofile",
+    "supermarket.review_servicelisting",
+]
 ADMINISTRATION = [
     "accounts.view_user",
     "accounts.add_user",
@@ -60,6 +64,7 @@ BUILTIN_ROLES = (
             "policies.publish_policy",
             "policies.approve_payoutbatch",
             "policies.review_application",
+            *SUPERMARKET_REVIEW,
         ),
     ),
     BuiltinRole(
@@ -67,7 +72,13 @@ BUILTIN_ROLES = (
         gettext_noop("园区工作人员"),
         ZONE,
         DataScope.DEPARTMENT_AND_BELOW,
-        (*REGISTRY_WRITE, *POLICY_WRITE, *NOTIFICATIONS_READ, "policies.review_application"),
+        (
+            *REGISTRY_WRITE,
+            *POLICY_WRITE,
+            *NOTIFICATIONS_READ,
+            "policies.review_application",
+            *SUPERMARKET_REVIEW,
+        ),
     ),
     BuiltinRole(
         "zone_leader",
@@ -96,7 +107,7 @@ BUILTIN_ROLES = (
         gettext_noop("服务机构管理员"),
         OrganisationKind.SERVICE_PROVIDER,
         DataScope.SELF,
-        (),
+        ("supermarket.register_providerprofile",),
     ),
     BuiltinRole(
         "bank_admin",

@@ -30,6 +30,11 @@ def navigation(user: Any) -> list[NavItem]:
         items.append(NavItem(_("兑现报表"), "policies:report", "bar-chart"))
     if user.has_perm("policies.review_application"):
         items.append(NavItem(_("申报审核"), "policies:applications", "clipboard-check"))
+    items.append(NavItem(_("科技服务超市"), "supermarket:list", "shop"))
+    if user.has_perm("supermarket.register_providerprofile"):
+        items.append(NavItem(_("我的服务"), "supermarket:mine", "briefcase"))
+    if user.is_zone_staff and user.has_perm("supermarket.review_servicelisting"):
+        items.append(NavItem(_("服务审核"), "supermarket:review", "patch-check"))
     if user.has_perm("enterprises.import_enterprises"):
         items.append(NavItem(_("数据导入"), "enterprises:import", "upload"))
     if user.is_enterprise_user:
@@ -52,9 +57,12 @@ def navigation(user: Any) -> list[NavItem]:
 def frame(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items = navigation(user)
-    nav = []
-    for item in items:
-        url = reverse(item.url_name)
-        active = request.path == url if url == "/" else request.path.startswith(url)
-        nav.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    urls = [reverse(item.url_name) for item in items]
+    # the longest matching prefix is the active entry (/supermarket/review/ is not the catalogue)
+    matching = [u for u in urls if (request.path == u if u == "/" else request.path.startswith(u))]
+    current = max(matching, key=len, default=None)
+    nav = [
+        {"label": item.label, "url": url, "icon": item.icon, "active": url == current}
+        for item, url in zip(items, urls, strict=True)
+    ]
     return {"nav": nav, "zone_name": settings.GAOXIN_ZONE_NAME}

@@ -86,6 +86,7 @@ def build_demo_zone(
         _contacts(contacts)
         _declarations(today)
         _other_organisations()
+        _supermarket()
         _policies()
     _match_policies()
     _payouts()
@@ -234,6 +235,13 @@ def _other_organisations() -> None:
                 display_name=name,
                 validate=False,
             )
+
+
+def _supermarket() -> None:
+    """Service providers and their listings in the 科技服务超市."""
+    from gaoxin.supermarket import demo as supermarket_demo
+
+    supermarket_demo.build(ACTOR)
 
 
 def _policies() -> None:

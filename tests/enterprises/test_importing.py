@@ -279,3 +279,20 @@ def test_large_file_refused_on_upload_with_a_clear_message(
     assert response.status_code == 200
     assert "文件过大（50.0 MB），网页导入上限为 40 MB" in response.content.decode()
     assert Enterprise.objects.count() == 2  # the zone's two, nothing more
+
+
+def test_update_import_refreshes_latest_revenue_and_size(tmp_path: Path) -> None:
+    commit_import(
+        read_import(xlsx(tmp_path, [row(1), row(2)]), "f.xlsx"),
+        actor=ACTOR,
+        source=DataSource.VERIFIED,
+    )
+    headers = ["统一社会信用代码", "营业收入_2023", "营业收入_2024"]
+    newer = xlsx(tmp_path, [[make_uscc(1), "1亿", "6亿"], [make_uscc(2), "1000万", None]], headers)
+    preview = read_import(newer, "f.xlsx", mode=Mode.UPSERT, source=DataSource.GOVERNMENT)
+    commit_import(preview, actor=ACTOR, source=DataSource.GOVERNMENT, mode=Mode.UPSERT)
+    first, second = (Enterprise.objects.get(uscc=make_uscc(n)) for n in (1, 2))
+    assert (first.latest_year, first.latest_revenue) == (2024, Decimal("600000000.00"))
+    assert first.size_band == "small"  # 100 staff: revenue alone does not make it large
+    assert (second.latest_year, second.latest_revenue) == (2024, Decimal("50000000.00"))
+    assert YearlyFigures.objects.get(enterprise=first, year=2024).sources["revenue"] == "government"

@@ -743,16 +743,17 @@ class _Writer:
             changed = []
             for pk in chunk:
                 enterprise = enterprises[pk]
-                year, revenue = latest.get(pk, (None, None))
+                found = latest.get(pk)
+                newest, revenue = found if found is not None else (None, None)
                 band = size_band(enterprise.employees, revenue)
                 if (enterprise.latest_year, enterprise.latest_revenue, enterprise.size_band) != (
-                    year,
+                    newest,
                     revenue,
                     band,
                 ):
-                    enterprise.latest_year, enterprise.latest_revenue = year, revenue
+                    enterprise.latest_year, enterprise.latest_revenue = newest, revenue
                     enterprise.size_band = band
-                    changed.append((year, revenue, band, pk))
+                    changed.append((newest, revenue, band, pk))
             update_rows(Enterprise, ["latest_year", "latest_revenue", "size_band"], changed)
 
 

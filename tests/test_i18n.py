@@ -227,10 +227,9 @@ def data_values() -> set[str]:
     return {v for v in values if v}
 
 
-# Chinese that code puts on pages without marking it for translation. Each group is a bug in
-# code outside the locale (see the i18n report); it is stripped here so that this test still
-# catches every *new* untranslated string, and test_known_untranslatable_strings (strict xfail)
-# starts failing once the group is fixed, to say that its entry here can go.
+# Chinese that code puts on pages without marking it for translation, by group, stripped before
+# the page check. Empty: every such string found so far has been fixed in the code; a new one
+# makes the page check fail rather than being added here.
 KNOWN_UNTRANSLATABLE: dict[str, set[str]] = {}
 
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoxin import catalogue
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.web import permission_required
@@ -22,9 +21,8 @@ from gaoxin.enterprises.forms import (
     STAFF_AND_IP,
     initial_from,
     static_form,
-    yearly_form,
 )
-from gaoxin.enterprises.views import edit_contact
+from gaoxin.enterprises.views import edit_contact, edit_figures
 
 DECLARE = "enterprises.declare_enterprise"
 DECLARABLE = [
@@ -95,38 +93,15 @@ def declare_figures(request: HttpRequest, year: int) -> HttpResponse:
     this_year = timezone.localdate().year
     if not this_year - 10 <= year < this_year:
         raise NotFound(_("只能申报近十年已结束年度的数据"))
-    report = enterprise.reports.filter(year=year, source=DataSource.DECLARED).first()
-    names = [f.name for f in catalogue.YEARLY_FIELDS]
-    form = yearly_form(
-        data=request.POST or None, initial=initial_from(report, names) if report else {}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_figures(
-                actor=Actor.of(request),
-                enterprise=enterprise,
-                year=year,
-                source=DataSource.DECLARED,
-                values=form.cleaned_data,
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-        else:
-            messages.success(request, _("已提交 %(y)s 年度数据") % {"y": year})
-            return redirect("enterprises:mine")
-    reports = {r.source: r for r in enterprise.reports.filter(year=year)}
-    return render(
+    return edit_figures(
         request,
-        "enterprises/figures_form.html",
-        {
-            "form": form,
-            "enterprise": enterprise,
-            "year": year,
-            "reports": reports,
-            "sources": DataSource.choices,
-            "mine": True,
-            "title": _("申报 %(y)s 年度数据") % {"y": year},
-        },
+        enterprise,
+        year,
+        source=DataSource.DECLARED,
+        done=reverse("enterprises:mine"),
+        saved=_("已提交 %(y)s 年度数据") % {"y": year},
+        title=_("申报 %(y)s 年度数据") % {"y": year},
+        mine=True,
     )
 
 

@@ -186,24 +186,49 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def figures_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     """Zone-verified figures of one year."""
     enterprise = selectors.get_visible(request.user, pk)
-    report = enterprise.reports.filter(year=year, source=DataSource.VERIFIED).first()
+    return edit_figures(
+        request,
+        enterprise,
+        year,
+        source=DataSource.VERIFIED,
+        done=f"{enterprise_url(enterprise)}#figures",
+        saved=_("已保存 %(y)s 年度数据") % {"y": year},
+        title=_("%(y)s 年度数据（园区核实）") % {"y": year},
+    )
+
+
+def edit_figures(
+    request: HttpRequest,
+    enterprise: Any,
+    year: int,
+    *,
+    source: str,
+    done: str,
+    saved: str,
+    title: str,
+    mine: bool = False,
+) -> HttpResponse:
+    """One year's figures as one source reports them (staff verify, enterprises declare), with
+    what every source says beside the form."""
+    report = enterprise.reports.filter(year=year, source=source).first()
     names = [f.name for f in catalogue.YEARLY_FIELDS]
-    initial = initial_from(report, names) if report else {}
-    form = yearly_form(data=request.POST or None, initial=initial)
+    form = yearly_form(
+        data=request.POST or None, initial=initial_from(report, names) if report else {}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.report_figures(
                 actor=Actor.of(request),
                 enterprise=enterprise,
                 year=year,
-                source=DataSource.VERIFIED,
+                source=source,
                 values=form.cleaned_data,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
-            messages.success(request, _("已保存 %(y)s 年度数据") % {"y": year})
-            return redirect(f"{enterprise_url(enterprise)}#figures")
+            messages.success(request, saved)
+            return redirect(done)
     reports = {r.source: r for r in enterprise.reports.filter(year=year)}
     return render(
         request,
@@ -214,7 +239,8 @@ def figures_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "year": year,
             "reports": reports,
             "sources": DataSource.choices,
-            "title": _("%(y)s 年度数据（园区核实）") % {"y": year},
+            "title": title,
+            "mine": mine,
         },
     )
 

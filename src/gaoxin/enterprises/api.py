@@ -54,7 +54,7 @@ def list_enterprises(request: HttpRequest, params: Query[ListQuery]) -> Any:
     visible = selectors.visible_to(request.user)
     f = listing.RegistryFilter.from_query(params.dict())
     if f.year is None:
-        f.year = listing.default_year(visible)
+        f.year = listing.default_year()
     matching = listing.filtered(visible, f)
     enterprises = listing.with_figures(matching, f)
     size = min(max(params.page_size, 1), 200)

@@ -57,8 +57,8 @@ class RegistryFilter:
         return bool(self.segment or self.industry or self.qualification)
 
 
-def default_year(enterprises: QuerySet[Enterprise]) -> int | None:
-    """The latest year for which most enterprises have figures: the last complete year."""
+def default_year() -> int | None:
+    """The latest year for which the registry holds a revenue figure."""
     return (
         YearlyFigures.objects.filter(revenue__isnull=False)
         .order_by("-year")

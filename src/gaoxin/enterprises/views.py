@@ -59,7 +59,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     f = listing.RegistryFilter.from_query(request.GET)
     visible = selectors.visible_to(request.user)
     if f.year is None:
-        f.year = listing.default_year(visible)
+        f.year = listing.default_year()
     matching = listing.filtered(visible, f)
     page = paginate(request, listing.with_figures(matching, f), count=matching.count())
     ids = [e.pk for e in page.object_list]

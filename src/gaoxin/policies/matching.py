@@ -39,20 +39,23 @@ def rules_policy(version: PolicyVersion) -> RulesPolicy:
 
 
 def plan_run(version: PolicyVersion, on: dt.date | None = None) -> MatchRun:
-    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
-    partitions = max(1, -(-len(ids) // PARTITION_SIZE))
+    count = Enterprise.objects.count()
+    partitions = max(1, -(-count // PARTITION_SIZE))
     return MatchRun.objects.create(
         version=version,
         evaluated_on=on or timezone.localdate(),
         partitions=partitions,
-        enterprises=len(ids),
+        enterprises=count,
         status=RunStatus.RUNNING,
     )
 
 
 def partition_ids(run: MatchRun, partition: int) -> list[int]:
-    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
-    return ids[partition * PARTITION_SIZE : (partition + 1) * PARTITION_SIZE]
+    """The enterprise ids of one partition, read by the database's LIMIT/OFFSET: each worker
+    reads its own partition, not the whole registry."""
+    start = partition * PARTITION_SIZE
+    ordered = Enterprise.objects.order_by("pk").values_list("pk", flat=True)
+    return list(ordered[start : start + PARTITION_SIZE])
 
 
 def match_partition(

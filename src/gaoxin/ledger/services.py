@@ -523,47 +523,23 @@ def settle(
     """Confirm that `amount_fen` (default: all still reserved) is owed: debit payable, credit
     reserved. More than is still reserved is refused; what is not settled stays reserved until
     `release`."""
-    key = _check_key(key)
-    if amount_fen is not None:
-        _check_amount(amount_fen)
-    fingerprint = _fingerprint(
-        {"op": "settle", "reservation": reservation_key, "amount_fen": amount_fen}
+    return _transfer(
+        op="settle",
+        kind=EntryKind.SETTLE,
+        reservation_key=reservation_key,
+        actor=actor,
+        key=key,
+        amount_fen=amount_fen,
+        memo=memo,
+        source=AccountKind.RESERVED,
+        target=AccountKind.PAYABLE,
+        held=lambda balances: balances.reserved_fen,
+        nothing=lambda: _("预留 %(k)s 已无可结算的金额") % {"k": reservation_key},
+        too_much=lambda held, amount: (
+            _("结算金额超过预留余额：预留余额 %(r)s 元，结算 %(a)s 元")
+            % {"r": yuan_text(held), "a": yuan_text(amount)}
+        ),
     )
-
-    def write() -> JournalEntry:
-        reservation = _locked_reservation(reservation_key)
-        existing = _replay(key, fingerprint)
-        if existing is not None:
-            return existing
-        remaining = reservation_balances(reservation).reserved_fen
-        if remaining <= 0:
-            raise Conflict(
-                _("预留 %(k)s 已无可结算的金额") % {"k": reservation_key},
-                field="reservation_key",
-            )
-        amount = remaining if amount_fen is None else amount_fen
-        if amount > remaining:
-            raise Conflict(
-                _("结算金额超过预留余额：预留余额 %(r)s 元，结算 %(a)s 元")
-                % {"r": yuan_text(remaining), "a": yuan_text(amount)},
-                field="amount_fen",
-            )
-        acc = _pool_accounts(reservation.pool)
-        return _write_entry(
-            actor=actor,
-            kind=EntryKind.SETTLE,
-            key=key,
-            fingerprint=fingerprint,
-            lines=[
-                debit(acc[AccountKind.PAYABLE], amount),
-                credit(acc[AccountKind.RESERVED], amount),
-            ],
-            memo=memo,
-            pool=reservation.pool,
-            reservation=reservation,
-        )
-
-    return _once(key, fingerprint, write)
 
 
 def pay(
@@ -576,41 +552,65 @@ def pay(
 ) -> JournalEntry:
     """Record that `amount_fen` (default: all settled and unpaid) was paid out: debit paid,
     credit payable. More than is payable is refused."""
+    return _transfer(
+        op="pay",
+        kind=EntryKind.PAY,
+        reservation_key=reservation_key,
+        actor=actor,
+        key=key,
+        amount_fen=amount_fen,
+        memo=memo,
+        source=AccountKind.PAYABLE,
+        target=AccountKind.PAID,
+        held=lambda balances: balances.payable_fen,
+        nothing=lambda: _("预留 %(k)s 没有待支付的应付金额") % {"k": reservation_key},
+        too_much=lambda held, amount: (
+            _("支付金额超过应付余额：应付 %(p)s 元，支付 %(a)s 元")
+            % {"p": yuan_text(held), "a": yuan_text(amount)}
+        ),
+    )
+
+
+def _transfer(
+    *,
+    op: str,
+    kind: str,
+    reservation_key: str,
+    actor: Actor,
+    key: str,
+    amount_fen: int | None,
+    memo: str,
+    source: str,
+    target: str,
+    held: Callable[[Any], int],
+    nothing: Callable[[], str],
+    too_much: Callable[[int, int], str],
+) -> JournalEntry:
+    """Move all or part of what a reservation holds on `source` to `target` (settle: reserved
+    → payable; pay: payable → paid), once per key, under the reservation's row lock."""
     key = _check_key(key)
     if amount_fen is not None:
         _check_amount(amount_fen)
-    fingerprint = _fingerprint(
-        {"op": "pay", "reservation": reservation_key, "amount_fen": amount_fen}
-    )
+    fingerprint = _fingerprint({"op": op, "reservation": reservation_key, "amount_fen": amount_fen})
 
     def write() -> JournalEntry:
         reservation = _locked_reservation(reservation_key)
         existing = _replay(key, fingerprint)
         if existing is not None:
             return existing
-        payable = reservation_balances(reservation).payable_fen
-        if payable <= 0:
-            raise Conflict(
-                _("预留 %(k)s 没有待支付的应付金额") % {"k": reservation_key},
-                field="reservation_key",
-            )
-        amount = payable if amount_fen is None else amount_fen
-        if amount > payable:
-            raise Conflict(
-                _("支付金额超过应付余额：应付 %(p)s 元，支付 %(a)s 元")
-                % {"p": yuan_text(payable), "a": yuan_text(amount)},
-                field="amount_fen",
-            )
+        available = held(reservation_balances(reservation))
+        if available <= 0:
+            raise Conflict(nothing(), field="reservation_key")
+        amount = available if amount_fen is None else amount_fen
+        if amount > available:
+            raise Conflict(too_much(available, amount), field="amount_fen")
         acc = _pool_accounts(reservation.pool)
         return _write_entry(
             actor=actor,
-            kind=EntryKind.PAY,
+            kind=kind,
             key=key,
             fingerprint=fingerprint,
-            lines=[
-                debit(acc[AccountKind.PAID], amount),
-                credit(acc[AccountKind.PAYABLE], amount),
-            ],
+            lines=[debit(acc[target], amount), credit(acc[source], amount)],
             memo=memo,
             pool=reservation.pool,
             reservation=reservation,

@@ -96,3 +96,28 @@ def test_certificate_expiry_defaults_and_leap_days(zone: Any) -> None:
         services.record_qualification(
             actor=STAFF, enterprise=zone.enterprise_a, kind="x", granted_on=dt.date(2024, 1, 1)
         )
+
+
+def test_figures_form_shows_what_each_source_says(zone: Any) -> None:
+    from django.test import Client
+
+    services.report_figures(
+        actor=STAFF,
+        enterprise=zone.enterprise_a,
+        year=2024,
+        source=DataSource.GOVERNMENT,
+        values={"revenue": "1000万"},
+    )
+    services.report_figures(
+        actor=STAFF,
+        enterprise=zone.enterprise_a,
+        year=2024,
+        source=DataSource.DECLARED,
+        values={"revenue": "1200万"},
+    )
+    client = Client()
+    client.force_login(zone.users["zone_admin"])
+    page = client.get(f"/enterprises/{zone.enterprise_a.pk}/figures/2024/")
+    revenue = page.context["comparison"][0]
+    assert revenue["values"] == [Decimal("10000000.00"), None, Decimal("12000000.00")]
+    assert "10,000,000.00" in page.content.decode()

@@ -230,6 +230,16 @@ def edit_figures(
             messages.success(request, saved)
             return redirect(done)
     reports = {r.source: r for r in enterprise.reports.filter(year=year)}
+    comparison = [
+        {
+            "label": form[name].label,
+            "values": [
+                getattr(reports[code], name) if code in reports else None
+                for code, _label in DataSource.choices
+            ],
+        }
+        for name in names
+    ]
     return render(
         request,
         "enterprises/figures_form.html",
@@ -237,7 +247,7 @@ def edit_figures(
             "form": form,
             "enterprise": enterprise,
             "year": year,
-            "reports": reports,
+            "comparison": comparison,
             "sources": DataSource.choices,
             "title": title,
             "mine": mine,

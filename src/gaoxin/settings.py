@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "gaoxin.ledger",
     "gaoxin.policies",
     "gaoxin.supermarket",
+    "gaoxin.vouchers",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,13 @@ if not DEBUG:
 # Public notices mask enterprise identifiers (PRODUCT.md: 公示 with masked fields).
 GAOXIN_MASK_PUBLIC_USCC = env_bool("GAOXIN_MASK_PUBLIC_USCC", True)
 GAOXIN_ZONE_NAME = os.environ.get("GAOXIN_ZONE_NAME", "厦门火炬高新区")
+
+# 火炬创新券: the defaults a new yearly scheme starts with (each scheme keeps its own copy).
+# Xiamen deducts up to 35% of the fee; the caps are the zone's to set, in yuan.
+GAOXIN_VOUCHER_RATIO = os.environ.get("GAOXIN_VOUCHER_RATIO", "0.35")
+GAOXIN_VOUCHER_ORDER_CAP_YUAN = os.environ.get("GAOXIN_VOUCHER_ORDER_CAP_YUAN", "100000")
+GAOXIN_VOUCHER_ENTERPRISE_CAP_YUAN = os.environ.get("GAOXIN_VOUCHER_ENTERPRISE_CAP_YUAN", "300000")
+GAOXIN_VOUCHER_SECOND_REVIEW_YUAN = os.environ.get("GAOXIN_VOUCHER_SECOND_REVIEW_YUAN", "50000")
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,17 @@ SUPERMARKET_REVIEW = [
     "supermarket.review_providerprofile",
     "supermarket.review_servicelisting",
 ]
+VOUCHERS_READ = [
+    "vouchers.view_voucherscheme",
+    "vouchers.view_voucherorder",
+    "vouchers.view_vouchersettlement",
+]
+VOUCHERS_ADMIN = [
+    *VOUCHERS_READ,
+    "vouchers.manage_voucherscheme",
+    "vouchers.review_voucherorder",
+    "vouchers.settle_voucherorder",
+]
 ADMINISTRATION = [
     "accounts.view_user",
     "accounts.add_user",
@@ -65,6 +76,7 @@ BUILTIN_ROLES = (
             "policies.approve_payoutbatch",
             "policies.review_application",
             *SUPERMARKET_REVIEW,
+            *VOUCHERS_ADMIN,
         ),
     ),
     BuiltinRole(
@@ -78,6 +90,9 @@ BUILTIN_ROLES = (
             *NOTIFICATIONS_READ,
             "policies.review_application",
             *SUPERMARKET_REVIEW,
+            "vouchers.view_voucherscheme",
+            "vouchers.view_voucherorder",
+            "vouchers.review_voucherorder",
         ),
     ),
     BuiltinRole(
@@ -85,14 +100,19 @@ BUILTIN_ROLES = (
         gettext_noop("园区领导（只读）"),
         ZONE,
         DataScope.ALL,
-        (*REGISTRY_READ, *POLICY_READ),
+        (*REGISTRY_READ, *POLICY_READ, *VOUCHERS_READ),
     ),
     BuiltinRole(
         "service_commissioner",
         gettext_noop("服务专员"),
         ZONE,
         DataScope.SELF,
-        ("enterprises.view_enterprise", "enterprises.change_enterprise", *POLICY_READ),
+        (
+            "enterprises.view_enterprise",
+            "enterprises.change_enterprise",
+            *POLICY_READ,
+            "vouchers.view_voucherorder",
+        ),
     ),
     BuiltinRole(
         "enterprise_admin",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
 from gaoxin.core.audit import Actor, record_change
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gaoxin.core.uploads import check_document
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.values import InvalidValue, parser_for
@@ -36,16 +36,6 @@ from gaoxin.rules import explain
 from gaoxin.rules.model import InputDef
 
 A = ApplicationState
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# What a file says it is must be what it starts with: a renamed executable is refused.
-SIGNATURES = {
-    ".pdf": (b"%PDF",),
-    ".png": (b"\x89PNG",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-}
 _KINDS = {"money": FieldType.MONEY, "count": FieldType.INTEGER}
 
 
@@ -104,26 +94,6 @@ def parse_inputs(definitions: Mapping[str, InputDef], raw: Mapping[str, Any]) ->
     return values
 
 
-def check_attachment(upload: UploadedFile) -> None:
-    suffix = Path(upload.name or "").suffix.lower()
-    if suffix not in SIGNATURES:
-        raise ValidationFailed(
-            _("附件“%(n)s”类型不支持：请上传 PDF、JPG、PNG、DOCX 或 XLSX") % {"n": upload.name},
-            field="attachments",
-        )
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(_("附件“%(n)s”超过 10 MB") % {"n": upload.name}, field="attachments")
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(s) for s in SIGNATURES[suffix]):
-        raise ValidationFailed(
-            _("附件“%(n)s”的内容与扩展名不符，请上传真实的 %(t)s 文件")
-            % {"n": upload.name, "t": suffix[1:].upper()},
-            field="attachments",
-        )
-
-
 @transaction.atomic
 def submit(
     *,
@@ -149,7 +119,7 @@ def submit(
     loaded = rules_policy(policy.current)
     values = parse_inputs(loaded.inputs, inputs)
     for upload in attachments:
-        check_attachment(upload)
+        check_document(upload, field="attachments")
     record = flat_rows([enterprise.pk], today)[enterprise.pk]
     decision = explain(loaded, record, today, values)
     if decision.status == MatchStatus.INELIGIBLE:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("gaoxin.notifications.urls")),
     path("", include("gaoxin.policies.urls")),
     path("", include("gaoxin.supermarket.urls")),
+    path("", include("gaoxin.vouchers.urls")),
 ]
 
 handler400 = "gaoxin.core.views.bad_request"

@@ -35,12 +35,23 @@ def navigation(user: Any) -> list[NavItem]:
         items.append(NavItem(_("我的服务"), "supermarket:mine", "briefcase"))
     if user.is_zone_staff and user.has_perm("supermarket.review_servicelisting"):
         items.append(NavItem(_("服务审核"), "supermarket:review", "patch-check"))
+    if user.is_zone_staff and user.has_perm("vouchers.view_voucherscheme"):
+        items.append(NavItem(_("创新券"), "vouchers:scheme", "ticket-perforated"))
+    if user.is_zone_staff and user.has_perm("vouchers.view_voucherorder"):
+        items.append(NavItem(_("创新券订单"), "vouchers:review", "receipt"))
+        items.append(NavItem(_("创新券报表"), "vouchers:report", "pie-chart"))
+    if user.is_zone_staff and user.has_perm("vouchers.view_vouchersettlement"):
+        items.append(NavItem(_("创新券结算"), "vouchers:settlements", "bank"))
+    if user.organisation_kind == "service_provider":
+        items.append(NavItem(_("创新券订单"), "vouchers:provider", "receipt"))
+        items.append(NavItem(_("创新券结算"), "vouchers:settlements", "bank"))
     if user.has_perm("enterprises.import_enterprises"):
         items.append(NavItem(_("数据导入"), "enterprises:import", "upload"))
     if user.is_enterprise_user:
         items.append(NavItem(_("我的政策"), "policies:mine", "stars"))
         items.append(NavItem(_("我的兑现"), "policies:my_payouts", "cash-coin"))
         items.append(NavItem(_("我的申报"), "policies:my_applications", "send"))
+        items.append(NavItem(_("我的创新券"), "vouchers:mine", "ticket-perforated"))
         items.append(NavItem(_("我的企业"), "enterprises:mine", "building"))
     if user.has_perm("notifications.view_delivery"):
         items.append(NavItem(_("推送记录"), "notifications:deliveries", "send"))

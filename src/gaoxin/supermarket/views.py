@@ -19,6 +19,8 @@ from gaoxin.ledger.money import to_fen, to_yuan
 from gaoxin.supermarket import selectors, services
 from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceCategory, ServiceListing
+from gaoxin.vouchers.selectors import provider_rating
+from gaoxin.vouchers.views import listing_offer
 
 REGISTER = "supermarket.register_providerprofile"
 SORTS = {
@@ -101,6 +103,8 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "related": related,
             "public": listing.status == ListingStatus.APPROVED
             and listing.provider.status == ProviderStatus.APPROVED,
+            "offer": listing_offer(request, listing),
+            "rating": provider_rating(listing.provider),
         },
     )
 

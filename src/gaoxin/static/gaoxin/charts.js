@@ -38,6 +38,12 @@
                  { name: d.labels.rd, type: "bar", data: d.rd, barMaxWidth: 32 },
                  { name: d.labels.profit, type: "line", data: d.profit }] };
     },
+    lines(d) {
+      return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
+        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", name: d.unit },
+        series: d.series.map((s) => ({ name: s.name, type: "line", step: "end", showSymbol: false, data: s.values })) };
+    },
     intensity(d) {
       return { color: ["#e0605e"], title: { text: d.labels.title_intensity, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip("%"),
         grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },

@@ -33,6 +33,7 @@ from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceListing
 from gaoxin.vouchers.choices import OrderState, SchemeStatus
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherQuota, VoucherScheme
+from gaoxin.vouchers.selectors import orders_visible_to
 from gaoxin.vouchers.services import pool_of, share_for, used_fen
 
 S = OrderState
@@ -339,8 +340,6 @@ def review(*, actor: Actor, order: VoucherOrder, decision: str, comment: str = "
     comment = comment.strip()[:500]
     with transaction.atomic():
         order = _locked(order)
-        from gaoxin.vouchers.selectors import orders_visible_to
-
         if not orders_visible_to(user).filter(pk=order.pk).exists():
             raise NotFound(_("没有找到这笔订单，或您无权查看"))
         if order.state not in (S.REDEEMED, S.FIRST_APPROVED):

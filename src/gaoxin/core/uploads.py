@@ -34,7 +34,7 @@ def check_document(
     allowed = tuple(allowed)
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in allowed:
-        kinds = "、".join(s[1:].upper() for s in allowed if s != ".jpeg")
+        kinds = _("、").join(s[1:].upper() for s in allowed if s != ".jpeg")
         raise ValidationFailed(
             _("文件“%(n)s”类型不支持：请上传 %(k)s 文件") % {"n": upload.name, "k": kinds},
             field=field,

@@ -116,7 +116,14 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "supermarket/provider.html",
-        {"profile": profile, "page": paginate(request, listings)},
+        {
+            "profile": profile,
+            "page": paginate(request, listings),
+            "rating": provider_rating(profile),
+            "reviews": profile.ratings.select_related("order__listing").order_by("-created_at")[
+                :10
+            ],
+        },
     )
 
 

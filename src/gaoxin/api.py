@@ -74,3 +74,4 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/enterprises", "gaoxin.enterprises.api.router")
 api.add_router("/policies", "gaoxin.policies.api.router")
 api.add_router("/supermarket", "gaoxin.supermarket.api.router")
+api.add_router("/vouchers", "gaoxin.vouchers.api.router")

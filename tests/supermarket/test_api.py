@@ -403,6 +403,24 @@ def test_sorting_and_pages(market: Market, catalogue: dict[str, int]) -> None:
     assert client.get("/api/supermarket/listings?page=0&page_size=-1").json()["page"] == 1
 
 
+def test_the_catalogue_takes_the_same_queries_for_one_listing_or_many(market: Market) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(market.zone, "enterprise_a")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/supermarket/listings").status_code == 200
+        return len(captured)
+
+    one = queries()
+    for n in range(4):
+        live_listing(market.zone, market.provider, title=f"检测 {n}")
+    assert queries() == one
+    assert client.get("/api/supermarket/listings").json()["count"] == 5
+
+
 @pytest.mark.parametrize(
     "query",
     [

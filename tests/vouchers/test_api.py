@@ -845,6 +845,9 @@ def test_bad_reviews(year: VoucherYear, body: Any) -> None:
         ({"period": ""}, 422, "period"),
         ({"period": "1999Q1"}, 422, "period"),  # outside the scheme's year
         ({"period": "2026Q4\x00"}, 422, "period"),
+        ({"period": "{q}\n"}, 422, "period"),  # the same quarter spelt anew
+        ({"period": "２０２６Q4"}, 422, "period"),
+        ({"period": 2026}, 422, "period"),
         ({"scheme_id": "1"}, 422, "scheme_id"),
         ({"provider_id": 1.0}, 422, "provider_id"),
         ({"scheme_id": 999_999}, 404, None),
@@ -857,11 +860,10 @@ def test_bad_settlements_are_refused(
     year: VoucherYear, body: dict[str, Any], status: int, field: str | None
 ) -> None:
     approved(year)
-    data = {
-        "scheme_id": year.scheme.pk,
-        "provider_id": year.provider.pk,
-        "period": settlements.quarter_of(timezone.localdate()),
-    } | body
+    quarter = settlements.quarter_of(timezone.localdate())
+    data = {"scheme_id": year.scheme.pk, "provider_id": year.provider.pk, "period": quarter} | {
+        k: v.replace("{q}", quarter) if isinstance(v, str) else v for k, v in body.items()
+    }
     before = written()
     response = post_json(client_for(year.zone, "zone_admin"), "/api/vouchers/settlements", data)
     refused(response, status)
@@ -947,6 +949,25 @@ def test_pages_out_of_range_are_clamped(year: VoucherYear) -> None:
     assert client.get("/api/vouchers/orders?page=-5&page_size=0").json()["page"] == 1
     assert client.get("/api/vouchers/orders?state=placed&q=CX").json()["count"] == 3
     assert client.get("/api/vouchers/orders?state=approved").json()["count"] == 0
+
+
+def test_lists_take_the_same_queries_for_one_order_or_many(year: VoucherYear) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(year.zone, "staff")
+    place(year)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/vouchers/orders").status_code == 200
+        return len(captured)
+
+    one = queries()
+    for _ in range(4):
+        place(year)
+    assert queries() == one
+    assert client.get("/api/vouchers/orders").json()["count"] == 5
 
 
 def test_token_authentication_reaches_the_vouchers(year: VoucherYear) -> None:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gaoxin.supermarket.api import MAX_FEN, InputSchema
 
@@ -203,4 +205,13 @@ class SettlementPage(Schema):
 class IssueIn(InputSchema):
     scheme_id: int = Field(strict=True)
     provider_id: int = Field(strict=True)
-    period: str = Field(max_length=8, description="结算期，例如 2026Q4 / the quarter, e.g. 2026Q4")
+    period: str = Field(description="结算期，例如 2026Q4 / the quarter, e.g. 2026Q4")
+
+    @field_validator("period", mode="after")
+    @classmethod
+    def a_quarter(cls, value: str) -> str:
+        """ASCII digits and nothing after: one quarter has one spelling, so that it has one
+        statement ("2026Q4\n" or full-width digits would name the same quarter anew)."""
+        if not re.fullmatch(r"[0-9]{4}Q[1-4]", value):
+            raise ValueError(_("结算期格式应为 2026Q3"))
+        return value

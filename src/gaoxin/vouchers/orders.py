@@ -309,8 +309,7 @@ def redeem(*, actor: Actor, order: VoucherOrder, invoice_fee_fen: int) -> Vouche
             order.scheme,
             order.enterprise,
             invoice_fee_fen,
-            quota_left_fen=order.reserved_fen,  # its own reservation is all it may claim
-            budget_left_fen=order.reserved_fen,
+            reserved_fen=order.reserved_fen,
         )
         if share.deduction_fen <= 0:
             raise ValidationFailed(_("实际结算金额过小，可抵扣金额为 0"), field="invoice_fee")

@@ -421,20 +421,23 @@ def share_for(
     enterprise: Enterprise,
     fee_fen: int,
     *,
-    quota_left_fen: int,
-    budget_left_fen: int,
+    quota_left_fen: int = 0,
+    budget_left_fen: int = 0,
+    reserved_fen: int | None = None,
 ) -> Share:
     """deduction = min(ratio × fee, the policy's amount, the per-order cap, what is left of
-    the enterprise's quota, what is left of the budget)."""
+    the enterprise's quota, what is left of the budget). At redemption the order's own
+    reservation (`reserved_fen`) stands for the last two: it may claim no more."""
     limits = {"ratio": ratio_share(scheme, fee_fen)}
     by_policy = policy_share(scheme, enterprise, fee_fen)
     if by_policy is not None:
         limits["policy"] = by_policy
-    limits |= {
-        "order_cap": scheme.order_cap_fen,
-        "quota_left": max(quota_left_fen, 0),
-        "budget_left": max(budget_left_fen, 0),
-    }
+    limits["order_cap"] = scheme.order_cap_fen
+    if reserved_fen is not None:
+        limits["reserved"] = reserved_fen
+    else:
+        limits["quota_left"] = max(quota_left_fen, 0)
+        limits["budget_left"] = max(budget_left_fen, 0)
     binding = min(limits, key=lambda name: limits[name])
     return Share(limits[binding], limits, binding)
 
@@ -449,4 +452,5 @@ LIMIT_LABELS = {
     "order_cap": gettext_lazy("单笔上限"),
     "quota_left": gettext_lazy("企业剩余额度"),
     "budget_left": gettext_lazy("剩余预算"),
+    "reserved": gettext_lazy("下单时预留"),
 }

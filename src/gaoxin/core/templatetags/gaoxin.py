@@ -75,3 +75,14 @@ def fen_money(fen: Any) -> str:
     if fen is None or fen == "":
         return "—"
     return formatting.money(Decimal(int(fen)) / 100)
+
+
+@register.filter
+def fen_number(fen: Any, unit: str = "wan") -> str:
+    """Integer fen as a number in one unit (yuan or wan), for a table column whose header
+    names the unit: every row of the column reads alike."""
+    from decimal import Decimal
+
+    if fen is None or fen == "":
+        return "—"
+    return formatting.money_number(Decimal(int(fen)) / 100, unit)

@@ -25,7 +25,7 @@ from gaoxin.vouchers.choices import OrderState, SettlementState
 from gaoxin.vouchers.models import VoucherOrder, VoucherScheme, VoucherSettlement
 
 SETTLE = "vouchers.settle_voucherorder"
-_PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+_PERIOD = re.compile(r"([0-9]{4})Q([1-4])")
 
 
 def require_settler(actor: Actor) -> None:
@@ -39,7 +39,7 @@ def quarter_of(day: dt.date) -> str:
 
 
 def period_end(period: str) -> dt.date:
-    match = _PERIOD.match(period or "")
+    match = _PERIOD.fullmatch(period or "")
     if match is None:
         raise ValidationFailed(_("结算期格式应为 2026Q3"), field="period")
     year, quarter = int(match.group(1)), int(match.group(2))

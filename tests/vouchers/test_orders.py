@@ -399,3 +399,20 @@ def test_ratings_after_delivery_once(year: VoucherYear) -> None:
     with pytest.raises(Conflict, match="已经评价"):
         orders.rate(actor=as_(year.zone, "enterprise_a"), order=order, stars=5)
     assert selectors.provider_rating(year.provider) == {"count": 1, "average": 4.0}
+
+
+def test_text_with_nul_huge_fees_and_boolean_stars_are_bad_input(year: VoucherYear) -> None:
+    with pytest.raises(ValidationFailed, match="过大"):
+        place(year, 10**30)
+    nothing_written()
+    order = place(year)
+    with pytest.raises(ValidationFailed, match="NUL"):
+        orders.cancel(actor=as_(year.zone, "enterprise_a"), order=order, reason="a\x00b")
+    orders.accept(actor=as_(year.zone, "provider"), order=order)
+    orders.confirm_delivery(actor=as_(year.zone, "enterprise_a"), order=order)
+    with pytest.raises(ValidationFailed, match="评分"):
+        orders.rate(actor=as_(year.zone, "enterprise_a"), order=order, stars=True)  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed, match="过大"):
+        orders.redeem(actor=as_(year.zone, "provider"), order=order, invoice_fee_fen=10**30)
+    order.refresh_from_db()
+    assert order.state == OrderState.DELIVERED

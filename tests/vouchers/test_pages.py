@@ -205,3 +205,21 @@ def test_scheme_page_funds_and_grants(year: VoucherYear) -> None:
         {"enterprise": year.zone.enterprise_b.uscc, "amount": "50000", "note": "申诉后核定"},
     )
     assert "厦门乙科技有限公司" in admin.get("/vouchers/manage/").content.decode()
+
+
+def test_a_nul_in_a_query_or_form_is_bad_input_not_a_crash(year: VoucherYear) -> None:
+    order = orders.place(
+        actor=as_(year.zone, "enterprise_a"),
+        enterprise=year.zone.enterprise_a,
+        listing=year.listing,
+        contract_fee_fen=1_000_000,
+        contract_file=contract(),
+    )
+    enterprise = client_for(year.zone, "enterprise_a")
+    assert enterprise.get("/supermarket/?q=%00").status_code == 400
+    response = enterprise.post(f"/vouchers/orders/{order.pk}/cancel/", {"reason": "a\x00b"})
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    order.refresh_from_db()
+    assert order.state == OrderState.PLACED
+    assert client_for(year.zone, "zone_admin").get("/vouchers/review/?q=%00").status_code == 400

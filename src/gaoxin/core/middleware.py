@@ -4,8 +4,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from gaoxin.core.errors import DomainError
+from gaoxin.core.errors import DomainError, ValidationFailed
 
 
 class DomainErrorMiddleware:
@@ -17,6 +18,24 @@ class DomainErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, *args: object) -> HttpResponse | None:
+        """Text with a NUL character cannot be stored (PostgreSQL refuses it) and is never
+        meant: such a query or form is answered as bad input before any view reads it."""
+        if request.path.startswith("/api/"):
+            return None  # the API's schemas refuse it with a JSON answer
+        if request.method == "POST" and request.content_type not in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values: list[str] = []
+        else:
+            values = [v for _k, vs in request.POST.lists() for v in vs]
+        values += [v for _k, vs in request.GET.lists() for v in vs]
+        if any("\x00" in v for v in values if isinstance(v, str)):
+            error = ValidationFailed(_("输入中含有不可见的空字符（NUL），请删除后重试"))
+            return render(request, "error.html", {"error": error}, status=400)
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError):

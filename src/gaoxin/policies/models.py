@@ -141,7 +141,7 @@ class PayoutBatch(models.Model):
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="batches")
     year = models.PositiveSmallIntegerField(_("预算年度"))
-    number = models.CharField(_("批次号"), max_length=40, unique=True)
+    number = models.CharField(_("批次号"), max_length=64, unique=True)
     state = models.CharField(
         _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.DRAFT
     )

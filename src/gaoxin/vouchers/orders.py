@@ -40,6 +40,7 @@ S = OrderState
 REVIEW = "vouchers.review_voucherorder"
 CONTRACT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".docx")
 FIELDS = ("state", "deduction_fen", "invoice_fee_fen", "note")
+MAX_FEE_FEN = 10**15  # 10 万亿元: beyond any contract, within every column
 
 
 def _locked(order: VoucherOrder) -> VoucherOrder:
@@ -117,6 +118,8 @@ def _check_listing(listing: ServiceListing, fee_fen: int) -> None:
         raise ValidationFailed(_("这项服务未上架，不能下单"), field="listing")
     if fee_fen <= 0:
         raise ValidationFailed(_("合同金额须大于 0"), field="contract_fee")
+    if fee_fen > MAX_FEE_FEN:
+        raise ValidationFailed(_("合同金额过大，请核对"), field="contract_fee")
     if not listing.price_min_fen <= fee_fen <= listing.price_max_fen:
         raise ValidationFailed(
             _("合同金额 %(f)s 元不在这项服务的价格区间 %(r)s 内")
@@ -178,7 +181,7 @@ def place(
             provider=listing.provider,
             contract_fee_fen=contract_fee_fen,
             contract_file=contract_file,
-            contract_name=(contract_file.name or "")[:200],
+            contract_name=(contract_file.name or "").replace("\x00", "")[:200],
             reserved_fen=share.deduction_fen,
             deduction_fen=share.deduction_fen,
             basis=share.as_basis(scheme),
@@ -236,8 +239,15 @@ def _give_back(actor: Actor, order: VoucherOrder, to: str, reason: str) -> Vouch
     return order
 
 
+def _plain(text: str, field: str) -> str:
+    """Free text as stored: stripped, and never with a NUL (PostgreSQL cannot hold one)."""
+    if "\x00" in text:
+        raise ValidationFailed(_("输入中含有不可见的空字符（NUL），请删除后重试"), field=field)
+    return text.strip()
+
+
 def _reason(reason: str) -> str:
-    reason = reason.strip()
+    reason = _plain(reason, "reason")
     if not reason:
         raise ValidationFailed(_("请填写原因"), field="reason")
     return reason
@@ -299,6 +309,8 @@ def redeem(*, actor: Actor, order: VoucherOrder, invoice_fee_fen: int) -> Vouche
             raise Conflict(_("企业确认交付后才能申请兑付"))
         if invoice_fee_fen <= 0:
             raise ValidationFailed(_("实际结算金额须大于 0"), field="invoice_fee")
+        if invoice_fee_fen > MAX_FEE_FEN:
+            raise ValidationFailed(_("实际结算金额过大，请核对"), field="invoice_fee")
         if invoice_fee_fen > order.contract_fee_fen:
             raise ValidationFailed(
                 _("实际结算金额不能超过合同金额 %(c)s 元")
@@ -336,7 +348,7 @@ def review(*, actor: Actor, order: VoucherOrder, decision: str, comment: str = "
     user = actor.user
     if user is None or not user.is_zone_staff or not user.has_perm(REVIEW):
         raise PermissionDenied(_("您的账号没有审核创新券兑付的权限"))
-    comment = comment.strip()[:500]
+    comment = _plain(comment, "comment")[:500]
     with transaction.atomic():
         order = _locked(order)
         if not orders_visible_to(user).filter(pk=order.pk).exists():
@@ -423,7 +435,7 @@ def rate(*, actor: Actor, order: VoucherOrder, stars: int, comment: str = "") ->
         _member_of_enterprise(actor, order)
         if order.delivered_at is None:
             raise Conflict(_("确认交付后才能评价"))
-        if not isinstance(stars, int) or not 1 <= stars <= 5:
+        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
             raise ValidationFailed(_("评分须为 1 到 5 星"), field="stars")
         if ProviderReview.objects.filter(order=order).exists():
             raise Conflict(_("这笔订单已经评价过"))
@@ -432,7 +444,7 @@ def rate(*, actor: Actor, order: VoucherOrder, stars: int, comment: str = "") ->
             provider=order.provider,
             enterprise=order.enterprise,
             stars=stars,
-            comment=comment.strip()[:500],
+            comment=_plain(comment, "comment")[:500],
         )
         record_change(
             actor=actor,

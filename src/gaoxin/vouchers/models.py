@@ -201,6 +201,8 @@ class VoucherSettlement(models.Model):
         "supermarket.ProviderProfile", on_delete=models.PROTECT, related_name="settlements"
     )
     period = models.CharField(_("结算期"), max_length=8)  # 2026Q3
+    # 1 for the period's statement; 2, 3… for supplementary ones (orders approved after it)
+    sequence = models.PositiveSmallIntegerField(_("序号"), default=1)
     period_end = models.DateField(_("结算截止日"))
     total_fen = models.BigIntegerField(_("结算金额（分）"))
     order_count = models.PositiveIntegerField(_("订单数"))
@@ -215,10 +217,11 @@ class VoucherSettlement(models.Model):
     class Meta:
         verbose_name = _("创新券结算单")
         verbose_name_plural = _("创新券结算单")
-        ordering = ("-period", "provider")
+        ordering = ("-period", "provider", "-sequence")
         constraints = [
             models.UniqueConstraint(
-                fields=["scheme", "provider", "period"], name="one_settlement_a_period"
+                fields=["scheme", "provider", "period", "sequence"],
+                name="one_settlement_a_period",
             )
         ]
 

@@ -49,10 +49,15 @@ def period_end(period: str) -> dt.date:
 
 
 def periods_of(scheme: VoucherScheme, today: dt.date | None = None) -> list[str]:
-    """The quarters of the scheme's year that have begun, latest first."""
+    """The quarters from the scheme year's first to today's, latest first (orders approved
+    late in the year are settled in the next year's first quarter)."""
     today = today or timezone.localdate()
-    quarters = [f"{scheme.year}Q{q}" for q in range(1, 5)]
-    return [p for p in reversed(quarters) if period_end(p) - dt.timedelta(days=85) <= today]
+    out = []
+    year, quarter = scheme.year, 1
+    while (year, quarter) <= (today.year, (today.month - 1) // 3 + 1):
+        out.append(f"{year}Q{quarter}")
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return list(reversed(out)) or [f"{scheme.year}Q1"]
 
 
 def due_orders(scheme: VoucherScheme, period: str) -> dict[int, list[int]]:
@@ -77,59 +82,74 @@ def due_orders(scheme: VoucherScheme, period: str) -> dict[int, list[int]]:
 def issue(
     *, actor: Actor, scheme: VoucherScheme, provider: ProviderProfile, period: str
 ) -> VoucherSettlement:
-    """The provider's statement for the period (the existing one when issued before)."""
+    """The provider's statement for the period. Issued again with nothing new due, it returns
+    the statement already issued; orders approved after that get a supplementary statement
+    of the same period, so no approved order is ever left without one."""
     require_settler(actor)
     end = period_end(period)
-    if end.year != scheme.year:
-        raise ValidationFailed(_("结算期须在方案年度内"), field="period")
-    existing = VoucherSettlement.objects.filter(
-        scheme=scheme, provider=provider, period=period
-    ).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            orders = list(
-                VoucherOrder.objects.select_for_update()
-                .filter(
-                    scheme=scheme,
-                    provider=provider,
-                    state=OrderState.APPROVED,
-                    settlement__isnull=True,
-                    approved_at__date__lte=end,
-                )
-                .order_by("pk")
-            )
-            if not orders:
-                raise ValidationFailed(
-                    _("%(p)s 在 %(q)s 没有待结算的订单")
-                    % {"p": provider.organisation.name, "q": period}
-                )
-            settlement = VoucherSettlement.objects.create(
-                number=f"JS{period}-{provider.pk:04d}",
+    if end < scheme.opens_on:
+        raise ValidationFailed(_("结算期早于方案开始日期"), field="period")
+    for _attempt in range(3):
+        try:
+            return _issue(actor, scheme, provider, period, end)
+        except IntegrityError:
+            continue  # another request issued this statement at the same moment: look again
+    raise Conflict(_("结算单正由他人同时生成，请刷新后查看"))
+
+
+def _issue(
+    actor: Actor, scheme: VoucherScheme, provider: ProviderProfile, period: str, end: dt.date
+) -> VoucherSettlement:
+    with transaction.atomic():
+        # The due orders are locked first: a request that waited here sees, once the other
+        # commits, that they are on its statement, and returns that statement.
+        orders = list(
+            VoucherOrder.objects.select_for_update()
+            .filter(
                 scheme=scheme,
                 provider=provider,
-                period=period,
-                period_end=end,
-                total_fen=sum(o.deduction_fen for o in orders),
-                order_count=len(orders),
-                issued_by=actor.label,
+                state=OrderState.APPROVED,
+                settlement__isnull=True,
+                approved_at__date__lte=end,
             )
-            VoucherOrder.objects.filter(pk__in=[o.pk for o in orders]).update(settlement=settlement)
-            record_change(
-                actor=actor,
-                action="voucher_settlement_issued",
-                obj=settlement,
-                after={
-                    "number": settlement.number,
-                    "orders": [o.number for o in orders],
-                    "total_fen": settlement.total_fen,
-                },
+            .order_by("pk")
+        )
+        issued = VoucherSettlement.objects.filter(
+            scheme=scheme, provider=provider, period=period
+        ).order_by("-sequence")
+        latest = issued.first()
+        if not orders:
+            if latest is not None:
+                return latest
+            raise ValidationFailed(
+                _("%(p)s 在 %(q)s 没有待结算的订单")
+                % {"p": provider.organisation.name, "q": period}
             )
-            return settlement
-    except IntegrityError:
-        # Another request issued the same statement at the same moment: that one stands.
-        return VoucherSettlement.objects.get(scheme=scheme, provider=provider, period=period)
+        sequence = 1 if latest is None else latest.sequence + 1
+        number = f"JS{period}-{provider.pk:04d}" + ("" if sequence == 1 else f"-{sequence}")
+        settlement = VoucherSettlement.objects.create(
+            number=number,
+            scheme=scheme,
+            provider=provider,
+            period=period,
+            sequence=sequence,
+            period_end=end,
+            total_fen=sum(o.deduction_fen for o in orders),
+            order_count=len(orders),
+            issued_by=actor.label,
+        )
+        VoucherOrder.objects.filter(pk__in=[o.pk for o in orders]).update(settlement=settlement)
+        record_change(
+            actor=actor,
+            action="voucher_settlement_issued",
+            obj=settlement,
+            after={
+                "number": settlement.number,
+                "orders": [o.number for o in orders],
+                "total_fen": settlement.total_fen,
+            },
+        )
+        return settlement
 
 
 def issue_all(*, actor: Actor, scheme: VoucherScheme, period: str) -> list[VoucherSettlement]:

@@ -90,6 +90,7 @@ def build_demo_zone(
         _policies()
     _match_policies()
     _payouts()
+    _vouchers()
     print(f"demo zone: {Enterprise.objects.count():,} enterprises, {User.objects.count()} users")
 
 
@@ -97,7 +98,19 @@ def _reset() -> None:
     from gaoxin.accounts.models import ApiToken, LoginLog
     from gaoxin.core.models import AuditEntry
     from gaoxin.enterprises.models import ImportBatch
+    from gaoxin.ledger.models import BudgetPool, JournalEntry, LedgerAccount, Posting, Reservation
+    from gaoxin.policies.models import Application, Payout, PayoutBatch
+    from gaoxin.vouchers import demo as vouchers_demo
 
+    vouchers_demo.reset()
+    Application.objects.all().delete()
+    Payout.objects.all().delete()
+    PayoutBatch.objects.all().delete()
+    Posting.objects.all().delete()
+    JournalEntry.objects.all().delete()
+    Reservation.objects.all().delete()
+    LedgerAccount.objects.all().delete()
+    BudgetPool.objects.all().delete()
     Enterprise.objects.all().delete()
     ImportBatch.objects.all().delete()
     ApiToken.objects.all().delete()
@@ -330,6 +343,13 @@ def _payouts() -> None:
     payouts.pay_batch(actor=chief, batch=batch)
     payouts.publish_batch(actor=chief, batch=batch)
     print(f"paid {len(chosen)} enterprises under 《{policy.title}》")
+
+
+def _vouchers() -> None:
+    """A year of 火炬创新券: scheme, budget, quotas, orders, reviews and settlements."""
+    from gaoxin.vouchers import demo as vouchers_demo
+
+    vouchers_demo.build_vouchers()
 
 
 def print_logins() -> None:

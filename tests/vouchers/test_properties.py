@@ -111,7 +111,7 @@ class ModelOrder:
     invoice: int | None = None
     delivered: bool = False
     approvers: list[str] = field(default_factory=list)
-    statement: int | None = None  # the provider's index when on its statement
+    statement: int | None = None  # the pk of the statement it is on
 
     @property
     def under_way(self) -> bool:
@@ -130,6 +130,7 @@ class ModelStatement:
     pk: int
     orders: list[int]
     total: int
+    listing: int
     paid: bool = False
 
 
@@ -141,7 +142,8 @@ class Model:
     budget: int
     quotas: list[int]
     orders: list[ModelOrder] = field(default_factory=list)
-    statements: dict[int, ModelStatement] = field(default_factory=dict)  # per provider
+    statements: dict[int, ModelStatement] = field(default_factory=dict)  # by statement pk
+    latest: dict[int, int] = field(default_factory=dict)  # provider's listing → statement pk
 
     def share(self, fee: int) -> int:
         """ratio × fee to the fen, half up (fee > 0)."""
@@ -489,24 +491,29 @@ class Run:
                 actor=self.world.admin, scheme=self.scheme, provider=provider, period=self.period
             )
 
-        if p in m.statements:
-            assert self.unchanged(call, "issue").pk == m.statements[p].pk
-            return
-        due = [o for o in m.orders if o.listing == p and o.state == S.APPROVED]
+        due = [
+            o for o in m.orders if o.listing == p and o.state == S.APPROVED and o.statement is None
+        ]
         if not due:
-            self.expect(ValidationFailed, call, "issue")
+            # Nothing new: the period's statement, if there is one, is answered again.
+            if p in m.latest:
+                assert self.unchanged(call, "issue").pk == m.latest[p]
+            else:
+                self.expect(ValidationFailed, call, "issue")
             return
+        # Approved since the last statement of the period: a supplementary one.
         statement = self.expect(None, call, "issue")
-        m.statements[p] = ModelStatement(
-            statement.pk, [o.pk for o in due], sum(o.deduction for o in due)
+        m.statements[statement.pk] = ModelStatement(
+            statement.pk, [o.pk for o in due], sum(o.deduction for o in due), p
         )
+        m.latest[p] = statement.pk
         for o in due:
-            o.statement = p
+            o.statement = statement.pk
 
     def pay(self, p: int) -> None:
-        statement = self.model.statements.get(p)
-        if statement is None:
+        if p not in self.model.latest:
             return
+        statement = self.model.statements[self.model.latest[p]]
 
         def call() -> VoucherSettlement:
             return settlements.pay(
@@ -586,9 +593,9 @@ class Run:
             assert claims <= m.quotas[i]
         # Statements: total = its orders' deductions; paid on the ledger = the paid totals.
         paid_total = 0
-        for p, s in m.statements.items():
+        for s in m.statements.values():
             sheet = VoucherSettlement.objects.get(pk=s.pk)
-            assert sheet.provider_id == self.world.listings[p].provider_id
+            assert sheet.provider_id == self.world.listings[s.listing].provider_id
             assert set(sheet.orders.values_list("pk", flat=True)) == set(s.orders)
             assert sheet.total_fen == settlements.settled_total(sheet) == s.total
             assert sheet.order_count == len(s.orders)

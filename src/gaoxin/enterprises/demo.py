@@ -27,9 +27,9 @@ ZONE = "厦门火炬高新区管委会（演示）"
 DEPARTMENTS = (
     (ZONE, None, ()),
     ("企业服务中心", ZONE, ()),
-    ("企业服务一科", "企业服务中心", ("display", "computer", "power")),
+    ("企业服务一科", "企业服务中心", ("display", "computing", "power")),
     ("企业服务二科", "企业服务中心", ("ic", "software", "ai")),
-    ("企业服务三科", "企业服务中心", ("energy", "biomed")),
+    ("企业服务三科", "企业服务中心", ("new_energy", "biomed")),
     ("科技局", ZONE, ()),
     ("招商局", ZONE, ()),
     ("财政金融局", ZONE, ()),
@@ -205,8 +205,12 @@ def _declarations(today: dt.date) -> None:
 
 def _other_organisations() -> None:
     """Logins for two enterprises, a service provider and a bank."""
+    # ent1: the largest IC firm (many policies fit it); ent2: the largest software firm
+    # within the innovation voucher's revenue limit (4亿), so its login shows vouchers too.
     chosen = list(Enterprise.objects.filter(chain="ic").order_by("-latest_revenue")[:1]) + list(
-        Enterprise.objects.filter(chain="software").order_by("-latest_revenue")[:1]
+        Enterprise.objects.filter(chain="software", latest_revenue__lte=Decimal(400_000_000))
+        .exclude(department__isnull=True)
+        .order_by("-latest_revenue")[:1]
     )
     for username, enterprise in zip(("ent1", "ent2"), chosen, strict=False):
         org, _ = Organisation.objects.get_or_create(

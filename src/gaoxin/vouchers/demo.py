@@ -224,8 +224,12 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         wanted = orders_per_year or min(FULL_YEAR_ORDERS, max(16, len(in_scope) // 4))
         days = _order_days(today, now)
         count = round(wanted * sum(w for _d, w in days) / _year_weight(today.year))
-        holders = _quotas(rng, admin, scheme, in_scope, count)
+        logins = _demo_logins(in_scope)
+        holders = _quotas(rng, admin, scheme, in_scope, count, always=logins)
         chosen = _customers(rng, holders, in_scope, count)
+        for pk in logins:  # the demo's own enterprise logins show a voucher year too
+            if pk in holders:
+                chosen.setdefault(pk, 2.0)
         staff2 = users.get("staff2")
         cast = _Cast(
             admin=admin,
@@ -317,8 +321,25 @@ def _open_scheme(
     return scheme, pool
 
 
+def _demo_logins(in_scope: set[int]) -> set[int]:
+    """The enterprises of the demo's documented logins (ent1, ent2) in the service centre."""
+    orgs = User.objects.filter(username__in=("ent1", "ent2")).values_list(
+        "organisation_id", flat=True
+    )
+    return set(
+        Enterprise.objects.filter(
+            organisation_id__in=list(orgs), pk__in=list(in_scope)
+        ).values_list("pk", flat=True)
+    )
+
+
 def _quotas(
-    rng: random.Random, admin: Actor, scheme: VoucherScheme, in_scope: set[int], count: int
+    rng: random.Random,
+    admin: Actor,
+    scheme: VoucherScheme,
+    in_scope: set[int],
+    count: int,
+    always: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> dict[int, int]:
     """额度核定 for the enterprises that applied (the larger ones more often), as the policy
     decides: {enterprise id: quota (fen)} of those it found eligible."""
@@ -327,7 +348,7 @@ def _quotas(
     )
     pool = sorted(in_scope)
     weights = [1.0 + min(float(revenue[pk] or 0) / 1e8, 3.0) for pk in pool]
-    applied: set[int] = set()
+    applied: set[int] = set(always)
     while pool and len(applied) < min(len(pool), round(count * 1.1)):
         applied.add(rng.choices(pool, weights=weights)[0])
     services.grant_quotas(actor=admin, scheme=scheme, enterprise_ids=sorted(applied))

@@ -388,6 +388,8 @@ def policy_share(scheme: VoucherScheme, enterprise: Enterprise, fee_fen: int) ->
         return None
     loaded = rules_policy(policy.current)
     on = timezone.localdate()
+    if on.year != scheme.year:  # a late redemption is judged as of the scheme's own year
+        on = min(max(on, scheme.opens_on), scheme.closes_on)
     record = flat_rows([enterprise.pk], on)[enterprise.pk]
     fee = to_yuan(fee_fen)
     inputs = {n: fee for n, spec in loaded.inputs.items() if spec.type.base == "number"}

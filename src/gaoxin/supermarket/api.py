@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -33,12 +33,6 @@ ERRORS = {
     422: ErrorOut,
 }
 REGISTER = "supermarket.register_providerprofile"
-SORTS = {
-    "new": ("-reviewed_at", "-id"),
-    "price": ("price_min_fen", "id"),
-    "-price": ("-price_max_fen", "id"),
-    "title": ("title", "id"),
-}
 MAX_PAGE_SIZE = 200
 MAX_FEN = 2**63 - 1  # the largest amount a database column holds; larger is refused as input
 
@@ -183,21 +177,15 @@ class ListingQuery(Schema):
 @router.get("/listings", response={200: ListingPage, **ERRORS})
 def list_listings(request: HttpRequest, params: Query[ListingQuery]) -> Any:
     """上架中的服务 — the approved listings of approved providers, for everyone signed in."""
-    listings = selectors.public_listings()
-    q = params.q.strip()
-    if q:
-        listings = listings.filter(
-            Q(title__icontains=q)
-            | Q(description__icontains=q)
-            | Q(provider__organisation__name__icontains=q)
-        )
-    if params.category:
-        listings = listings.filter(category__code=params.category)
-    if params.min_fen is not None:
-        listings = listings.filter(price_max_fen__gte=params.min_fen)
-    if params.max_fen is not None:
-        listings = listings.filter(price_min_fen__lte=params.max_fen)
-    items, counts = page_of(listings.order_by(*SORTS[params.sort]), params.page, params.page_size)
+    listings = selectors.search_listings(
+        selectors.public_listings(),
+        q=params.q,
+        category=params.category,
+        min_fen=params.min_fen,
+        max_fen=params.max_fen,
+        sort=params.sort,
+    )
+    items, counts = page_of(listings, params.page, params.page_size)
     return {**counts, "items": [listing_out(item) for item in items]}
 
 

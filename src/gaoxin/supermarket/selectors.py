@@ -60,6 +60,41 @@ def public_listings() -> QuerySet[ServiceListing]:
     )
 
 
+LISTING_SORTS = {
+    "new": ("-reviewed_at", "-id"),
+    "price": ("price_min_fen", "id"),
+    "-price": ("-price_max_fen", "id"),
+    "title": ("title", "id"),
+}
+
+
+def search_listings(
+    listings: QuerySet[ServiceListing],
+    *,
+    q: str = "",
+    category: str = "",
+    min_fen: int | None = None,
+    max_fen: int | None = None,
+    sort: str = "new",
+) -> QuerySet[ServiceListing]:
+    """The catalogue's search, for the page and the API: words in the title, description or
+    provider; a category; a price range overlapping [min, max]; one of LISTING_SORTS."""
+    q = q.strip()
+    if q:
+        listings = listings.filter(
+            Q(title__icontains=q)
+            | Q(description__icontains=q)
+            | Q(provider__organisation__name__icontains=q)
+        )
+    if category:
+        listings = listings.filter(category__code=category)
+    if min_fen is not None:
+        listings = listings.filter(price_max_fen__gte=min_fen)
+    if max_fen is not None:
+        listings = listings.filter(price_min_fen__lte=max_fen)
+    return listings.order_by(*LISTING_SORTS.get(sort, LISTING_SORTS["new"]))
+
+
 def get_listing(user: Any, pk: int) -> ServiceListing:
     listing = listings_visible_to(user).filter(pk=pk).first()
     if listing is None:

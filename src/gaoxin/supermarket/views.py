@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,12 +23,6 @@ from gaoxin.vouchers.selectors import provider_rating
 from gaoxin.vouchers.views import listing_offer
 
 REGISTER = "supermarket.register_providerprofile"
-SORTS = {
-    "new": ("-reviewed_at", "-id"),
-    "price": ("price_min_fen", "id"),
-    "-price": ("-price_max_fen", "id"),
-    "title": ("title", "id"),
-}
 
 
 def _yuan(text: str) -> int | None:
@@ -44,21 +38,14 @@ def _yuan(text: str) -> int | None:
 def _filtered(
     listings: QuerySet[ServiceListing], params: dict[str, str]
 ) -> QuerySet[ServiceListing]:
-    q = params["q"]
-    if q:
-        listings = listings.filter(
-            Q(title__icontains=q)
-            | Q(description__icontains=q)
-            | Q(provider__organisation__name__icontains=q)
-        )
-    if params["category"]:
-        listings = listings.filter(category__code=params["category"])
-    low, high = _yuan(params["min"]), _yuan(params["max"])
-    if low is not None:
-        listings = listings.filter(price_max_fen__gte=low)
-    if high is not None:
-        listings = listings.filter(price_min_fen__lte=high)
-    return listings.order_by(*SORTS.get(params["sort"], SORTS["new"]))
+    return selectors.search_listings(
+        listings,
+        q=params["q"],
+        category=params["category"],
+        min_fen=_yuan(params["min"]),
+        max_fen=_yuan(params["max"]),
+        sort=params["sort"],
+    )
 
 
 @login_required

@@ -19,19 +19,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.uploads import check_document
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.ledger import services as ledger
-from gaoxin.ledger.models import BudgetPool
 from gaoxin.ledger.money import yuan_text
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.notifications.services import notify
 from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceListing
-from gaoxin.vouchers.choices import OrderState, SchemeStatus
+from gaoxin.vouchers.choices import REVIEW_STATES, OrderState, SchemeStatus
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherQuota, VoucherScheme
 from gaoxin.vouchers.selectors import orders_visible_to
 from gaoxin.vouchers.services import pool_of, share_for, used_fen
@@ -56,7 +54,7 @@ def _move(
     order: VoucherOrder,
     allowed_from: tuple[str, ...],
     to: str,
-    note: str = "",
+    why: str = "",
     **changes: Any,
 ) -> None:
     if order.state not in allowed_from:
@@ -75,7 +73,7 @@ def _move(
         subject=order.enterprise,
         before=before,
         after=snapshot(order, FIELDS),
-        note=note[:300],
+        note=why[:300],
     )
 
 
@@ -157,7 +155,7 @@ def place(
             raise ValidationFailed(
                 _("本企业没有 %(y)s 年度的创新券额度，请先向园区申请核定") % {"y": scheme.year}
             )
-        pool = BudgetPool.objects.select_for_update().get(pk=pool_of(scheme).pk)
+        pool = pool_of(scheme, lock=True)
         share = share_for(
             scheme,
             enterprise,
@@ -217,24 +215,15 @@ def accept(*, actor: Actor, order: VoucherOrder) -> VoucherOrder:
     return order
 
 
-def _give_back(actor: Actor, order: VoucherOrder, to: str, reason: str) -> VoucherOrder:
+def _give_back(
+    actor: Actor, order: VoucherOrder, allowed_from: tuple[str, ...], to: str, reason: str
+) -> VoucherOrder:
     """Cancel, decline or reject: the order claims nothing more; its reservation goes back."""
-    before = snapshot(order, FIELDS)
-    order.state, order.note, order.closed_at = to, reason[:300], timezone.now()
-    order.save()
+    _move(actor, order, allowed_from, to, reason, note=reason[:300], closed_at=timezone.now())
     ledger.release(
         reservation_key=order.reservation_key,
         actor=actor,
         memo=_("创新券订单 %(n)s：%(s)s") % {"n": order.number, "s": S(to).label},
-    )
-    record_change(
-        actor=actor,
-        action=f"voucher_{to}",
-        obj=order,
-        subject=order.enterprise,
-        before=before,
-        after=snapshot(order, FIELDS),
-        note=reason[:300],
     )
     return order
 
@@ -263,7 +252,7 @@ def cancel(*, actor: Actor, order: VoucherOrder, reason: str) -> VoucherOrder:
             return order
         if order.state not in (S.PLACED, S.ACCEPTED):
             raise Conflict(_("已确认交付的订单不能取消"))
-        return _give_back(actor, order, S.CANCELLED, reason)
+        return _give_back(actor, order, (S.PLACED, S.ACCEPTED), S.CANCELLED, reason)
 
 
 def decline(*, actor: Actor, order: VoucherOrder, reason: str) -> VoucherOrder:
@@ -276,7 +265,7 @@ def decline(*, actor: Actor, order: VoucherOrder, reason: str) -> VoucherOrder:
             return order
         if order.state != S.PLACED:
             raise Conflict(_("已接单的订单不能拒绝，请与企业协商取消"))
-        order = _give_back(actor, order, S.CANCELLED, reason)
+        order = _give_back(actor, order, (S.PLACED,), S.CANCELLED, reason)
         _tell(actor, order, _("服务机构未接单"), _("原因：%(r)s。抵扣额度已退回。") % {"r": reason})
     return order
 
@@ -353,7 +342,7 @@ def review(*, actor: Actor, order: VoucherOrder, decision: str, comment: str = "
         order = _locked(order)
         if not orders_visible_to(user).filter(pk=order.pk).exists():
             raise NotFound(_("没有找到这笔订单，或您无权查看"))
-        if order.state not in (S.REDEEMED, S.FIRST_APPROVED):
+        if order.state not in REVIEW_STATES:
             raise Conflict(_("这笔订单当前不在审核中"))
         if decision == "reject" and not comment:
             raise ValidationFailed(_("不通过须填写意见"), field="comment")
@@ -374,7 +363,7 @@ def review(*, actor: Actor, order: VoucherOrder, decision: str, comment: str = "
             },
         ]
         if decision == "reject":
-            order = _give_back(actor, order, S.REJECTED, comment)
+            order = _give_back(actor, order, REVIEW_STATES, S.REJECTED, comment)
             _tell(actor, order, _("兑付未通过审核"), _("意见：%(c)s") % {"c": comment})
             return order
         if order.state == S.REDEEMED and needs_second_review(order):
@@ -398,14 +387,7 @@ def _approve(actor: Actor, order: VoucherOrder, comment: str) -> None:
             actor=actor,
             memo=_("创新券订单 %(n)s 实际抵扣少于预留") % {"n": order.number},
         )
-    _move(
-        actor,
-        order,
-        (S.REDEEMED, S.FIRST_APPROVED),
-        S.APPROVED,
-        comment,
-        approved_at=timezone.now(),
-    )
+    _move(actor, order, REVIEW_STATES, S.APPROVED, comment, approved_at=timezone.now())
     _tell(
         actor,
         order,
@@ -454,7 +436,3 @@ def rate(*, actor: Actor, order: VoucherOrder, stars: int, comment: str = "") ->
             after={"stars": stars, "comment": review_.comment, "order": order.number},
         )
     return review_
-
-
-def is_provider_user(user: Any) -> bool:
-    return getattr(user, "organisation_kind", None) == OrganisationKind.SERVICE_PROVIDER

@@ -28,10 +28,10 @@ from gaoxin.enterprises.models import Enterprise
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
 from gaoxin.ledger.money import to_fen, to_yuan, yuan_text
-from gaoxin.ledger.selectors import pool_balances
 from gaoxin.policies.choices import MatchStatus
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import Policy
+from gaoxin.rules import Policy as RulesPolicy
 from gaoxin.rules import explain
 from gaoxin.vouchers.choices import ACTIVE_STATES, SchemeStatus
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
@@ -107,8 +107,10 @@ def _check_scheme(data: SchemeData) -> None:
         raise ValidationFailed(_("开始日期须在方案年度内"), field="opens_on")
 
 
-def pool_of(scheme: VoucherScheme) -> BudgetPool:
-    return BudgetPool.objects.get(owner_type=OWNER_TYPE, owner_id=str(scheme.pk), year=scheme.year)
+def pool_of(scheme: VoucherScheme, *, lock: bool = False) -> BudgetPool:
+    """The scheme's budget pool; with `lock`, its row locked until the transaction ends."""
+    pools = BudgetPool.objects.select_for_update() if lock else BudgetPool.objects
+    return pools.get(owner_type=OWNER_TYPE, owner_id=str(scheme.pk), year=scheme.year)
 
 
 @transaction.atomic
@@ -192,6 +194,15 @@ def fund(*, actor: Actor, scheme: VoucherScheme, amount_fen: int, key: str) -> B
 # -- who qualifies and for how much ------------------------------------------------------
 
 
+def judged_on(scheme: VoucherScheme) -> dt.date:
+    """The day the policy is evaluated for the scheme: today, or in another year the nearest
+    day of the scheme's (a redemption in January is judged as of the scheme's own year)."""
+    today = timezone.localdate()
+    if today.year == scheme.year:
+        return today
+    return min(max(today, scheme.opens_on), scheme.closes_on)
+
+
 @dataclass(frozen=True)
 class QuotaDecision:
     status: str  # a MatchStatus
@@ -199,11 +210,9 @@ class QuotaDecision:
     explanation: dict[str, Any]
 
 
-def _unlimited_inputs(policy: Policy) -> dict[str, Any]:
-    loaded = rules_policy(policy.current)  # type: ignore[arg-type]
-    return {
-        name: UNLIMITED_FEE for name, spec in loaded.inputs.items() if spec.type.base == "number"
-    }
+def fee_inputs(loaded: RulesPolicy, fee: Decimal) -> dict[str, Any]:
+    """The policy's numeric inputs (its service fee) all set to `fee` (yuan)."""
+    return {name: fee for name, spec in loaded.inputs.items() if spec.type.base == "number"}
 
 
 def decide_quota(scheme: VoucherScheme, record: dict[str, Any], on: dt.date) -> QuotaDecision:
@@ -211,7 +220,8 @@ def decide_quota(scheme: VoucherScheme, record: dict[str, Any], on: dt.date) -> 
     policy = scheme.policy
     if policy is None or policy.current is None:
         return QuotaDecision(MatchStatus.ELIGIBLE, scheme.enterprise_cap_fen, {})
-    decision = explain(rules_policy(policy.current), record, on, _unlimited_inputs(policy))
+    loaded = rules_policy(policy.current)
+    decision = explain(loaded, record, on, fee_inputs(loaded, UNLIMITED_FEE))
     if decision.status not in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
         return QuotaDecision(decision.status, None, decision.to_dict())
     cap = scheme.enterprise_cap_fen
@@ -236,9 +246,7 @@ def grant_quotas(
     quota; an enterprise that has one keeps it. Eligible-pending-manual-check counts as
     eligible: the manual condition (a listed provider and service) is checked per order."""
     require_manager(actor)
-    on = timezone.localdate()
-    if on.year != scheme.year:
-        on = min(max(on, scheme.opens_on), scheme.closes_on)
+    on = judged_on(scheme)
     ids = (
         enterprise_ids
         if enterprise_ids is not None
@@ -387,13 +395,9 @@ def policy_share(scheme: VoucherScheme, enterprise: Enterprise, fee_fen: int) ->
     if policy is None or policy.current is None:
         return None
     loaded = rules_policy(policy.current)
-    on = timezone.localdate()
-    if on.year != scheme.year:  # a late redemption is judged as of the scheme's own year
-        on = min(max(on, scheme.opens_on), scheme.closes_on)
+    on = judged_on(scheme)
     record = flat_rows([enterprise.pk], on)[enterprise.pk]
-    fee = to_yuan(fee_fen)
-    inputs = {n: fee for n, spec in loaded.inputs.items() if spec.type.base == "number"}
-    decision = explain(loaded, record, on, inputs)
+    decision = explain(loaded, record, on, fee_inputs(loaded, to_yuan(fee_fen)))
     if decision.status not in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
         failed = [c["label"] for c in decision.to_dict()["conditions"] if c["result"] is False]
         raise ValidationFailed(
@@ -442,10 +446,6 @@ def share_for(
         limits["budget_left"] = max(budget_left_fen, 0)
     binding = min(limits, key=lambda name: limits[name])
     return Share(limits[binding], limits, binding)
-
-
-def budget_left(scheme: VoucherScheme) -> int:
-    return pool_balances(pool_of(scheme)).available_fen
 
 
 LIMIT_LABELS = {

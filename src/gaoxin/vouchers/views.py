@@ -21,7 +21,7 @@ from gaoxin.ledger.models import JournalEntry
 from gaoxin.ledger.money import to_fen, to_yuan
 from gaoxin.supermarket import selectors as supermarket
 from gaoxin.vouchers import orders, selectors, services
-from gaoxin.vouchers.choices import OrderState
+from gaoxin.vouchers.choices import REVIEW_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
 from gaoxin.vouchers.services import LIMIT_LABELS
 
@@ -171,7 +171,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ratio_percent": float(order.scheme.ratio) * 100,
             "can_review": role == "staff"
             and user.has_perm(orders.REVIEW)
-            and order.state in (OrderState.REDEEMED, OrderState.FIRST_APPROVED),
+            and order.state in REVIEW_STATES,
             "needs_second": orders.needs_second_review(order),
             "rating": getattr(order, "rating", None),
             "contract_fee_yuan": f"{to_yuan(order.contract_fee_fen)}",

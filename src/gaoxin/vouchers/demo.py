@@ -691,9 +691,8 @@ def _settle(
         issue_day = _workday(end + dt.timedelta(days=10))
         if issue_day > today:
             break
-        due = settlements.due_orders(scheme, period)
-        providers = ProviderProfile.objects.select_related("organisation").filter(pk__in=list(due))
-        for index, provider in enumerate(providers.order_by("pk")):
+        due = settlements.due_by_provider(scheme, period)
+        for index, provider in enumerate(d.provider for d in due):
             issued = _at(issue_day, 10, 0) + dt.timedelta(minutes=7 * index)
             if issued > now:
                 continue

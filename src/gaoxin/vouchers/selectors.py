@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from gaoxin.ledger.models import Posting
 from gaoxin.ledger.selectors import PoolBalances, pool_balances
 from gaoxin.vouchers.choices import ACTIVE_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme, VoucherSettlement
-from gaoxin.vouchers.services import pool_of, used_fen
+from gaoxin.vouchers.services import pool_of
 
 VIEW_ORDERS = "vouchers.view_voucherorder"
 VIEW_SCHEMES = "vouchers.view_voucherscheme"
@@ -100,17 +101,37 @@ class QuotaView:
         return self.quota.granted_fen - self.used_fen
 
 
+OPEN_STATES = [s for s in ACTIVE_STATES if s not in (OrderState.APPROVED, OrderState.SETTLED)]
+
+
+def quota_views(quotas: Iterable[VoucherQuota]) -> list[QuotaView]:
+    """Each quota with what is used of it and how much of that is in open orders, summed for
+    all of them in one query."""
+    quotas = list(quotas)
+    sums = {
+        row["quota_id"]: row
+        for row in VoucherOrder.objects.filter(quota__in=quotas)
+        .values("quota_id")
+        .annotate(
+            used=Sum("deduction_fen", filter=Q(state__in=ACTIVE_STATES)),
+            pending=Sum("deduction_fen", filter=Q(state__in=OPEN_STATES)),
+        )
+        .order_by()
+    }
+    views = []
+    for quota in quotas:
+        row = sums.get(quota.pk, {})
+        views.append(QuotaView(quota, int(row.get("used") or 0), int(row.get("pending") or 0)))
+    return views
+
+
 def quota_view(quota: VoucherQuota) -> QuotaView:
-    open_states = [s for s in ACTIVE_STATES if s not in (OrderState.APPROVED, OrderState.SETTLED)]
-    pending = VoucherOrder.objects.filter(quota=quota, state__in=open_states).aggregate(
-        s=Sum("deduction_fen")
-    )["s"]
-    return QuotaView(quota, used_fen(quota), int(pending or 0))
+    return quota_views([quota])[0]
 
 
 def quotas_of(enterprise: Any) -> list[QuotaView]:
     quotas = VoucherQuota.objects.filter(enterprise=enterprise).select_related("scheme")
-    return [quota_view(q) for q in quotas.order_by("-scheme__year")]
+    return quota_views(quotas.order_by("-scheme__year"))
 
 
 def budget(scheme: VoucherScheme) -> PoolBalances:

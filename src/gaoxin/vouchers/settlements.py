@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,23 +61,35 @@ def periods_of(scheme: VoucherScheme, today: dt.date | None = None) -> list[str]
     return list(reversed(out)) or [f"{scheme.year}Q1"]
 
 
-def due_orders(scheme: VoucherScheme, period: str) -> dict[int, list[int]]:
-    """{provider id: [order ids]} approved up to the period's end and not yet settled."""
-    end = period_end(period)
-    rows = (
-        VoucherOrder.objects.filter(
-            scheme=scheme,
-            state=OrderState.APPROVED,
-            settlement__isnull=True,
-            approved_at__date__lte=end,
-        )
-        .order_by("provider_id", "pk")
-        .values_list("provider_id", "pk")
+def _due(scheme: VoucherScheme, end: dt.date) -> QuerySet[VoucherOrder]:
+    """Approved up to `end` and on no statement yet."""
+    return VoucherOrder.objects.filter(
+        scheme=scheme,
+        state=OrderState.APPROVED,
+        settlement__isnull=True,
+        approved_at__date__lte=end,
     )
-    out: dict[int, list[int]] = {}
-    for provider_id, pk in rows:
-        out.setdefault(provider_id, []).append(pk)
-    return out
+
+
+@dataclass(frozen=True)
+class Due:
+    provider: ProviderProfile
+    count: int
+    total_fen: int
+
+
+def due_by_provider(scheme: VoucherScheme, period: str) -> list[Due]:
+    """What each provider is due for the period: its orders not yet on a statement."""
+    rows = (
+        _due(scheme, period_end(period))
+        .values("provider_id")
+        .annotate(n=Count("pk"), s=Sum("deduction_fen"))
+        .order_by("provider_id")
+    )
+    providers = ProviderProfile.objects.select_related("organisation").in_bulk(
+        [r["provider_id"] for r in rows]
+    )
+    return [Due(providers[r["provider_id"]], r["n"], int(r["s"])) for r in rows]
 
 
 def issue(
@@ -104,15 +117,7 @@ def _issue(
         # The due orders are locked first: a request that waited here sees, once the other
         # commits, that they are on its statement, and returns that statement.
         orders = list(
-            VoucherOrder.objects.select_for_update()
-            .filter(
-                scheme=scheme,
-                provider=provider,
-                state=OrderState.APPROVED,
-                settlement__isnull=True,
-                approved_at__date__lte=end,
-            )
-            .order_by("pk")
+            _due(scheme, end).select_for_update().filter(provider=provider).order_by("pk")
         )
         issued = VoucherSettlement.objects.filter(
             scheme=scheme, provider=provider, period=period
@@ -154,10 +159,10 @@ def _issue(
 
 def issue_all(*, actor: Actor, scheme: VoucherScheme, period: str) -> list[VoucherSettlement]:
     require_settler(actor)
-    providers = ProviderProfile.objects.select_related("organisation").filter(
-        pk__in=list(due_orders(scheme, period))
-    )
-    return [issue(actor=actor, scheme=scheme, provider=p, period=period) for p in providers]
+    return [
+        issue(actor=actor, scheme=scheme, provider=due.provider, period=period)
+        for due in due_by_provider(scheme, period)
+    ]
 
 
 def pay(*, actor: Actor, settlement: VoucherSettlement) -> VoucherSettlement:

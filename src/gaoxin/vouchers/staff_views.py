@@ -23,7 +23,6 @@ from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies.models import Policy
-from gaoxin.supermarket.models import ProviderProfile
 from gaoxin.vouchers import selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SchemeStatus
 from gaoxin.vouchers.models import VoucherQuota, VoucherScheme
@@ -71,7 +70,7 @@ def scheme(request: HttpRequest) -> HttpResponse:
             "schemes": schemes,
             "budget": selectors.budget(chosen),
             "page": page,
-            "used": {v.quota.pk: v for v in map(selectors.quota_view, page.object_list)},
+            "used": {v.quota.pk: v for v in selectors.quota_views(page.object_list)},
             "quota_count": VoucherQuota.objects.filter(scheme=chosen).count(),
             "q": q,
             "report": report,
@@ -276,30 +275,14 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("您的账号没有此操作的权限"))
     statements = selectors.settlements_visible_to(user)
     chosen = VoucherScheme.objects.filter(year=timezone.localdate().year).first()
-    due: list[dict[str, Any]] = []
+    due: list[settlements.Due] = []
     periods: list[str] = []
     period = request.GET.get("period", "")
     if chosen is not None and not is_provider:
         periods = settlements.periods_of(chosen)
         period = period if period in periods else (periods[0] if periods else "")
         if period:
-            pending = settlements.due_orders(chosen, period)
-            providers = {
-                p.pk: p
-                for p in ProviderProfile.objects.select_related("organisation").filter(
-                    pk__in=list(pending)
-                )
-            }
-            orders = selectors.orders_visible_to(user)
-            for provider_id, ids in pending.items():
-                rows = orders.filter(pk__in=ids)
-                due.append(
-                    {
-                        "provider": providers[provider_id],
-                        "count": len(ids),
-                        "total_fen": sum(o.deduction_fen for o in rows),
-                    }
-                )
+            due = settlements.due_by_provider(chosen, period)
     return render(
         request,
         "vouchers/settlements.html",
@@ -311,7 +294,7 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
             "periods": periods,
             "period": period,
             "due": due,
-            "due_total": sum(d["total_fen"] for d in due),
+            "due_total": sum(d.total_fen for d in due),
             "can_settle": user.is_zone_staff and user.has_perm(settlements.SETTLE),
             "is_provider": is_provider,
         },
@@ -376,7 +359,8 @@ def report(request: HttpRequest) -> HttpResponse:
     """创新券报表: deductions per year, per category and per provider; enterprises served."""
     _staff_only(request)
     orders = selectors.orders_visible_to(request.user)
-    years = [r["scheme__year"] for r in selectors.by_year(orders)]
+    by_year = selectors.by_year(orders)
+    years = [r["scheme__year"] for r in by_year]
     year_text = request.GET.get("year", "")
     year = (
         int(year_text)
@@ -384,7 +368,6 @@ def report(request: HttpRequest) -> HttpResponse:
         else (years[-1] if years else timezone.localdate().year)
     )
     data = selectors.report(orders.filter(scheme__year=year))
-    by_year = selectors.by_year(orders)
     return render(
         request,
         "vouchers/report.html",

@@ -120,7 +120,7 @@ def quota_views(quotas: Iterable[VoucherQuota]) -> list[QuotaView]:
     }
     views = []
     for quota in quotas:
-        row = sums.get(quota.pk, {})
+        row: dict[str, Any] = sums.get(quota.pk, {})
         views.append(QuotaView(quota, int(row.get("used") or 0), int(row.get("pending") or 0)))
     return views
 

@@ -108,8 +108,8 @@ def quota_views(quotas: Iterable[VoucherQuota]) -> list[QuotaView]:
     """Each quota with what is used of it and how much of that is in open orders, summed for
     all of them in one query."""
     quotas = list(quotas)
-    sums = {
-        row["quota_id"]: row
+    sums: dict[int, dict[str, Any]] = {
+        row["quota_id"]: dict(row)
         for row in VoucherOrder.objects.filter(quota__in=quotas)
         .values("quota_id")
         .annotate(
@@ -120,7 +120,7 @@ def quota_views(quotas: Iterable[VoucherQuota]) -> list[QuotaView]:
     }
     views = []
     for quota in quotas:
-        row: dict[str, Any] = sums.get(quota.pk, {})
+        row = sums.get(quota.pk, {})
         views.append(QuotaView(quota, int(row.get("used") or 0), int(row.get("pending") or 0)))
     return views
 

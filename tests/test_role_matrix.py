@@ -8,10 +8,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.test import Client
 
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.models import Enterprise, ReportedFigures
+from tests.clients import client_for
 from tests.conftest import ROLES
 
 ALL = set(ROLES) - {"anonymous"}
@@ -139,13 +139,6 @@ def readable(response: Any) -> str:
             for cell in row
         )
     return response.content.decode()
-
-
-def client_for(zone: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(zone.users[role])
-    return client
 
 
 def fill(path: str, zone: Any) -> str:

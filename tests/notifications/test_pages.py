@@ -15,6 +15,7 @@ from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.models import Contact
 from gaoxin.notifications import services
 from gaoxin.notifications.models import Delivery, Message, MessageRead, WebhookEndpoint
+from tests.clients import client_for
 from tests.conftest import ROLES
 
 ALL = set(ROLES) - {"anonymous"}
@@ -71,13 +72,6 @@ PAGES: list[tuple[str, str, set[str]]] = [
     ("webhook new", "/notifications/webhooks/new/", ADMIN),
     ("webhook edit", "/notifications/webhooks/{hook}/", ADMIN),
 ]
-
-
-def client_for(zone: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(zone.users[role])
-    return client
 
 
 def fill(path: str, pushed: dict[str, Any]) -> str:

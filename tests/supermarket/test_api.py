@@ -15,6 +15,7 @@ from gaoxin.core.audit import Actor
 from gaoxin.core.models import AuditEntry
 from gaoxin.supermarket import services
 from gaoxin.supermarket.models import ProviderProfile, ServiceListing
+from tests.clients import client_for, post_json
 from tests.conftest import ROLES
 from tests.factories import OrganisationFactory, UserFactory
 from tests.supermarket.test_supermarket import (
@@ -63,19 +64,6 @@ def market(zone: Any) -> Market:
         actor=Actor.for_user(user), organisation=org, data=profile_data(903)
     )
     return Market(zone, provider, public, draft, submitted, pending)
-
-
-def client_for(zone: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(zone.users[role])
-    return client
-
-
-def post_json(client: Client, path: str, data: Any = None) -> Any:
-    if data is None:
-        return client.post(path)
-    return client.post(path, data, content_type="application/json")
 
 
 def written() -> tuple[Any, ...]:

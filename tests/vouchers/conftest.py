@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from gaoxin.core.audit import Actor
 from gaoxin.supermarket.models import ProviderProfile, ServiceListing
-from gaoxin.vouchers import services
-from gaoxin.vouchers.models import VoucherQuota, VoucherScheme
+from gaoxin.vouchers import orders, services
+from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
 from tests.supermarket.test_supermarket import approved_provider, live_listing
 
 PDF = b"%PDF-1.4\n% contract\n"
@@ -61,6 +61,22 @@ def open_year(
         note="测试核定",
     )
     return VoucherYear(zone, scheme, provider, listing, quota)
+
+
+def place(
+    year: VoucherYear,
+    fee_fen: int = 1_000_000,
+    role: str = "enterprise_a",
+    contract_file: SimpleUploadedFile | None = None,
+) -> VoucherOrder:
+    """Enterprise A orders the year's listing (10,000.00 元 unless told), acting as `role`."""
+    return orders.place(
+        actor=as_(year.zone, role),
+        enterprise=year.zone.enterprise_a,
+        listing=year.listing,
+        contract_fee_fen=fee_fen,
+        contract_file=contract_file or contract(),
+    )
 
 
 @pytest.fixture

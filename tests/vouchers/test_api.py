@@ -18,9 +18,10 @@ from gaoxin.ledger.selectors import pool_balances
 from gaoxin.supermarket import services as supermarket
 from gaoxin.vouchers import orders, services, settlements
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherSettlement
+from tests.clients import client_for, post_json
 from tests.conftest import ROLES
 from tests.supermarket.test_supermarket import listing_data, live_listing, second_provider
-from tests.vouchers.conftest import VoucherYear, as_, contract, open_year
+from tests.vouchers.conftest import VoucherYear, as_, contract, open_year, place
 
 pytestmark = pytest.mark.django_db
 
@@ -33,29 +34,6 @@ SETTLEMENT_VIEWERS = {"provider", "leader", "zone_admin"}
 SETTLERS = {"zone_admin"}
 FEE = 1_000_000  # 10,000.00 元
 DEDUCTION = 350_000  # 0.35 × FEE
-
-
-def client_for(zone: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(zone.users[role])
-    return client
-
-
-def post_json(client: Client, path: str, data: Any = None) -> Any:
-    if data is None:
-        return client.post(path)
-    return client.post(path, data, content_type="application/json")
-
-
-def place(year: VoucherYear, fee_fen: int = FEE) -> VoucherOrder:
-    return orders.place(
-        actor=as_(year.zone, "enterprise_a"),
-        enterprise=year.zone.enterprise_a,
-        listing=year.listing,
-        contract_fee_fen=fee_fen,
-        contract_file=contract(),
-    )
 
 
 def accepted(year: VoucherYear) -> VoucherOrder:

@@ -16,19 +16,9 @@ from gaoxin.supermarket import services as supermarket
 from gaoxin.vouchers import orders, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SettlementState
 from gaoxin.vouchers.models import VoucherOrder
-from tests.vouchers.conftest import VoucherYear, as_, contract, open_year
+from tests.vouchers.conftest import VoucherYear, as_, contract, open_year, place
 
 pytestmark = pytest.mark.django_db
-
-
-def place(year: VoucherYear, fee_fen: int = 1_000_000, role: str = "enterprise_a") -> VoucherOrder:
-    return orders.place(
-        actor=as_(year.zone, role),
-        enterprise=year.zone.enterprise_a,
-        listing=year.listing,
-        contract_fee_fen=fee_fen,
-        contract_file=contract(),
-    )
 
 
 def delivered(year: VoucherYear, fee_fen: int = 1_000_000) -> VoucherOrder:
@@ -196,13 +186,7 @@ def test_a_file_that_is_not_a_contract_is_refused(
     year: VoucherYear, name: str, content: bytes, message: str
 ) -> None:
     with pytest.raises(ValidationFailed, match=message) as caught:
-        orders.place(
-            actor=as_(year.zone, "enterprise_a"),
-            enterprise=year.zone.enterprise_a,
-            listing=year.listing,
-            contract_fee_fen=1_000_000,
-            contract_file=contract(name, content),
-        )
+        place(year, contract_file=contract(name, content))
     assert caught.value.field == "contract_file"
     nothing_written()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -16,8 +14,9 @@ from gaoxin.vouchers import orders, settlements
 from gaoxin.vouchers.choices import OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherSettlement
 from gaoxin.vouchers.selectors import paid_on_ledger
+from tests.clients import client_for
 from tests.conftest import ROLES
-from tests.vouchers.conftest import VoucherYear, as_, contract
+from tests.vouchers.conftest import VoucherYear, as_, contract, place
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +26,9 @@ SCHEME_VIEWERS = {"staff", "staff_other", "leader", "zone_admin"}
 SETTLEMENT_VIEWERS = {"provider", "leader", "zone_admin"}
 
 
-def client_for(zone: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(zone.users[role])
-    return client
-
-
 def settled_order(year: VoucherYear) -> tuple[VoucherOrder, VoucherSettlement]:
     zone = year.zone
-    order = orders.place(
-        actor=as_(zone, "enterprise_a"),
-        enterprise=zone.enterprise_a,
-        listing=year.listing,
-        contract_fee_fen=1_000_000,
-        contract_file=contract(),
-    )
+    order = place(year)
     orders.accept(actor=as_(zone, "provider"), order=order)
     orders.confirm_delivery(actor=as_(zone, "enterprise_a"), order=order)
     orders.redeem(actor=as_(zone, "provider"), order=order, invoice_fee_fen=1_000_000)
@@ -101,13 +87,7 @@ def test_pages_by_role(year: VoucherYear, role: str) -> None:
 def test_order_actions_by_role(year: VoucherYear, role: str) -> None:
     """Only the provider accepts; anyone else gets 403, or 404 when the order is out of sight."""
     zone = year.zone
-    order = orders.place(
-        actor=as_(zone, "enterprise_a"),
-        enterprise=zone.enterprise_a,
-        listing=year.listing,
-        contract_fee_fen=1_000_000,
-        contract_file=contract(),
-    )
+    order = place(year)
     response = client_for(zone, role).post(f"/vouchers/orders/{order.pk}/accept/")
     order.refresh_from_db()
     if role == "provider":
@@ -208,13 +188,7 @@ def test_scheme_page_funds_and_grants(year: VoucherYear) -> None:
 
 
 def test_a_nul_in_a_query_or_form_is_bad_input_not_a_crash(year: VoucherYear) -> None:
-    order = orders.place(
-        actor=as_(year.zone, "enterprise_a"),
-        enterprise=year.zone.enterprise_a,
-        listing=year.listing,
-        contract_fee_fen=1_000_000,
-        contract_file=contract(),
-    )
+    order = place(year)
     enterprise = client_for(year.zone, "enterprise_a")
     assert enterprise.get("/supermarket/?q=%00").status_code == 400
     response = enterprise.post(f"/vouchers/orders/{order.pk}/cancel/", {"reason": "a\x00b"})

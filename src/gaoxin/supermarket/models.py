@@ -27,7 +27,22 @@ class ServiceCategory(models.Model):
         return self.name
 
 
-class ProviderProfile(models.Model):
+class Reviewed(models.Model):
+    """What zone staff's review of a provider or a listing leaves: who, when, and why not."""
+
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProviderProfile(Reviewed):
     organisation = models.OneToOneField(
         "accounts.Organisation",
         on_delete=models.CASCADE,
@@ -44,13 +59,6 @@ class ProviderProfile(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=ProviderStatus.choices, default=ProviderStatus.PENDING
     )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("服务机构档案")
@@ -65,7 +73,7 @@ class ProviderProfile(models.Model):
         return self.organisation.name
 
 
-class ServiceListing(models.Model):
+class ServiceListing(Reviewed):
     provider = models.ForeignKey(
         ProviderProfile,
         on_delete=models.CASCADE,
@@ -84,13 +92,6 @@ class ServiceListing(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=ListingStatus.choices, default=ListingStatus.DRAFT
     )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("服务项目")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -16,7 +17,7 @@ from gaoxin.vouchers.models import VoucherOrder, VoucherSettlement
 from gaoxin.vouchers.selectors import paid_on_ledger
 from tests.clients import client_for
 from tests.conftest import ROLES
-from tests.vouchers.conftest import VoucherYear, as_, contract, place
+from tests.vouchers.conftest import VoucherYear, as_, contract, open_year, place
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +198,12 @@ def test_a_nul_in_a_query_or_form_is_bad_input_not_a_crash(year: VoucherYear) ->
     order.refresh_from_db()
     assert order.state == OrderState.PLACED
     assert client_for(year.zone, "zone_admin").get("/vouchers/review/?q=%00").status_code == 400
+
+
+def test_the_service_page_says_when_the_quota_is_used_up(zone: Any) -> None:
+    year = open_year(zone, quota_fen=350_000)
+    place(year)  # 10,000.00 元 × 35% takes the whole 3,500.00 元
+    page = client_for(zone, "enterprise_a").get(f"/supermarket/{year.listing.pk}/")
+    html = page.content.decode()
+    assert "额度已用完" in html
+    assert "order-with-voucher" not in html

@@ -40,7 +40,7 @@
     },
     lines(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
-        legend: { top: 0, right: 0 }, grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
+        legend: { bottom: 0 }, grid: { left: 8, right: 16, top: 56, bottom: 32, containLabel: true },
         xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", name: d.unit },
         series: d.series.map((s) => ({ name: s.name, type: "line", step: "end", showSymbol: false, data: s.values })) };
     },

@@ -27,7 +27,7 @@ def child(n: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from gaoxin.enterprises.demo import build_demo_zone
+    from gaoxin.demo import build_demo_zone
     from gaoxin.enterprises.models import Enterprise
     from gaoxin.policies import matching
     from gaoxin.policies.models import Policy, PolicyMatch

@@ -41,7 +41,7 @@ def build(n: int) -> None:
 
     if Enterprise.objects.count() == n:
         return
-    from gaoxin.enterprises.demo import build_demo_zone
+    from gaoxin.demo import build_demo_zone
 
     started = time.perf_counter()
     build_demo_zone(enterprises=n, reset=True)

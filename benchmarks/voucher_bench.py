@@ -40,7 +40,7 @@ def child(n: int, count: int) -> None:
     from gaoxin.accounts.models import User
     from gaoxin.core.audit import Actor
     from gaoxin.core.errors import DomainError
-    from gaoxin.enterprises.demo import build_demo_zone
+    from gaoxin.demo import build_demo_zone
     from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
     from gaoxin.supermarket.models import ServiceListing
     from gaoxin.vouchers import orders, settlements

@@ -126,7 +126,7 @@ def _demo(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    from gaoxin.enterprises.demo import build_demo_zone, demo_exists, print_logins
+    from gaoxin.demo import build_demo_zone, demo_exists, print_logins
 
     if args.reset or not demo_exists():
         build_demo_zone(enterprises=args.enterprises or 3000, seed=args.seed, reset=args.reset)

@@ -1,19 +1,21 @@
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from gaoxin.accounts import views as accounts_views
 from gaoxin.api import api
 from gaoxin.core import views as core_views
+from gaoxin.home import home
 
 system_patterns = (
     [
         path("audit/", core_views.audit_log, name="audit"),
-        path("logins/", core_views.login_log, name="logins"),
+        path("logins/", accounts_views.login_log, name="logins"),
     ],
     "system",
 )
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home, name="home"),
     path("accounts/", include("gaoxin.accounts.urls")),
     path("system/", include(system_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -134,6 +134,40 @@ def test_illegal_moves_are_refused(zone: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_staff_record_a_written_confirmation_with_its_evidence(zone: Any) -> None:
+    policy = published(zone, {zone.enterprise_a: "300万"})
+    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10_000_000, key="w")
+    payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
+    a = Payout.objects.get()
+    account = {
+        "bank_name": "建设银行厦门分行",
+        "account_name": zone.enterprise_a.name,
+        "account_number": "35150198010100001234",
+    }
+    for role in ("enterprise_a", "enterprise_b", "provider", "bank"):
+        with pytest.raises(PermissionDenied):
+            payouts.record_offline_confirmation(
+                actor=Actor.for_user(zone.users[role]), payout=a, evidence="确认书", **account
+            )
+    with pytest.raises(ValidationFailed, match="书面确认的依据"):
+        payouts.record_offline_confirmation(
+            actor=Actor.for_user(zone.users["staff"]), payout=a, evidence="  ", **account
+        )
+    a.refresh_from_db()
+    assert a.state == "identified"
+    payouts.record_offline_confirmation(
+        actor=Actor.for_user(zone.users["staff"]),
+        payout=a,
+        evidence="企业盖章的收款账户确认书",
+        **account,
+    )
+    a.refresh_from_db()
+    assert (a.state, a.account_number) == ("confirmed", "35150198010100001234")
+    entry = AuditEntry.objects.filter(action="payout_confirmed").get()
+    assert (entry.actor_label, entry.note) == ("staff", "企业盖章的收款账户确认书")
+
+
+@pytest.mark.django_db
 def test_declared_only_figures_are_high_risk(zone: Any) -> None:
     registry.report_figures(
         actor=Actor.for_user(zone.users["enterprise_a"]),

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from gaoxin.accounts.models import User
-from gaoxin.enterprises.demo import build_demo_zone
+from gaoxin.demo import build_demo_zone
 from gaoxin.ledger.choices import AccountKind
 from gaoxin.ledger.models import BudgetPool, JournalEntry, Posting, Reservation
 from gaoxin.ledger.selectors import pool_balances, reservation_balances

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gaoxin.accounts import services
+from gaoxin.accounts.models import LoginLog
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError
+from gaoxin.core.web import paginate, permission_required
 
 
 class LoginForm(forms.Form):
@@ -102,3 +104,12 @@ def password_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("密码已修改"))
             return redirect("home")
     return render(request, "accounts/password.html", {"form": form})
+
+
+@permission_required("accounts.view_loginlog")
+def login_log(request: HttpRequest) -> HttpResponse:
+    logs = LoginLog.objects.all()
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        logs = logs.filter(username__icontains=q)
+    return render(request, "system/logins.html", {"page": paginate(request, logs), "q": q})

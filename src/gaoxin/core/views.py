@@ -1,29 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from gaoxin.accounts.models import LoginLog
-from gaoxin.core.dashboard import dashboard
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.enterprises import selectors
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    if user.is_enterprise_user:
-        return redirect("enterprises:mine")
-    if user.is_zone_staff and user.has_perm("enterprises.view_enterprise"):
-        context = dashboard(selectors.visible_to(user))
-        return render(request, "home_staff.html", context)
-    return render(request, "home_other.html", {"organisation": user.organisation})
 
 
 @permission_required("core.view_auditentry")
@@ -49,15 +32,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             .order_by("action"),
         },
     )
-
-
-@permission_required("accounts.view_loginlog")
-def login_log(request: HttpRequest) -> HttpResponse:
-    logs = LoginLog.objects.all()
-    q = (request.GET.get("q") or "").strip()[:100]
-    if q:
-        logs = logs.filter(username__icontains=q)
-    return render(request, "system/logins.html", {"page": paginate(request, logs), "q": q})
 
 
 def _error(request: HttpRequest, error: DomainError) -> HttpResponse:

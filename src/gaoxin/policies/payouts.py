@@ -144,12 +144,14 @@ def identify(*, actor: Actor, policy: Policy, year: int, push: bool = True) -> i
                 subject=payout.enterprise,
             )
             if push:
-                _push(actor, payout)
+                push_payout(actor=actor, payout=payout)
         added += 1
     return added
 
 
-def _push(actor: Actor, payout: Payout) -> None:
+@transaction.atomic
+def push_payout(*, actor: Actor, payout: Payout) -> None:
+    """Tell the enterprise that it is listed, with the amount and where to confirm."""
     from gaoxin.notifications.message_templates import render
     from gaoxin.notifications.services import notify
 
@@ -217,10 +219,44 @@ def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
 def confirm(
     *, actor: Actor, payout: Payout, bank_name: str, account_name: str, account_number: str
 ) -> Payout:
+    """The enterprise confirms the account the money goes to."""
     payout = _locked(payout)
     user = actor.user
     if user is None or getattr(user, "organisation_id", None) != payout.enterprise.organisation_id:
         raise PermissionDenied(_("只有该企业的账号可以确认"))
+    return _confirm(actor, payout, bank_name, account_name, account_number)
+
+
+@transaction.atomic
+def record_offline_confirmation(
+    *,
+    actor: Actor,
+    payout: Payout,
+    bank_name: str,
+    account_name: str,
+    account_number: str,
+    evidence: str,
+) -> Payout:
+    """Zone staff record a confirmation the enterprise gave on paper (书面确认), naming the
+    document; the audit entry carries it."""
+    payout = _locked(payout)
+    user = actor.user
+    if user is not None and not getattr(user, "is_zone_staff", False):
+        raise PermissionDenied(_("只有园区工作人员可以登记企业的书面确认"))
+    evidence = evidence.strip()[:300]
+    if not evidence:
+        raise ValidationFailed(_("请注明企业书面确认的依据"), field="evidence")
+    return _confirm(actor, payout, bank_name, account_name, account_number, evidence)
+
+
+def _confirm(
+    actor: Actor,
+    payout: Payout,
+    bank_name: str,
+    account_name: str,
+    account_number: str,
+    note: str = "",
+) -> Payout:
     number = account_number.replace(" ", "")
     if not _ACCOUNT.match(number):
         raise ValidationFailed(_("银行账号应为 8–30 位数字"), field="account_number")
@@ -237,6 +273,7 @@ def confirm(
         actor,
         payout,
         S.CONFIRMED,
+        note,
         bank_name=bank_name.strip(),
         account_name=account_name.strip(),
         account_number=number,

@@ -1,4 +1,5 @@
-"""The staff home page's figures, all counted from the registry the user may see."""
+"""The registry's figures for the staff home page, all counted from the enterprises the user may
+see."""
 
 from __future__ import annotations
 

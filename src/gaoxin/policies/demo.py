@@ -1,0 +1,106 @@
+"""The demo zone's policy service: the shipped library published and matched, the demo's
+enterprise logins pushed their matches, and one year of 免申即享 paid through the real flow
+(`gaoxin demo`)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from gaoxin.core.audit import Actor
+from gaoxin.enterprises.models import Enterprise
+from gaoxin.ledger.money import to_fen
+from gaoxin.policies import payouts
+from gaoxin.policies import services as policy_services
+from gaoxin.policies.library import shipped_library
+from gaoxin.policies.matching import match_published, push_matches
+from gaoxin.policies.models import Application, Payout, PayoutBatch, Policy, PolicyMatch
+
+PAYOUT_POLICY = "xiamen-rd-increment-draft"
+PAYOUT_BUDGET_YUAN = "120000000"
+
+
+def publish_library(actor: Actor) -> None:
+    """The policy library shipped with Gaoxin, saved and published (matched afterwards)."""
+    folder = shipped_library()
+    if folder is None:
+        print("policy library not found beside the package: no policies in the demo")
+        return
+    for path in sorted(folder.rglob("*.yaml")):
+        policy = policy_services.save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
+        policy_services.publish(actor=actor, policy=policy, match=False)
+
+
+def match_and_push() -> None:
+    """Every published policy matched; only the demo's enterprise logins are pushed, so the
+    demo sends no messages to enterprises nobody reads."""
+    runs = match_published(push=False)
+    print(f"matched {len(runs)} published policies against the registry")
+    logins = _enterprises_with_logins()
+    for run in runs:
+        ids = list(
+            PolicyMatch.objects.filter(version=run.version, enterprise_id__in=logins).values_list(
+                "enterprise_id", flat=True
+            )
+        )
+        push_matches(run.version_id, ids)
+
+
+def pay_a_year(*, staff: Actor, chief: Actor) -> None:
+    """One year of 免申即享 for the Xiamen R&D-increment policy: budget, identification, the
+    demo's logins pushed (they confirm themselves), the others' written confirmations recorded
+    by staff, verification, a batch made by one official, approved, paid and published by
+    another."""
+    policy = Policy.objects.filter(slug=PAYOUT_POLICY).first()
+    if policy is None:
+        return
+    year = timezone.localdate().year
+    payouts.fund(
+        actor=chief,
+        policy=policy,
+        year=year,
+        amount_fen=to_fen(PAYOUT_BUDGET_YUAN),
+        key=f"demo-budget-{year}",
+    )
+    payouts.identify(actor=staff, policy=policy, year=year, push=False)
+    logins = _enterprises_with_logins()
+    chosen = []
+    for payout in Payout.objects.filter(policy=policy, year=year).select_related("enterprise"):
+        if payout.enterprise_id in logins:
+            payouts.push_payout(actor=staff, payout=payout)
+            continue
+        payouts.record_offline_confirmation(
+            actor=staff,
+            payout=payout,
+            bank_name="建设银行厦门分行",
+            account_name=payout.enterprise.name,
+            account_number=f"3515019801010{payout.enterprise_id:07d}",
+            evidence="企业盖章的收款账户确认书",
+        )
+        payouts.verify(
+            actor=staff,
+            payout=payout,
+            accept=True,
+            note="已核对纳税申报表" if payout.risk == "high" else "",
+        )
+        chosen.append(payout)
+    batch = payouts.create_batch(actor=staff, policy=policy, year=year, payouts=chosen)
+    payouts.approve_batch(actor=chief, batch=batch)
+    payouts.pay_batch(actor=chief, batch=batch)
+    payouts.publish_batch(actor=chief, batch=batch)
+    print(f"paid {len(chosen)} enterprises under 《{policy.title}》")
+
+
+def _enterprises_with_logins() -> set[int]:
+    return set(
+        Enterprise.objects.filter(organisation__users__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def reset() -> None:
+    Application.objects.all().delete()
+    Payout.objects.all().delete()
+    PayoutBatch.objects.all().delete()
+    Policy.objects.update(current=None)
+    Policy.objects.all().delete()

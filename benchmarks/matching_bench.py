@@ -1,5 +1,5 @@
 """Policy matching: the whole registry after a publish, and one enterprise after its data
-changed (RULES.md, issue: seconds for the zone; under 100 ms for one enterprise).
+changed (docs/rules-contract.md, issue: seconds for the zone; under 100 ms for one enterprise).
 
     python benchmarks/matching_bench.py [--enterprises 3000] [--postgres postgres://…/db]
 

@@ -1,9 +1,9 @@
-"""The rules-engine benchmark: 200 policies × 1,000,000 enterprises (/work/shared/bench).
+"""The rules-engine benchmark: 200 policies × 1,000,000 enterprises (benchmarks/workload).
 
     .venv/bin/python benchmarks/rules_bench.py            # headline: 1M, median of 3
     .venv/bin/python benchmarks/rules_bench.py --rows 100000 --repeat 1
 
-Generates the data with the shared gen_data.py if it is missing ($BENCH_DATA, default
+Generates the data with the workload's gen_data.py if it is missing ($BENCH_DATA, default
 ~/.cache/gaoxin-bench). Prints load and compute separately, evaluations per second, peak memory
 (ru_maxrss), checks the 500 embedded tests, compares with a plain per-enterprise Python loop on
 a sample, and times one enterprise's full explanation over all policies."""
@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = (REPO / ".." / "shared" / "bench").resolve()
+BENCH = REPO / "benchmarks" / "workload"
 DATA_DIR = Path(os.environ.get("BENCH_DATA", Path.home() / ".cache" / "gaoxin-bench"))
 EVAL_DATE = dt.date(2025, 6, 30)
 

@@ -4,9 +4,10 @@ The registry's models, the Excel/CSV import and export, the JSON API and the rul
 read this table, so a field is named, typed and labelled once. It is plain data with no Django
 import: the rules engine (`gaoxin.rules`) takes it as it is.
 
-Flat layout (RULES.md): one row per enterprise, `uscc` first, static fields by name, yearly
-fields as `field_YEAR` (`revenue_2024`), qualifications as the date granted with an optional
-`_until` column. Chinese headers use the alias (`营业收入_2024`, `高新技术企业_有效期至`).
+Flat layout (docs/rules-contract.md): one row per enterprise, `uscc` first, static fields by
+name, yearly fields as `field_YEAR` (`revenue_2024`), qualifications as the date granted with
+an optional `_until` column. Chinese headers use the alias (`营业收入_2024`,
+`高新技术企业_有效期至`).
 """
 
 from __future__ import annotations

@@ -11,14 +11,14 @@ from gaoxin.rules import Policy, load_policies
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "policies"
-BENCH = (REPO / ".." / "shared" / "bench" / "policies").resolve()
+BENCH = REPO / "benchmarks" / "workload" / "policies"
 
 
 def bench_dir() -> Path:
     if not BENCH.is_dir() or not any(BENCH.glob("*.yaml")):
         raise FileNotFoundError(
-            f"the benchmark policies are missing: expected {BENCH} (../shared/bench/policies "
-            "relative to the repository root). These tests must not be skipped."
+            f"the benchmark policies are missing: expected {BENCH} (benchmarks/workload/policies "
+            "in the repository). These tests must not be skipped."
         )
     return BENCH
 

@@ -1,4 +1,4 @@
-"""The registry in the flat layout of RULES.md — what the rules engine reads.
+"""The registry in the flat layout of docs/rules-contract.md — what the rules engine reads.
 
 One mapping per enterprise: `uscc`, static fields by name, yearly fields as `field_YEAR`, and
 for each qualification the grant date and `<name>_until` of the certificate that counts on the

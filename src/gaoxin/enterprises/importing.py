@@ -1,4 +1,4 @@
-"""Importing enterprises from Excel or CSV in the flat layout of RULES.md.
+"""Importing enterprises from Excel or CSV in the flat layout of docs/rules-contract.md.
 
 Two steps: `read_import()` reads and checks every cell and returns a preview (what would be
 created and updated, and every error by row and column); `commit_import()` writes all of it

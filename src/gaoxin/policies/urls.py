@@ -16,6 +16,7 @@ urlpatterns = [
     path("policies/<int:pk>/matches.xlsx", views.match_export, name="export"),
     path("my/policies/", my_views.my_policies, name="mine"),
     path("policies/<int:pk>/payouts/", payout_views.policy_payouts, name="payouts"),
+    path("policies/<int:pk>/payouts/export/", payout_views.payouts_export, name="payouts_export"),
     path("policies/<int:pk>/payouts/fund/", payout_views.payouts_fund, name="payouts_fund"),
     path(
         "policies/<int:pk>/payouts/identify/",
@@ -43,6 +44,7 @@ urlpatterns = [
     path("my/policies/<int:policy_id>/apply/", application_views.apply, name="apply"),
     path("my/applications/", application_views.my_applications, name="my_applications"),
     path("applications/", application_views.review_queue, name="applications"),
+    path("applications/export/", application_views.review_export, name="applications_export"),
     path("applications/<int:pk>/", application_views.review_detail, name="application"),
     path(
         "applications/<int:pk>/decide/", application_views.review_decide, name="application_decide"

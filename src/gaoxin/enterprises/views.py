@@ -95,6 +95,8 @@ def segments(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW, "enterprises.export_enterprises")
 def export(request: HttpRequest) -> HttpResponse:
     f = listing.RegistryFilter.from_query(request.GET)
+    if f.year is None:  # the year the list shows
+        f.year = listing.default_year()
     enterprises = listing.filtered(selectors.visible_to(request.user), f)
     years = _export_years(f)
     return exporting.export_response(enterprises, years, as_csv=wants_csv(request))

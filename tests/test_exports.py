@@ -495,3 +495,13 @@ def test_every_list_page_links_to_its_export_with_its_query(world: World) -> Non
     ):
         html = client.get(page).content.decode()
         assert link in html, (page, link)
+
+
+def test_filtering_the_registry_in_place_updates_its_export_link(world: World) -> None:
+    """The filter bar swaps only the results (HTMX); the export link comes along out of band,
+    so that it exports what the page now shows."""
+    client = client_for(world.zone, "zone_admin")
+    html = client.get("/enterprises/?area=torch_park", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="export-link"' in html and 'hx-swap-oob="true"' in html
+    assert "/enterprises/export/?area=torch_park" in html
+    assert 'hx-swap-oob="true"' not in client.get("/enterprises/").content.decode()

@@ -171,6 +171,8 @@ class ListExport:
     title: str  # the Chinese file name's start
     headers: tuple[str, ...]  # some of the headers, with their units
     labels: dict[str, set[str]]  # column → every value it may hold (labels, never codes)
+    names_shown_to: frozenset[str] = frozenset()  # roles whose page names enterprises out of
+    # their registry scope (a provider, its customers), never their codes
 
 
 def _counts(status: str | None) -> Callable[[Any], int]:
@@ -297,6 +299,17 @@ LISTS = [
         "创新券订单",
         ("订单号", "企业自付（元）"),
         {},
+    ),
+    ListExport(
+        "provider orders",
+        "/vouchers/provider/export/?state=placed",
+        "/vouchers/provider/?state=placed",
+        _page_count,
+        frozenset({"provider"}),
+        "创新券订单",
+        ("订单号", "企业名称", "服务项目", "合同金额（元）", "创新券抵扣（元）", "状态"),
+        {"状态": {"待接单"}},
+        names_shown_to=frozenset({"provider"}),
     ),
     ListExport(
         "redemptions",
@@ -476,7 +489,9 @@ def test_export_role_matrix(world: World, case: ListExport) -> None:
         body = readable(response)
         for key in HIDDEN.get(role, []):
             enterprise = world.a if key == "a" else world.b
-            assert enterprise.uscc not in body and enterprise.name not in body, (case.name, role)
+            assert enterprise.uscc not in body, (case.name, role)
+            if role not in case.names_shown_to:
+                assert enterprise.name not in body, (case.name, role)
 
 
 def test_every_list_page_links_to_its_export_with_its_query(world: World) -> None:
@@ -495,6 +510,8 @@ def test_every_list_page_links_to_its_export_with_its_query(world: World) -> Non
     ):
         html = client.get(page).content.decode()
         assert link in html, (page, link)
+    html = client_for(world.zone, "provider").get("/vouchers/provider/?state=placed")
+    assert "/vouchers/provider/export/?state=placed" in html.content.decode()
 
 
 def test_filtering_the_registry_in_place_updates_its_export_link(world: World) -> None:

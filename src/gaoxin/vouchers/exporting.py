@@ -23,10 +23,11 @@ def _category(order: Any) -> str:
     return gettext(order.listing.category.name)
 
 
+_USCC = Column(_("统一社会信用代码"), lambda o: o.enterprise.uscc, width=22)
 _ORDER = [
     Column(_("订单号"), lambda o: o.number, width=18),
     Column(_("企业名称"), lambda o: o.enterprise.name, width=36),
-    Column(_("统一社会信用代码"), lambda o: o.enterprise.uscc, width=22),
+    _USCC,
     Column(_("服务机构"), lambda o: o.provider.organisation.name, width=30),
     Column(_("服务项目"), lambda o: o.listing.title, width=30),
     Column(_("服务类别"), _category),
@@ -46,6 +47,9 @@ ORDERS = Export(
         Column(_("结算单号"), lambda o: o.settlement.number if o.settlement else "", width=20),
     ],
 )
+
+# A provider's own orders: its customers by name, as its page shows them, without their codes.
+PROVIDER_ORDERS = Export(ORDERS.title, ORDERS.slug, [c for c in ORDERS.columns if c is not _USCC])
 
 REDEMPTIONS = Export(
     _("待审核的兑付"),

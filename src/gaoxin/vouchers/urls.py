@@ -11,6 +11,7 @@ urlpatterns = [
     path("vouchers/orders/<int:pk>/contract/", views.contract, name="contract"),
     path("vouchers/orders/<int:pk>/<str:action>/", views.order_action, name="order_action"),
     path("vouchers/provider/", views.provider_orders, name="provider"),
+    path("vouchers/provider/export/", views.provider_export, name="provider_export"),
     path("vouchers/manage/", staff_views.scheme, name="scheme"),
     path("vouchers/manage/scheme/", staff_views.scheme_form, name="scheme_form"),
     path("vouchers/manage/<int:pk>/<str:action>/", staff_views.scheme_action, name="scheme_action"),

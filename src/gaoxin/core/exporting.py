@@ -141,6 +141,11 @@ def csv_safe(value: Any) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+def csv_unguard(text: str) -> str:
+    """A CSV field as `csv_safe` wrote it, read back (an import): the apostrophe goes."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> Any:
     """A write-only cell; text is always a string cell, never a formula."""
     cell = WriteOnlyCell(sheet, value=value)

@@ -530,3 +530,20 @@ def test_filtering_the_registry_in_place_updates_its_export_link(world: World) -
     assert 'id="export-link"' in html and 'hx-swap-oob="true"' in html
     assert "/enterprises/export/?area=torch_park" in html
     assert 'hx-swap-oob="true"' not in client.get("/enterprises/").content.decode()
+
+
+def test_the_settlement_statement_runs_no_formula(world: World) -> None:
+    """The 结算单 is built cell by cell, not as a list; its hostile names are text too."""
+    from gaoxin.vouchers.models import VoucherSettlement
+
+    statement = VoucherSettlement.objects.get()
+    response = client_for(world.zone, "zone_admin").get(
+        f"/vouchers/settlements/{statement.pk}/statement.xlsx"
+    )
+    assert quote("创新券结算单") in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    hostile = [c for c in cells if c.value in (NAME_A, PROVIDER)]
+    assert {c.value for c in hostile} == {NAME_A, PROVIDER}
+    assert all(c.data_type == "s" and c.quotePrefix for c in hostile)

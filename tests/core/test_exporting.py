@@ -101,6 +101,12 @@ def test_csv_guards_every_formula_start_and_keeps_negative_numbers() -> None:
     assert exporting.csv_safe(None) == ""
 
 
+def test_text_longer_than_a_cell_holds_is_cut() -> None:
+    body = exporting.write_xlsx(EXPORT, rows(["长" * 40_000]))
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet is not None and len(sheet["A2"].value) == 32_767
+
+
 def test_control_characters_that_a_workbook_cannot_hold_are_dropped() -> None:
     book = openpyxl.load_workbook(
         io.BytesIO(exporting.write_xlsx(EXPORT, rows(["厦门\x00\x07科技"])))

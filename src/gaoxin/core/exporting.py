@@ -37,6 +37,7 @@ CSV = "text/csv; charset=utf-8"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 WAN = Decimal(10_000)
 CENT = Decimal("0.01")
+CELL_LIMIT = 32_767  # characters in one Excel cell
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -125,8 +126,9 @@ def _typed(value: Any, kind: Kind) -> Any:
 
 
 def _clean_text(text: str) -> str:
-    """Control characters a workbook cannot hold are dropped (they would fail the export)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    """Control characters a workbook cannot hold are dropped (they would fail the export), and
+    text is cut at the 32,767 characters an Excel cell holds."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_LIMIT]
 
 
 def is_formula_like(value: Any) -> bool:

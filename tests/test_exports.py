@@ -209,6 +209,16 @@ LISTS = [
         {"产业链": {"平板显示"}, "片区": {"火炬园"}, "产业链环节": {"面板", None}},
     ),
     ListExport(
+        "policies",
+        "/policies/export/?status=published",
+        "/policies/?status=published",
+        _page_count,
+        POLICY_READERS,
+        "政策库",
+        ("编号", "名称", "发布单位", "类别", "兑现方式", "状态", "符合条件的企业（家）"),
+        {"状态": {"已发布"}, "兑现方式": {"免申即享", "网上申报"}},
+    ),
+    ListExport(
         "matches",
         "/policies/{policy}/matches.xlsx",
         "/policies/{policy}/",
@@ -506,6 +516,7 @@ def test_every_list_page_links_to_its_export_with_its_query(world: World) -> Non
     client: Client = client_for(world.zone, "zone_admin")
     for page, link in (
         ("/enterprises/?chain=display", "/enterprises/export/?chain=display"),
+        ("/policies/?status=published", "/policies/export/?status=published"),
         ("/applications/?state=submitted", "/applications/export/?state=submitted"),
         ("/vouchers/review/?state=placed&q=x", "/vouchers/review/export/?state=placed&amp;q=x"),
         ("/system/audit/?action=x", "/system/audit/export/?action=x"),
@@ -547,3 +558,12 @@ def test_the_settlement_statement_runs_no_formula(world: World) -> None:
     hostile = [c for c in cells if c.value in (NAME_A, PROVIDER)]
     assert {c.value for c in hostile} == {NAME_A, PROVIDER}
     assert all(c.data_type == "s" and c.quotePrefix for c in hostile)
+
+
+@pytest.mark.parametrize("role,eligible", [("zone_admin", 2), ("staff", 1), ("staff_other", 0)])
+def test_the_policy_library_counts_eligible_enterprises_in_scope(
+    world: World, role: str, eligible: int
+) -> None:
+    _sheet, headers, rows = workbook_rows(client_for(world.zone, role).get("/policies/export/"))
+    row = next(r for r in rows if r[headers.index("编号")] == world.policy.slug)
+    assert row[headers.index("符合条件的企业（家）")] == eligible  # A and 丙; staff sees A only

@@ -43,6 +43,23 @@ def _fen(name: str) -> Any:
     return read
 
 
+POLICIES = Export(
+    _("政策库"),
+    "policies",
+    [
+        Column(_("编号"), lambda p: p.slug, width=28),
+        Column(_("名称"), lambda p: p.title, width=36),
+        Column(_("发布单位"), lambda p: p.issuer, width=24),
+        Column(_("政策依据"), lambda p: p.source, width=36),
+        Column(_("类别"), lambda p: p.get_category_display()),
+        Column(_("兑现方式"), lambda p: p.get_delivery_display()),
+        Column(_("状态"), lambda p: p.get_status_display()),
+        Column(_("生效日期"), lambda p: p.effective_from, Kind.DATE),
+        Column(_("截止日期"), lambda p: p.effective_to, Kind.DATE),
+        Column(_("符合条件的企业（家）"), lambda p: p.eligible_count, Kind.INTEGER),
+    ],
+)
+
 MATCHES = Export(
     _("政策匹配结果"),
     "policy-matches",

@@ -7,6 +7,7 @@ app_name = "policies"
 urlpatterns = [
     path("policies/", views.policy_list, name="list"),
     path("policies/new/", views.policy_create, name="create"),
+    path("policies/export/", views.policy_export, name="list_export"),
     path("policies/check/", views.policy_check, name="check"),
     path("policies/run-tests/", views.policy_run_tests, name="run_tests"),
     path("policies/<int:pk>/", views.policy_detail, name="detail"),

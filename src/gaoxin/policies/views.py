@@ -87,6 +87,17 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@permission_required(VIEW)
+def policy_export(request: HttpRequest) -> HttpResponse:
+    """The policy library as the list filters it, with each policy's eligible enterprises."""
+    listed = selectors.search(selectors.visible_to(request.user), request.GET)
+    policies = list(listed.order_by("-updated_at", "id"))
+    counts = _eligible_counts(request.user, [p.pk for p in policies])
+    for policy in policies:
+        policy.eligible_count = counts.get(policy.pk, 0)  # type: ignore[attr-defined]
+    return export_response(exporting.POLICIES, policies, as_csv=wants_csv(request))
+
+
 def _eligible_counts(user: Any, ids: list[int]) -> dict[int, int]:
     from django.db.models import Count
 

@@ -9,7 +9,9 @@ from gaoxin.home import home
 system_patterns = (
     [
         path("audit/", core_views.audit_log, name="audit"),
+        path("audit/export/", core_views.audit_export, name="audit_export"),
         path("logins/", accounts_views.login_log, name="logins"),
+        path("logins/export/", accounts_views.login_export, name="logins_export"),
     ],
     "system",
 )

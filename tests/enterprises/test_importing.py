@@ -256,7 +256,7 @@ def test_export_imports_back_unchanged(tmp_path: Path) -> None:
     )  # nothing differs
     workbook = openpyxl.load_workbook(io.BytesIO(body))
     headers = [c.value for c in workbook.active[1]]
-    assert headers[:2] == ["统一社会信用代码", "企业名称"] and "营业收入_2024" in headers
+    assert headers[:2] == ["统一社会信用代码", "企业名称"] and "营业收入_2024（元）" in headers
 
 
 def test_template_lists_every_column_with_its_explanation() -> None:
@@ -264,7 +264,7 @@ def test_template_lists_every_column_with_its_explanation() -> None:
     headers = [c.value for c in workbook["企业"][1]]
     guide = {r[0]: r for r in workbook["填写说明"].iter_rows(min_row=2, values_only=True)}
     assert headers[0] == "统一社会信用代码" and set(headers) == set(guide)
-    assert guide["营业收入_2024"][3] == "元"
+    assert guide["营业收入_2024（元）"][3] == "元"
 
 
 def test_large_file_refused_on_upload_with_a_clear_message(

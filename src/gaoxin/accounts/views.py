@@ -10,10 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from gaoxin.accounts import services
-from gaoxin.accounts.models import LoginLog
+from gaoxin.accounts import exporting, services
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
 
 
@@ -108,8 +108,11 @@ def password_view(request: HttpRequest) -> HttpResponse:
 
 @permission_required("accounts.view_loginlog")
 def login_log(request: HttpRequest) -> HttpResponse:
-    logs = LoginLog.objects.all()
-    q = (request.GET.get("q") or "").strip()[:100]
-    if q:
-        logs = logs.filter(username__icontains=q)
+    logs, q = exporting.login_entries(request.GET)
     return render(request, "system/logins.html", {"page": paginate(request, logs), "q": q})
+
+
+@permission_required("accounts.view_loginlog")
+def login_export(request: HttpRequest) -> HttpResponse:
+    logs, _q = exporting.login_entries(request.GET)
+    return export_response(exporting.LOGINS, logs.iterator(), as_csv=wants_csv(request))

@@ -4,27 +4,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from gaoxin.core import logs
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
 
 
 @permission_required("core.view_auditentry")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.select_related("actor")
-    q = (request.GET.get("q") or "").strip()[:100]
-    if q:
-        entries = entries.filter(actor_label__icontains=q) | entries.filter(
-            object_repr__icontains=q
-        )
-    action = request.GET.get("action") or ""
-    if action:
-        entries = entries.filter(action=action)
+    entries, q, action = logs.audit_entries(request.GET)
     return render(
         request,
         "system/audit.html",
         {
-            "page": paginate(request, entries.order_by("-at", "-id")),
+            "page": paginate(request, entries),
             "q": q,
             "action": action,
             "actions": AuditEntry.objects.values_list("action", flat=True)
@@ -32,6 +26,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             .order_by("action"),
         },
     )
+
+
+@permission_required("core.view_auditentry")
+def audit_export(request: HttpRequest) -> HttpResponse:
+    entries, _q, _action = logs.audit_entries(request.GET)
+    return export_response(logs.AUDIT, entries.iterator(), as_csv=wants_csv(request))
 
 
 def _error(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -1,39 +1,64 @@
 """Writing enterprises out in the flat layout, so that an export can be edited in Excel and
-imported again; and the empty template with a sheet that explains every column."""
+imported again; and the empty template with a sheet that explains every column. The workbook
+and the CSV are written by the shared export mechanism (`gaoxin.core.exporting`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from gaoxin import catalogue
 from gaoxin.catalogue import Column, FieldKind, FieldType
+from gaoxin.core import exporting
+from gaoxin.core.exporting import Kind
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
+from gaoxin.enterprises.taxonomy_choices import label
 
 CHUNK = 2000
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
-_FORMATS = {FieldType.MONEY: "#,##0.00", FieldType.DATE: "yyyy-mm-dd", FieldType.INTEGER: "0"}
+TITLE = gettext_lazy("企业库")
+_KINDS = {
+    FieldType.MONEY: Kind.YUAN,
+    FieldType.INTEGER: Kind.INTEGER,
+    FieldType.DATE: Kind.DATE,
+}
+_CODED = ("area", "chain", "segment")  # written as labels; the import reads labels back
 
 
-def _header_cells(sheet: WriteOnlyWorksheet, columns: list[Column]) -> list[WriteOnlyCell]:
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header_zh)
-        cell.font = _HEADER_FONT
-        cell.fill = _REQUIRED_FILL if column.field.required else _HEADER_FILL
-        cells.append(cell)
-    return cells
+def header(column: Column) -> str:
+    """`营业收入_2024（元）`, `职工总数（人）`: the import reads the unit as a hint only."""
+    unit = column.field.unit
+    return f"{column.header_zh}（{unit}）" if unit else column.header_zh
+
+
+def export_columns(columns: list[Column]) -> list[exporting.Column]:
+    out = []
+    for index, column in enumerate(columns):
+        field = column.field
+        kind = Kind.DATE if field.kind is FieldKind.QUALIFICATION else _KINDS.get(field.type)
+        coded = field.name in _CODED and field.kind is FieldKind.STATIC
+        out.append(
+            exporting.Column(
+                header(column),
+                itemgetter(index),
+                kind or Kind.TEXT,
+                labels=partial(label, field.name) if coded else None,
+                width=40 if field.name == "name" else 22 if field.name == "uscc" else None,
+                required=field.required,
+            )
+        )
+    return out
+
+
+def _export(years: list[int]) -> exporting.Export:
+    columns = export_columns(catalogue.flat_columns(years))
+    return exporting.Export(TITLE, "enterprises", columns, freeze="C2")
 
 
 def rows_for(enterprises: QuerySet[Enterprise], columns: list[Column]) -> Iterator[list[Any]]:
@@ -70,45 +95,29 @@ def _value(enterprise: Enterprise, column: Column, figures: dict, latest: dict) 
 
 
 def write_xlsx(enterprises: QuerySet[Enterprise], years: list[int]) -> bytes:
-    columns = catalogue.flat_columns(years)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("企业"))
-    sheet.freeze_panes = "C2"
-    sheet.append(_header_cells(sheet, columns))
-    formats = [
-        _FORMATS.get(
-            c.field.type if c.field.kind is not FieldKind.QUALIFICATION else FieldType.DATE
-        )
-        for c in columns
-    ]
-    for values in rows_for(enterprises, columns):
-        row = []
-        for value, number_format in zip(values, formats, strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
-            if number_format and value is not None:
-                cell.number_format = number_format
-            row.append(cell)
-        sheet.append(row)
-    return _save(workbook)
+    return exporting.write_xlsx(
+        _export(years), rows_for(enterprises, catalogue.flat_columns(years))
+    )
 
 
 def write_csv(enterprises: QuerySet[Enterprise], years: list[int]) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel opens the Chinese headers correctly."""
+    return exporting.write_csv(_export(years), rows_for(enterprises, catalogue.flat_columns(years)))
+
+
+def export_response(enterprises: QuerySet[Enterprise], years: list[int], *, as_csv: bool) -> Any:
     columns = catalogue.flat_columns(years)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.header_zh for c in columns])
-    for values in rows_for(enterprises, columns):
-        writer.writerow(["" if v is None else v for v in values])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return exporting.export_response(_export(years), rows_for(enterprises, columns), as_csv=as_csv)
 
 
 def write_template(years: list[int]) -> bytes:
     columns = catalogue.flat_columns(years)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("企业"))
-    sheet.freeze_panes = "C2"
-    sheet.append(_header_cells(sheet, columns))
+    exporting.add_sheet(
+        workbook,
+        exporting.Export(_("企业"), "enterprises", export_columns(columns), freeze="C2"),
+        [],
+    )
     guide = workbook.create_sheet(_("填写说明"))
     guide.append([_("列名"), _("英文列名"), _("类型"), _("单位"), _("必填"), _("说明")])
     types = {
@@ -130,12 +139,6 @@ def write_template(years: list[int]) -> bytes:
         else:
             kind, note = types[f.type], f.help
         guide.append(
-            [column.header_zh, column.header, kind, f.unit, _("是") if f.required else "", note]
+            [header(column), column.header, kind, f.unit, _("是") if f.required else "", note]
         )
-    return _save(workbook)
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exporting.save(workbook)

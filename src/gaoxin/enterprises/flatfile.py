@@ -18,6 +18,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from gaoxin.core.exporting import csv_unguard
+
 SUPPORTED_SUFFIXES = (".xlsx", ".csv")
 
 
@@ -116,7 +118,8 @@ def _open_csv(path: Path) -> Table:
 def _csv_rows(handle: io.TextIOWrapper) -> Iterator[list[Any]]:
     with handle:
         try:
-            yield from csv.reader(handle)
+            for row in csv.reader(handle):  # an exported '=… reads back as =…
+                yield [csv_unguard(cell) if cell[:1] == "'" else cell for cell in row]
         except csv.Error as exc:
             raise FileProblem(_("CSV 格式错误：%(e)s") % {"e": exc}) from None
         except UnicodeDecodeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from gaoxin import catalogue
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
+from gaoxin.core.exporting import wants_csv
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises import exporting, listing, profile, selectors, services
 from gaoxin.enterprises.choices import DataSource, SizeBand
@@ -95,24 +95,16 @@ def segments(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW, "enterprises.export_enterprises")
 def export(request: HttpRequest) -> HttpResponse:
     f = listing.RegistryFilter.from_query(request.GET)
+    if f.year is None:  # the year the list shows
+        f.year = listing.default_year()
     enterprises = listing.filtered(selectors.visible_to(request.user), f)
-    years = _export_years(request)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if request.GET.get("format") == "csv":
-        body, kind, suffix = exporting.write_csv(enterprises, years), "text/csv", "csv"
-    else:
-        body = exporting.write_xlsx(enterprises, years)
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        suffix = "xlsx"
-    response = HttpResponse(body, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="enterprises-{stamp}.{suffix}"'
-    return response
+    years = _export_years(f)
+    return exporting.export_response(enterprises, years, as_csv=wants_csv(request))
 
 
-def _export_years(request: HttpRequest) -> list[int]:
-    last = timezone.localdate().year - 1
-    with contextlib.suppress(ValueError):
-        last = int(request.GET.get("year") or last)
+def _export_years(f: listing.RegistryFilter) -> list[int]:
+    """The filter's year (bounded) and the two before it; last year when none is chosen."""
+    last = f.year or timezone.localdate().year - 1
     return [last - 2, last - 1, last]
 
 

@@ -1,16 +1,11 @@
-"""The delivery log as an Excel workbook."""
+"""The delivery log as the shared export mechanism writes it (`gaoxin.core.exporting`)."""
 
 from __future__ import annotations
 
-import io
-
-from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from django.utils.translation import gettext_lazy
 
+from gaoxin.core.exporting import Column, Export, Kind
 from gaoxin.notifications.models import Delivery
 
 
@@ -24,48 +19,19 @@ def recipient_label(delivery: Delivery) -> str:
     return _("全体企业用户")
 
 
-def _time(value: object) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""  # type: ignore[arg-type]
-
-
-def write_xlsx(deliveries: QuerySet[Delivery]) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("推送记录"))
-    headers = [
-        _("创建时间"),
-        _("企业"),
-        _("标题"),
-        _("渠道"),
-        _("接收人"),
-        _("地址"),
-        _("状态"),
-        _("尝试次数"),
-        _("错误信息"),
-        _("发送时间"),
-    ]
-    bold = Font(bold=True)
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    rows = deliveries.select_related("message__enterprise", "contact", "user", "endpoint")
-    for d in rows.iterator(chunk_size=2000):
-        sheet.append(
-            [
-                _time(d.created_at),
-                d.message.enterprise.name,
-                d.message.title,
-                d.get_channel_display(),
-                recipient_label(d),
-                d.address,
-                d.get_status_display(),
-                d.attempts,
-                d.last_error,
-                _time(d.sent_at),
-            ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+DELIVERIES = Export(
+    gettext_lazy("推送记录"),
+    "deliveries",
+    [
+        Column(gettext_lazy("创建时间"), lambda d: d.created_at, Kind.TIMESTAMP),
+        Column(gettext_lazy("企业"), lambda d: d.message.enterprise.name, width=36),
+        Column(gettext_lazy("标题"), lambda d: d.message.title, width=40),
+        Column(gettext_lazy("渠道"), lambda d: d.get_channel_display()),
+        Column(gettext_lazy("接收人"), recipient_label),
+        Column(gettext_lazy("地址"), lambda d: d.address, width=28),
+        Column(gettext_lazy("状态"), lambda d: d.get_status_display()),
+        Column(gettext_lazy("尝试次数"), lambda d: d.attempts, Kind.INTEGER),
+        Column(gettext_lazy("错误信息"), lambda d: d.last_error, width=40),
+        Column(gettext_lazy("发送时间"), lambda d: d.sent_at, Kind.TIMESTAMP),
+    ],
+)

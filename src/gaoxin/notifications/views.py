@@ -10,12 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.notifications import exporting, selectors, services
 from gaoxin.notifications.choices import Channel, DeliveryStatus
@@ -73,14 +73,11 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
             Q(message__enterprise__name__icontains=f["q"]) | Q(message__title__icontains=f["q"])
         )
     deliveries = deliveries.order_by("-created_at", "-id")
-    if request.GET.get("format") == "xlsx":
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response = HttpResponse(
-            exporting.write_xlsx(deliveries),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    if request.GET.get("format") in ("xlsx", "csv"):
+        rows = deliveries.select_related("message__enterprise", "contact", "user", "endpoint")
+        return export_response(
+            exporting.DELIVERIES, rows.iterator(chunk_size=2000), as_csv=wants_csv(request)
         )
-        response["Content-Disposition"] = f'attachment; filename="deliveries-{stamp}.xlsx"'
-        return response
     page = paginate(
         request,
         deliveries.select_related("message__enterprise", "contact", "user", "endpoint"),

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
-from gaoxin.policies import applications, selectors
+from gaoxin.policies import applications, exporting, selectors
 from gaoxin.policies.choices import ApplicationState, Delivery
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import Application, ApplicationAttachment
@@ -75,20 +76,32 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 @permission_required(REVIEW)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    items = Application.objects.filter(enterprise__in=visible_to(request.user)).select_related(
-        "policy", "enterprise"
-    )
+    items = _queue(request)
     state = request.GET.get("state") or ""
-    items = (
-        items.filter(state=state)
-        if state
-        else items.filter(state__in=[ApplicationState.SUBMITTED, ApplicationState.FIRST_APPROVED])
-    )
     return render(
         request,
         "policies/applications.html",
         {"page": paginate(request, items), "state": state, "states": ApplicationState.choices},
     )
+
+
+def _queue(request: HttpRequest) -> Any:
+    """The applications in the user's scope; those waiting for review unless `state` says."""
+    items = Application.objects.filter(enterprise__in=visible_to(request.user)).select_related(
+        "policy", "enterprise"
+    )
+    state = request.GET.get("state") or ""
+    return (
+        items.filter(state=state)
+        if state
+        else items.filter(state__in=[ApplicationState.SUBMITTED, ApplicationState.FIRST_APPROVED])
+    )
+
+
+@permission_required(REVIEW)
+def review_export(request: HttpRequest) -> HttpResponse:
+    rows = _queue(request).iterator()
+    return export_response(exporting.APPLICATIONS, rows, as_csv=wants_csv(request))
 
 
 def _visible_application(user: Any, pk: int) -> Application:

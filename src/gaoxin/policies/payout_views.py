@@ -20,13 +20,14 @@ from django.views.decorators.http import require_POST
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.uscc import mask
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
 from gaoxin.enterprises.taxonomy_choices import label
 from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
-from gaoxin.policies import payouts, selectors
+from gaoxin.policies import exporting, payouts, selectors
 from gaoxin.policies.choices import PayoutState
 from gaoxin.policies.models import Payout, PayoutBatch
 
@@ -64,14 +65,8 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     policy = selectors.get_visible(request.user, pk)
     year = timezone.localdate().year
     pool = payouts.pool_of(policy, year)
-    items = (
-        Payout.objects.filter(policy=policy, year=year, enterprise__in=visible_to(request.user))
-        .select_related("enterprise", "batch")
-        .order_by("state", "-amount_fen")
-    )
+    items = _payouts_listed(request, policy, year)
     state = request.GET.get("state") or ""
-    if state:
-        items = items.filter(state=state)
     counts = dict(
         Payout.objects.filter(policy=policy, year=year).values_list("state").annotate(n=Count("pk"))
     )
@@ -93,6 +88,43 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "can_approve": request.user.has_perm(APPROVE),
         },
+    )
+
+
+def _payouts_listed(request: HttpRequest, policy: Any, year: int) -> Any:
+    """The year's payouts of the policy in the user's scope, filtered as the page asks
+    (`state`, and `batch` for one batch's 拨付清单)."""
+    items = (
+        Payout.objects.filter(policy=policy, year=year, enterprise__in=visible_to(request.user))
+        .select_related("enterprise", "batch", "policy")
+        .order_by("state", "-amount_fen", "pk")
+    )
+    state = request.GET.get("state") or ""
+    if state:
+        items = items.filter(state=state)
+    batch = _batch_id(request)
+    if batch is not None:
+        items = items.filter(batch_id=batch)
+    return items
+
+
+def _batch_id(request: HttpRequest) -> int | None:
+    text = request.GET.get("batch") or ""
+    if not text:
+        return None
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+@permission_required(VIEW, RUN)
+def payouts_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """拨付清单: the payouts the page lists, with the bank details the finance bureau pays to."""
+    policy = selectors.get_visible(request.user, pk)
+    year = timezone.localdate().year
+    items = _payouts_listed(request, policy, year)
+    batch = PayoutBatch.objects.filter(policy=policy, pk=_batch_id(request) or 0).first()
+    name = batch.number if batch is not None else policy.title
+    return export_response(
+        exporting.PAYOUTS, items.iterator(), as_csv=wants_csv(request), name=name
     )
 
 

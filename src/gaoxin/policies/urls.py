@@ -7,6 +7,7 @@ app_name = "policies"
 urlpatterns = [
     path("policies/", views.policy_list, name="list"),
     path("policies/new/", views.policy_create, name="create"),
+    path("policies/export/", views.policy_export, name="list_export"),
     path("policies/check/", views.policy_check, name="check"),
     path("policies/run-tests/", views.policy_run_tests, name="run_tests"),
     path("policies/<int:pk>/", views.policy_detail, name="detail"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("policies/<int:pk>/matches.xlsx", views.match_export, name="export"),
     path("my/policies/", my_views.my_policies, name="mine"),
     path("policies/<int:pk>/payouts/", payout_views.policy_payouts, name="payouts"),
+    path("policies/<int:pk>/payouts/export/", payout_views.payouts_export, name="payouts_export"),
     path("policies/<int:pk>/payouts/fund/", payout_views.payouts_fund, name="payouts_fund"),
     path(
         "policies/<int:pk>/payouts/identify/",
@@ -43,6 +45,7 @@ urlpatterns = [
     path("my/policies/<int:policy_id>/apply/", application_views.apply, name="apply"),
     path("my/applications/", application_views.my_applications, name="my_applications"),
     path("applications/", application_views.review_queue, name="applications"),
+    path("applications/export/", application_views.review_export, name="applications_export"),
     path("applications/<int:pk>/", application_views.review_detail, name="application"),
     path(
         "applications/<int:pk>/decide/", application_views.review_decide, name="application_decide"

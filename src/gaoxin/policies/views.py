@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -13,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.policies import library, selectors, services
+from gaoxin.policies import exporting, library, selectors, services
 from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
 from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy
@@ -86,6 +85,17 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             "can_add": request.user.has_perm("policies.add_policy"),
         },
     )
+
+
+@permission_required(VIEW)
+def policy_export(request: HttpRequest) -> HttpResponse:
+    """The policy library as the list filters it, with each policy's eligible enterprises."""
+    listed = selectors.search(selectors.visible_to(request.user), request.GET)
+    policies = list(listed.order_by("-updated_at", "id"))
+    counts = _eligible_counts(request.user, [p.pk for p in policies])
+    for policy in policies:
+        policy.eligible_count = counts.get(policy.pk, 0)  # type: ignore[attr-defined]
+    return export_response(exporting.POLICIES, policies, as_csv=wants_csv(request))
 
 
 def _eligible_counts(user: Any, ids: list[int]) -> dict[int, int]:
@@ -215,44 +225,23 @@ def policy_expire(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(VIEW, "policies.view_policymatch")
 def match_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The policy's matches as the results tab shows them; `?status=ineligible` exports the
+    near misses (closest first), another status only the matches of that status."""
     policy = selectors.get_visible(request.user, pk)
     matches = (
         selectors.matches_visible_to(request.user)
         .filter(policy=policy)
-        .select_related("enterprise")
-        .order_by("status", "-amount")
+        .select_related("enterprise", "version")
     )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("匹配结果"))
-    sheet.append(
-        [
-            _("统一社会信用代码"),
-            _("企业名称"),
-            _("结果"),
-            _("预计金额（元）"),
-            _("差距"),
-            _("缺少的数据"),
-            _("规则版本"),
-        ]
-    )
-    labels = dict(MatchStatus.choices)
-    for m in matches.iterator():
-        sheet.append(
-            [
-                m.enterprise.uscc,
-                m.enterprise.name,
-                str(labels[m.status]),
-                m.amount,
-                m.shortfall,
-                "、".join(m.missing),
-                m.version_id and m.version.version,
-            ]
+    status = request.GET.get("status") or ""
+    if status == MatchStatus.INELIGIBLE:
+        near = matches.filter(status=status).order_by(
+            F("gap").asc(nulls_last=True), "enterprise__name", "pk"
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{policy.slug}-matches.xlsx"'
-    return response
+        return export_response(
+            exporting.NEAR_MISSES, near.iterator(), as_csv=wants_csv(request), name=policy.title
+        )
+    if status in MatchStatus.values:
+        matches = matches.filter(status=status)
+    rows = matches.order_by("status", F("amount").desc(nulls_last=True), "pk").iterator()
+    return export_response(exporting.MATCHES, rows, as_csv=wants_csv(request), name=policy.title)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("supermarket/mine/<int:pk>/edit/", views.listing_edit, name="edit"),
     path("supermarket/mine/<int:pk>/<str:step>/", views.listing_step, name="step"),
     path("supermarket/review/", views.review, name="review"),
+    path("supermarket/review/providers/export/", views.provider_export, name="provider_export"),
     path("supermarket/review/listing/<int:pk>/", views.review_listing, name="review_listing"),
     path("supermarket/review/provider/<int:pk>/", views.review_provider, name="review_provider"),
     path("supermarket/providers/<int:pk>/", views.provider_detail, name="provider"),

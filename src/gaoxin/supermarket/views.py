@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.ledger.money import to_fen, to_yuan
-from gaoxin.supermarket import selectors, services
+from gaoxin.supermarket import exporting, selectors, services
 from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceCategory, ServiceListing
 from gaoxin.vouchers.selectors import provider_rating
@@ -317,6 +318,18 @@ def review(request: HttpRequest) -> HttpResponse:
             "can_review_providers": request.user.has_perm(selectors.REVIEW_PROVIDERS),
         },
     )
+
+
+@permission_required(selectors.REVIEW_LISTINGS, selectors.REVIEW_PROVIDERS)
+def provider_export(request: HttpRequest) -> HttpResponse:
+    """The service providers the review page lists (pending first), `?status=` one status."""
+    _require_staff(request)
+    providers = selectors.visible_to(request.user).prefetch_related("categories")
+    status = request.GET.get("status", "")
+    if status in ProviderStatus.values:
+        providers = providers.filter(status=status)
+    rows = providers.order_by("status", "organisation__name", "pk")
+    return export_response(exporting.PROVIDERS, rows, as_csv=wants_csv(request))
 
 
 @require_POST

@@ -19,11 +19,12 @@ from django.views.decorators.http import require_POST
 from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies.models import Policy
-from gaoxin.vouchers import selectors, services, settlements
+from gaoxin.vouchers import exporting, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SchemeStatus
 from gaoxin.vouchers.models import VoucherQuota, VoucherScheme
 from gaoxin.vouchers.statement import statement_response
@@ -242,20 +243,17 @@ def scheme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def order_list(request: HttpRequest) -> HttpResponse:
     """All orders in the user's data scope, with the redemptions waiting for review first."""
     _staff_only(request)
-    orders = selectors.orders_visible_to(request.user)
     state = request.GET.get("state", "")
     q = request.GET.get("q", "")
     queue = selectors.review_queue(request.user)
-    listed = selectors.enterprise_filter(orders, q)
-    if state in OrderState.values:
-        listed = listed.filter(state=state)
+    listed = _orders_listed(request)
     return render(
         request,
         "vouchers/orders.html",
         {
             "queue": queue[:50],
             "queue_count": queue.count(),
-            "page": paginate(request, listed.order_by("-placed_at", "-pk")),
+            "page": paginate(request, listed),
             "state": state,
             "q": q,
             "states": list(OrderState.choices),
@@ -265,14 +263,61 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def settlement_list(request: HttpRequest) -> HttpResponse:
-    """Staff: what each provider is due this period, and the statements. A provider: its own
-    statements."""
+def _orders_listed(request: HttpRequest) -> Any:
+    """The orders in the user's scope, searched and filtered as the list page asks."""
+    listed = selectors.enterprise_filter(
+        selectors.orders_visible_to(request.user), request.GET.get("q", "")
+    )
+    state = request.GET.get("state", "")
+    if state in OrderState.values:
+        listed = listed.filter(state=state)
+    return listed.order_by("-placed_at", "-pk")
+
+
+_ORDER_RELATED = ("enterprise", "provider__organisation", "listing__category", "settlement")
+
+
+@permission_required(selectors.VIEW_ORDERS)
+def order_export(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    rows = _orders_listed(request).select_related(*_ORDER_RELATED).iterator()
+    return export_response(exporting.ORDERS, rows, as_csv=wants_csv(request))
+
+
+@permission_required(selectors.VIEW_ORDERS, "vouchers.review_voucherorder")
+def redemption_export(request: HttpRequest) -> HttpResponse:
+    """The redemptions waiting for review (待审核的兑付), oldest first, as the page lists them."""
+    _staff_only(request)
+    rows = selectors.review_queue(request.user).select_related(*_ORDER_RELATED).iterator()
+    return export_response(exporting.REDEMPTIONS, rows, as_csv=wants_csv(request))
+
+
+def _settlement_reader(request: HttpRequest) -> Any:
+    """Staff who may see settlements, or a provider (its own statements)."""
     user: Any = request.user
     is_provider = user.organisation_kind == OrganisationKind.SERVICE_PROVIDER
     if not is_provider and not (user.is_zone_staff and user.has_perm(selectors.VIEW_SETTLEMENTS)):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
+    return user
+
+
+@login_required
+def settlement_export(request: HttpRequest) -> HttpResponse:
+    statements = selectors.settlements_visible_to(_settlement_reader(request))
+    rows = (
+        statements.select_related("provider__organisation")
+        .order_by("-period", "provider__organisation__name", "pk")
+        .iterator()
+    )
+    return export_response(exporting.SETTLEMENTS, rows, as_csv=wants_csv(request))
+
+
+@login_required
+def settlement_list(request: HttpRequest) -> HttpResponse:
+    """Staff: what each provider is due this period, and the statements. A provider: its own
+    statements."""
+    user = _settlement_reader(request)
+    is_provider = user.organisation_kind == OrganisationKind.SERVICE_PROVIDER
     statements = selectors.settlements_visible_to(user)
     chosen = VoucherScheme.objects.filter(year=timezone.localdate().year).first()
     due: list[settlements.Due] = []

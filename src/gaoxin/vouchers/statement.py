@@ -4,7 +4,6 @@ ledger's figure beside them so anyone can check the two agree."""
 from __future__ import annotations
 
 from io import BytesIO
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -13,12 +12,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from gaoxin.core.exporting import XLSX, defuse, file_response
 from gaoxin.ledger.money import to_yuan
 from gaoxin.vouchers.models import VoucherSettlement
 from gaoxin.vouchers.selectors import paid_on_ledger
 
 MONEY = "#,##0.00"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _when(value: object) -> str:
@@ -139,13 +138,12 @@ def build_statement(settlement: VoucherSettlement) -> Workbook:
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    defuse(sheet)
     return book
 
 
 def statement_response(settlement: VoucherSettlement) -> HttpResponse:
     buffer = BytesIO()
     build_statement(settlement).save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    name = f"{_('创新券结算单')}-{settlement.number}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    name = f"{_('创新券结算单')}_{settlement.number}.xlsx"
+    return file_response(buffer.getvalue(), XLSX, name, f"statement_{settlement.number}.xlsx")

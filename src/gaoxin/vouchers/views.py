@@ -15,12 +15,13 @@ from django.views.decorators.http import require_POST
 from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.ledger.models import JournalEntry
 from gaoxin.ledger.money import to_fen, to_yuan
 from gaoxin.supermarket import selectors as supermarket
-from gaoxin.vouchers import orders, selectors, services
+from gaoxin.vouchers import exporting, orders, selectors, services
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
 from gaoxin.vouchers.services import LIMIT_LABELS
@@ -256,23 +257,40 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("vouchers:order", order.pk)
 
 
+def _provider_orders(request: HttpRequest) -> tuple[Any, Any]:
+    """A provider's orders, and those the page lists (`state`)."""
+    user: Any = request.user
+    if user.organisation_kind != OrganisationKind.SERVICE_PROVIDER:
+        raise PermissionDenied(_("只有服务机构可以查看此页面"))
+    all_orders = selectors.orders_visible_to(user)
+    state = request.GET.get("state", "")
+    listed = all_orders.filter(state=state) if state in OrderState.values else all_orders
+    return all_orders, listed.order_by("-placed_at", "-pk")
+
+
+@login_required
+def provider_export(request: HttpRequest) -> HttpResponse:
+    _all, listed = _provider_orders(request)
+    rows = listed.select_related(
+        "enterprise", "provider__organisation", "listing__category", "settlement"
+    )
+    return export_response(exporting.PROVIDER_ORDERS, rows.iterator(), as_csv=wants_csv(request))
+
+
 @login_required
 def provider_orders(request: HttpRequest) -> HttpResponse:
     """创新券订单 of a provider: what to accept, deliver, redeem, and what was settled."""
     user: Any = request.user
-    if user.organisation_kind != OrganisationKind.SERVICE_PROVIDER:
-        raise PermissionDenied(_("只有服务机构可以查看此页面"))
+    all_orders, listed = _provider_orders(request)
     profile = supermarket.own_profile(user)
-    all_orders = selectors.orders_visible_to(user)
     state = request.GET.get("state", "")
-    listed = all_orders.filter(state=state) if state in OrderState.values else all_orders
     report = selectors.report(all_orders)
     return render(
         request,
         "vouchers/provider.html",
         {
             "profile": profile,
-            "page": paginate(request, listed.order_by("-placed_at", "-pk")),
+            "page": paginate(request, listed),
             "state": state,
             "states": list(OrderState.choices),
             "counts": report["by_state"],

@@ -14,6 +14,7 @@ from gaoxin.policies.choices import (
     PolicyStatus,
     RiskLevel,
     RunStatus,
+    Stage,
 )
 
 
@@ -30,6 +31,10 @@ class Policy(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
     )
+    stage = models.CharField(
+        _("文件阶段"), max_length=12, choices=Stage.choices, default=Stage.FINAL
+    )
+    region = models.CharField(_("适用地区"), max_length=100, blank=True)
     effective_from = models.DateField(_("生效日期"), null=True, blank=True)
     effective_to = models.DateField(_("截止日期"), null=True, blank=True)
     current = models.ForeignKey(
@@ -52,6 +57,11 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def for_comment(self) -> bool:
+        """A 征求意见稿: matched and shown, never pushed as an entitlement, never paid."""
+        return self.stage == Stage.FOR_COMMENT
 
 
 class PolicyVersion(models.Model):

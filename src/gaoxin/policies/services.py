@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +24,8 @@ FIELDS = (
     "status",
     "effective_from",
     "effective_to",
+    "stage",
+    "region",
     "current",
 )
 
@@ -46,6 +50,7 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
     policy.title, policy.issuer, policy.source = loaded.title, loaded.issuer, loaded.source
     policy.category, policy.delivery = loaded.category, loaded.delivery
     policy.effective_from, policy.effective_to = loaded.effective_from, loaded.effective_to
+    policy.stage, policy.region = loaded.stage, loaded.region[:100]
     policy.save()
     version, created = PolicyVersion.objects.get_or_create(
         policy=policy,
@@ -76,6 +81,10 @@ def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
         raise ValidationFailed(_("政策还没有规则文本"))
     if policy.status == PolicyStatus.PUBLISHED:
         return policy
+    if policy.effective_to is not None and policy.effective_to < timezone.localdate():
+        raise Conflict(
+            _("政策已于 %(d)s 截止，不能发布；请先修改有效期") % {"d": policy.effective_to}
+        )
     before = snapshot(policy, FIELDS)
     policy.status = PolicyStatus.PUBLISHED
     policy.published_at = timezone.now()
@@ -89,15 +98,37 @@ def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
 
 
 @transaction.atomic
-def expire(*, actor: Actor, policy: Policy) -> Policy:
+def expire(*, actor: Actor, policy: Policy, note: str = "") -> Policy:
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.status == PolicyStatus.EXPIRED:
+        return policy
     before = snapshot(policy, FIELDS)
     policy.status = PolicyStatus.EXPIRED
     policy.save()
     record_change(
-        actor=actor, action="expire", obj=policy, before=before, after=snapshot(policy, FIELDS)
+        actor=actor,
+        action="expire",
+        obj=policy,
+        before=before,
+        after=snapshot(policy, FIELDS),
+        note=note,
     )
     return policy
+
+
+def expire_ended(*, actor: Actor, on: dt.date | None = None) -> list[Policy]:
+    """Set 已失效 every published policy whose end date has passed (the end date itself still
+    counts). Run daily: `gaoxin manage expire_policies`, or the `expire_ended_task`."""
+    on = on or timezone.localdate()
+    due = Policy.objects.filter(status=PolicyStatus.PUBLISHED, effective_to__lt=on)
+    return [
+        expire(
+            actor=actor,
+            policy=policy,
+            note=_("截止日期 %(d)s 已过，自动失效") % {"d": policy.effective_to},
+        )
+        for policy in due.order_by("pk")
+    ]
 
 
 def _queue_matching(version: PolicyVersion) -> None:

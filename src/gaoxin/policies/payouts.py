@@ -133,6 +133,7 @@ def identify(
 
     if policy.delivery != Delivery.AUTO:
         raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
+    policy = Policy.objects.get(pk=policy.pk)  # as it stands now, not as the caller read it
     ensure_payable(policy)
     preview = identify_preview(policy, year)
     if expected is not None and expected != preview.fingerprint:
@@ -387,7 +388,7 @@ def create_batch(
             raise ValidationFailed(_("一个批次只能包含同一政策、同一年度的兑现"))
         if payout.state != S.VERIFIED or payout.batch_id is not None:
             raise Conflict(_("“%(e)s”不是待入批次的已核验事项") % {"e": payout.enterprise.name})
-    ensure_payable(policy)
+    ensure_payable(Policy.objects.get(pk=policy.pk))
     pool = pool_of(policy, year)
     if pool is None:
         raise ValidationFailed(_("该政策 %(y)s 年度还没有预算，请先下达预算") % {"y": year})

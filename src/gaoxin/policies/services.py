@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoxin.core.audit import Actor, record_change, snapshot
-from gaoxin.core.errors import Conflict, ValidationFailed
+from gaoxin.core.errors import Conflict, NotFound, ValidationFailed
+from gaoxin.policies import library
 from gaoxin.policies.choices import PolicyStatus
 from gaoxin.policies.library import parse
 from gaoxin.policies.models import Policy, PolicyVersion
@@ -136,3 +140,38 @@ def _queue_matching(version: PolicyVersion) -> None:
 
     pk = version.pk
     transaction.on_commit(lambda: start_matching(pk))
+
+
+@dataclass(frozen=True)
+class Installed:
+    published: list[Policy]
+    expired: list[Policy]  # the zone's, but already past their end date: kept as 已失效
+
+
+def install_zone_library(
+    *, actor: Actor, region: str | None = None, folder: Path | None = None, match: bool = False
+) -> Installed:
+    """Save and publish the shipped policies the zone publishes (national, and those of the
+    regions containing the zone); those already ended are saved as 已失效. Other regions'
+    policies stay in the library (`import_library_policy`)."""
+    region = region or settings.GAOXIN_ZONE_REGION
+    published, expired = [], []
+    today = timezone.localdate()
+    for path, loaded in library.shipped_policies(folder):
+        if not library.zone_publishes(loaded, region):
+            continue
+        policy = save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
+        if loaded.effective_to is not None and loaded.effective_to < today:
+            expired.append(expire(actor=actor, policy=policy, note=_("截止日期已过")))
+        else:
+            published.append(publish(actor=actor, policy=policy, match=match))
+    return Installed(published, expired)
+
+
+def import_library_policy(*, actor: Actor, policy_id: str, folder: Path | None = None) -> Policy:
+    """Import one policy of the shipped library (another region's example) as a draft, for the
+    zone to adapt and publish."""
+    for path, loaded in library.shipped_policies(folder):
+        if loaded.id == policy_id:
+            return save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
+    raise NotFound(_("政策示例库中没有编号为“%(s)s”的政策") % {"s": policy_id})

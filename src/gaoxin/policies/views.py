@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +24,7 @@ from gaoxin.policies import library, selectors, services
 from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
 from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy
+from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
 
 VIEW = "policies.view_policy"
@@ -195,12 +197,65 @@ def policy_run_tests(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/_tests.html", {"outcomes": outcomes})
 
 
-@require_POST
 @permission_required(VIEW, "policies.publish_policy")
 def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what publishing will do (enterprises pushed, per channel, amount against the
+    budget left); POST of that confirmation: publish. A confirmation of a list that changed
+    since is shown again."""
     policy = selectors.get_visible(request.user, pk)
-    services.publish(actor=Actor.of(request), policy=policy)
-    messages.success(request, _("已发布，正在与企业库匹配"))
+    if policy.current is None:
+        messages.error(request, _("政策还没有规则文本"))
+        return redirect("policies:detail", pk=policy.pk)
+    preview = publish_preview(policy)
+    if request.method == "POST":
+        if request.POST.get("expected") != preview.fingerprint:
+            messages.warning(request, _("企业库或预算在确认后有变化，请重新核对"))
+        else:
+            try:
+                services.publish(actor=Actor.of(request), policy=policy)
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(request, _("已发布，正在与企业库匹配"))
+            return redirect("policies:detail", pk=policy.pk)
+    return render(
+        request,
+        "policies/confirm_publish.html",
+        {"policy": policy, "preview": preview},
+    )
+
+
+@permission_required(VIEW, "policies.add_policy")
+def policy_library(request: HttpRequest) -> HttpResponse:
+    """The shipped library: the zone's own policies, and other regions' examples that a zone
+    may import as drafts."""
+    region = settings.GAOXIN_ZONE_REGION
+    have = set(Policy.objects.values_list("slug", flat=True))
+    rows = [
+        {
+            "policy": loaded,
+            "zone": library.zone_publishes(loaded, region),
+            "imported": loaded.id in have,
+        }
+        for _path, loaded in library.shipped_policies()
+    ]
+    rows.sort(key=lambda r: (r["zone"], r["policy"].region, r["policy"].id))
+    return render(request, "policies/library.html", {"rows": rows, "region": region})
+
+
+@require_POST
+@permission_required(VIEW, "policies.add_policy")
+def policy_import(request: HttpRequest) -> HttpResponse:
+    try:
+        policy = services.import_library_policy(
+            actor=Actor.of(request), policy_id=request.POST.get("policy", "")
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("policies:library")
+    messages.success(
+        request, _("已导入为草稿：%(t)s。请按本区实际修改后发布。") % {"t": policy.title}
+    )
     return redirect("policies:detail", pk=policy.pk)
 
 

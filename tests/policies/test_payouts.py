@@ -142,7 +142,7 @@ def test_illegal_moves_are_refused(zone: Any) -> None:
 @pytest.mark.django_db
 def test_staff_record_a_written_confirmation_with_its_evidence(zone: Any) -> None:
     policy = published(zone, {zone.enterprise_a: "300万"})
-    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10_000_000, key="w")
+    fund_for(policy, 100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get()
     account = {

@@ -30,7 +30,7 @@ from gaoxin.ledger.models import BudgetPool
 from gaoxin.policies.budgeting import Allocation, RankOrder, prorate_fen, rank_and_cut
 from gaoxin.policies.choices import BatchState, Delivery, PayoutState, RiskLevel
 from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
-from gaoxin.policies.standing import ensure_payable
+from gaoxin.policies.standing import ensure_payable, ensure_pushable
 
 S = PayoutState
 ALLOWED: dict[str, set[str]] = {
@@ -134,7 +134,7 @@ def identify(
     if policy.delivery != Delivery.AUTO:
         raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
     policy = Policy.objects.get(pk=policy.pk)  # as it stands now, not as the caller read it
-    ensure_payable(policy)
+    ensure_pushable(policy)
     preview = identify_preview(policy, year)
     if expected is not None and expected != preview.fingerprint:
         raise Conflict(_("名单或预算在确认后有变化，请重新核对后再确认"))
@@ -224,9 +224,8 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
     from gaoxin.notifications.services import notify
 
     amount = money(Decimal(payout.amount_fen) / 100)
-    title, body = render(
-        "payout_listed", policy=payout.policy.title, amount=amount, link="/my/payouts/"
-    )
+    link = f"/my/payouts/#payout-{payout.pk}"
+    title, body = render("payout_listed", policy=payout.policy.title, amount=amount, link=link)
     notify(
         actor=actor,
         enterprise=payout.enterprise,
@@ -235,7 +234,7 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
         dedupe_key=f"payout:{payout.pk}",
         title=title,
         body=body,
-        link="/my/payouts/",
+        link=link,
     )
     _move(actor, payout, S.PUSHED)
 

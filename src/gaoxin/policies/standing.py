@@ -41,9 +41,16 @@ def may_push(policy: Policy, on: dt.date | None = None) -> bool:
     return not why_not(policy, on)
 
 
-def ensure_payable(policy: Policy, on: dt.date | None = None) -> None:
-    """Refuse any payout or application of a policy that is a draft for comment, has ended or
-    is not published."""
+def ensure_pushable(policy: Policy, on: dt.date | None = None) -> None:
+    """Refuse a new list or push ("识别并推送") of a policy that is a draft for comment, has
+    ended or is not published."""
     reason = why_not(policy, on)
     if reason:
         raise Conflict(reason)
+
+
+def ensure_payable(policy: Policy) -> None:
+    """Refuse any payment step of a draft for comment. (What a policy owed while in force may
+    still be paid after its end date: only new lists and pushes stop then.)"""
+    if policy.for_comment:
+        raise Conflict(why_not(policy))

@@ -33,7 +33,9 @@ class Industry:
     small: Mapping[str, int]
 
 
-def _m(staff: int | None = None, revenue_wan: int | None = None, assets_wan: int | None = None):  # type: ignore[no-untyped-def]
+def _m(
+    staff: int | None = None, revenue_wan: int | None = None, assets_wan: int | None = None
+) -> dict[str, int]:
     out = {}
     if staff is not None:
         out["staff"] = staff
@@ -45,7 +47,9 @@ def _m(staff: int | None = None, revenue_wan: int | None = None, assets_wan: int
 
 
 INDUSTRIES: tuple[Industry, ...] = (
-    Industry("农、林、牧、渔业", ("A",), _m(revenue_wan=20000), _m(revenue_wan=500), _m(revenue_wan=50)),
+    Industry(
+        "农、林、牧、渔业", ("A",), _m(revenue_wan=20000), _m(revenue_wan=500), _m(revenue_wan=50)
+    ),
     Industry(
         "工业",
         ("B", "C", "D"),
@@ -151,7 +155,5 @@ def sme_expression(year: str) -> str:
     branches.sort(key=lambda b: -len(b[0]))
     text = f"not ({_large_test(OTHER, year)})"
     for prefix, cls in reversed(branches):
-        text = (
-            f'if(starts_with(industry, "{prefix}"), not ({_large_test(cls, year)}), {text})'
-        )
+        text = f'if(starts_with(industry, "{prefix}"), not ({_large_test(cls, year)}), {text})'
     return text

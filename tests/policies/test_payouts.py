@@ -16,10 +16,10 @@ from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises import services as registry
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.ledger.models import JournalEntry
+from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.notifications.models import Message
 from gaoxin.policies import matching, payouts, services
-from gaoxin.ledger.money import to_fen
 from gaoxin.policies.models import Payout, PayoutBatch, PolicyMatch
 from tests.factories import EnterpriseFactory, OrganisationFactory
 from tests.policies.test_policies import TEXT

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from gaoxin.core.audit_display import action_label
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
@@ -27,9 +28,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page": paginate(request, entries.order_by("-at", "-id")),
             "q": q,
             "action": action,
-            "actions": AuditEntry.objects.values_list("action", flat=True)
-            .distinct()
-            .order_by("action"),
+            "actions": [
+                (a, action_label(a, m))
+                for a, m in AuditEntry.objects.values_list("action", "model")
+                .distinct()
+                .order_by("action")
+            ],
         },
     )
 

@@ -523,9 +523,7 @@ class _Writer:
                 (
                     item.uscc,
                     *static,
-                    size_band(
-                        item.static.get("employees"), revenue, item.static.get("industry")
-                    ),
+                    size_band(item.static.get("employees"), revenue, item.static.get("industry")),
                     latest,
                     revenue,
                     self._sources({}, item.static),

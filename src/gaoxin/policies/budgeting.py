@@ -24,7 +24,6 @@ class RankOrder(models.TextChoices):
     AMOUNT_DESC = "amount_desc", _("金额从高到低")
     AMOUNT_ASC = "amount_asc", _("金额从低到高")
     EARLIEST = "earliest", _("成立时间从早到晚")
-    NAME = "name", _("企业名称")
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,6 @@ def ranked(items: Sequence[Item], order: str) -> list[Item]:
         return sorted(
             items, key=lambda i: (i.registered is None, i.registered or 0, _sortable(i.key))
         )
-    if order == RankOrder.NAME:
-        return sorted(items, key=lambda i: (i.name, _sortable(i.key)))
     raise ValueError(f"unknown order {order!r}")
 
 

@@ -82,7 +82,7 @@ class PolicyVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}@{self.version}"
+        return _("规则版本 %(v)s") % {"v": self.version}
 
 
 class MatchRun(models.Model):

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gaoxin.core.formatting import money
@@ -239,6 +240,11 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
     _move(actor, payout, S.PUSHED)
 
 
+def _alias(field: str) -> str:
+    found = catalogue.BY_NAME.get(field)
+    return found.alias if found is not None else _("申报数据")
+
+
 def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
     """Doubtful when a figure the decision read is only the enterprise's own declaration, or
     when the enterprise declared something other than what a government source says."""
@@ -259,7 +265,9 @@ def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
             found = figures.get(year)
             source = found.sources.get(field) if found is not None else None
             if source == DataSource.DECLARED:
-                reasons.append(_("%(f)s（%(y)s年）仅有企业申报数据") % {"f": field, "y": year})
+                reasons.append(
+                    _("%(f)s（%(y)s年）仅有企业申报数据") % {"f": _alias(field), "y": year}
+                )
         declared = match.enterprise.reports.filter(source=DataSource.DECLARED, year__in=years)
         government = {
             (r.year): r
@@ -274,7 +282,7 @@ def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
                 if mine is not None and theirs is not None and mine != theirs:
                     reasons.append(
                         _("%(f)s（%(y)s年）企业申报与政府部门数据不一致，以政府部门数据为准")
-                        % {"f": field, "y": year}
+                        % {"f": _alias(field), "y": year}
                     )
     return (RiskLevel.HIGH if reasons else RiskLevel.LOW), reasons
 

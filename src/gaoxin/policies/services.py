@@ -69,7 +69,7 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
         obj=policy,
         before=before,
         after=snapshot(policy, FIELDS),
-        note=f"version {version.version}",
+        note=_("规则版本 %(v)s") % {"v": version.version},
     )
     if created and policy.status == PolicyStatus.PUBLISHED:
         _queue_matching(version)

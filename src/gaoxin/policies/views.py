@@ -26,6 +26,7 @@ from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy
 from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
+from gaoxin.rules.describe import describe
 
 VIEW = "policies.view_policy"
 CHANGE = "policies.change_policy"
@@ -111,15 +112,15 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("enterprise")
     )
     loaded = library.parse(policy.current.text) if policy.current else None
+    today = timezone.localdate()
     conditions = []
     if loaded is not None:
-        for index, condition in enumerate(loaded.conditions):
-            raw = (loaded.raw.get("conditions") or [{}])[index]
+        for condition in loaded.conditions:
             conditions.append(
                 {
                     "label": condition.label,
                     "manual": condition.manual,
-                    "expression": raw.get("when", ""),
+                    "reads": describe(condition.when, loaded, today) if condition.when else "",
                     "note": condition.note,
                 }
             )
@@ -127,7 +128,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "policy": policy,
         "loaded": loaded,
         "conditions": conditions,
-        "benefit": ((loaded.raw.get("benefit") or {}).get("amount", "") if loaded else ""),
+        "benefit": describe(loaded.benefit, loaded, today) if loaded and loaded.benefit else "",
         "summary": selectors.summary(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
@@ -231,15 +232,14 @@ def policy_library(request: HttpRequest) -> HttpResponse:
     may import as drafts."""
     region = settings.GAOXIN_ZONE_REGION
     have = set(Policy.objects.values_list("slug", flat=True))
+    shipped = sorted(
+        (loaded for _path, loaded in library.shipped_policies()),
+        key=lambda p: (library.zone_publishes(p, region), p.region, p.id),
+    )
     rows = [
-        {
-            "policy": loaded,
-            "zone": library.zone_publishes(loaded, region),
-            "imported": loaded.id in have,
-        }
-        for _path, loaded in library.shipped_policies()
+        {"policy": p, "zone": library.zone_publishes(p, region), "imported": p.id in have}
+        for p in shipped
     ]
-    rows.sort(key=lambda r: (r["zone"], r["policy"].region, r["policy"].id))
     return render(request, "policies/library.html", {"rows": rows, "region": region})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
@@ -61,7 +62,7 @@ def _respanned(node: A.Node, span: tuple[int, int]) -> A.Node:
     points at the call in the policy file."""
     import dataclasses
 
-    changes: dict[str, object] = {"span": span}
+    changes: dict[str, Any] = {"span": span}
     for f in dataclasses.fields(node):
         value = getattr(node, f.name)
         if isinstance(value, A.Node):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 

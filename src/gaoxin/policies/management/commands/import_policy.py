@@ -24,14 +24,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"] or not options["ids"]:
             region = settings.GAOXIN_ZONE_REGION
-            for _path, policy in library.shipped_policies():
-                zone = "zone" if library.zone_publishes(policy, region) else "library"
-                self.stdout.write(f"{policy.id}\t{zone}\t{policy.region}\t{policy.title}")
+            for _path, loaded in library.shipped_policies():
+                zone = "zone" if library.zone_publishes(loaded, region) else "library"
+                self.stdout.write(f"{loaded.id}\t{zone}\t{loaded.region}\t{loaded.title}")
             return
         actor = Actor.system("命令行导入政策")
         for policy_id in options["ids"]:
             try:
-                policy = import_library_policy(actor=actor, policy_id=policy_id)
+                saved = import_library_policy(actor=actor, policy_id=policy_id)
             except DomainError as exc:
                 raise CommandError(str(exc.message)) from None
-            self.stdout.write(f"imported {policy.slug} as {policy.get_status_display()}")
+            self.stdout.write(f"imported {saved.slug} as {saved.get_status_display()}")

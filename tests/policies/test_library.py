@@ -93,7 +93,7 @@ def test_a_qualification_policy_is_not_pushed_to_a_holder() -> None:
     for _path, policy in library.shipped_policies():
         if policy.category != "qualification":
             continue
-        title = re.sub("[\"“”]", "", policy.title)
+        title = re.sub('["“”]', "", policy.title)
         for q in catalogue.QUALIFICATIONS:
             if q.alias in title:
                 whens = [str(c.get("when", "")) for c in policy.raw.get("conditions", [])]

@@ -7,6 +7,7 @@ Django's app registry), from the field catalogue, and from the table of action w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -94,7 +95,17 @@ WORDS: dict[str, Any] = {
 }
 OTHER = gettext_lazy("其他信息")
 # Machine bookkeeping kept in snapshots for audits by developers, not shown on pages.
-HIDDEN = {"idempotency_key", "fingerprint", "reservation_key", "dedupe_key", "field_sources"}
+HIDDEN = {
+    "idempotency_key",
+    "fingerprint",
+    "reservation_key",
+    "dedupe_key",
+    "field_sources",
+    "slug",  # a policy's id in its file, fixed at creation
+}
+
+
+_MODEL_LABEL = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
 @dataclass(frozen=True)
@@ -177,6 +188,8 @@ def value_text(model_label_: str, name: str, value: Any) -> str:
         )
     if isinstance(value, str) and value in WORDS:
         return str(WORDS[value])
+    if isinstance(value, str) and _MODEL_LABEL.match(value) and model_of(value) is not None:
+        return model_label(value)
     return str(value)
 
 

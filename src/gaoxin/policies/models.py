@@ -219,7 +219,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+        return f"{self.enterprise}《{self.policy}》{self.year}"
 
 
 class Application(models.Model):
@@ -261,7 +261,7 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+        return f"{self.enterprise}《{self.policy}》{self.year}"
 
 
 def attachment_path(instance: ApplicationAttachment, filename: str) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
-from .display import show
+from .display import kind_of, show
 from .model import Policy
 
 SME_WORDS = "属于中小企业（按《中小企业划型标准规定》以所属行业的人数、营业收入、资产总额划型）"
@@ -72,7 +72,7 @@ class Describer:
         if isinstance(n, A.Binary):
             return f"{self.group(n.left)} {_OPS.get(n.op, n.op)} {self.group(n.right)}"
         if isinstance(n, A.Compare):
-            return f"{self(n.left)} {_CMP.get(n.op, n.op)} {self(n.right)}"
+            return f"{self(n.left)} {_CMP.get(n.op, n.op)} {self.like(n.right, n.left)}"
         if isinstance(n, A.Logic):
             word = " 且 " if n.op == "and" else " 或 "
             return word.join(self.group(i) for i in n.items)
@@ -82,6 +82,12 @@ class Describer:
         if isinstance(n, A.Call):
             return self.call(n)
         return "（见规则文本）"
+
+    def like(self, n: A.Node, other: A.Node) -> str:
+        """A bare number compared with an amount reads as an amount (100万元, not 1,000,000)."""
+        if isinstance(n, A.Num) and n.kind == "plain" and kind_of(other) in ("money", "percent"):
+            return show(n.value, kind_of(other))
+        return self(n)
 
     def group(self, n: A.Node) -> str:
         text = self(n)

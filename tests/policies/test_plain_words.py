@@ -141,3 +141,25 @@ def test_no_developer_language_on_the_pages_people_read(zone: Any, scene: Any) -
     assert not problems, "\n".join(f"{u}: {f}" for u, f in problems.items())
     audit = staff.get("/system/audit/").content.decode()
     assert "兑现：已推送" in audit and "设为失效" in audit
+
+
+def test_every_shipped_condition_and_amount_reads_in_plain_chinese() -> None:
+    import datetime as dt
+
+    from gaoxin.policies import library
+    from gaoxin.rules.describe import describe
+
+    on = dt.date(2026, 6, 30)
+    read = 0
+    for _path, policy in library.shipped_policies():
+        texts = [describe(c.when, policy, on) for c in policy.conditions if c.when is not None]
+        if policy.benefit is not None:
+            texts.append(describe(policy.benefit, policy, on, money=True))
+        for text in texts:
+            assert not re.search(r"[a-z_]{2,}|\(|\)|见规则文本", text), (policy.id, text)
+            read += 1
+    assert read > 80
+    torch = next(p for _x, p in library.shipped_policies() if p.id == "torch-rd-subsidy-2025")
+    assert describe(torch.benefit, torch, on, money=True) == (  # type: ignore[arg-type]
+        "「12% × （研发费用（上一年度） − 研发费用（2年前））」与「200万元」中较小者"
+    )

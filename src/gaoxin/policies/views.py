@@ -128,7 +128,9 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "policy": policy,
         "loaded": loaded,
         "conditions": conditions,
-        "benefit": describe(loaded.benefit, loaded, today) if loaded and loaded.benefit else "",
+        "benefit": (
+            describe(loaded.benefit, loaded, today, money=True) if loaded and loaded.benefit else ""
+        ),
         "summary": selectors.summary(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
@@ -143,6 +145,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "can_change": request.user.has_perm(CHANGE),
         "can_publish": request.user.has_perm("policies.publish_policy"),
+        "ended": bool(policy.effective_to and policy.effective_to < today),
     }
     return render(request, "policies/detail.html", context)
 

@@ -36,13 +36,16 @@ def _alias(name: str) -> str:
 
 
 class Describer:
-    def __init__(self, policy: Policy, on: dt.date) -> None:
+    def __init__(self, policy: Policy, on: dt.date, money: bool = False) -> None:
         self.policy = policy
         self.on = on
+        self.money = money  # an amount: whole numbers of 1,000 or more are yuan
 
     def __call__(self, n: A.Node) -> str:
         if isinstance(n, A.Num):
-            return show(n.value, n.kind if n.kind != "plain" else "plain")
+            if self.money and n.kind == "plain" and n.value.denominator == 1 and n.value >= 1000:
+                return show(n.value, "money")
+            return show(n.value, n.kind)
         if isinstance(n, A.Str):
             return f"“{n.value}”"
         if isinstance(n, A.Bool):
@@ -84,10 +87,41 @@ class Describer:
         return "（见规则文本）"
 
     def like(self, n: A.Node, other: A.Node) -> str:
-        """A bare number compared with an amount reads as an amount (100万元, not 1,000,000)."""
-        if isinstance(n, A.Num) and n.kind == "plain" and kind_of(other) in ("money", "percent"):
-            return show(n.value, kind_of(other))
+        """A bare number beside an amount reads as an amount (200万元, not 2,000,000)."""
+        value = self.resolved(n)
+        kind = self.kind(other)
+        if isinstance(value, A.Num) and value.kind == "plain" and kind in ("money", "percent"):
+            return show(value.value, kind)
         return self(n)
+
+    def kind(self, n: A.Node) -> str:
+        """money | percent | count | plain, of a checked node (display.kind_of for the forms
+        before resolution: fields with relative years, parameters)."""
+        n = self.resolved(n)
+        if isinstance(n, A.FieldY | A.RangeY):
+            return kind_of(A.Field(n.name))
+        if isinstance(n, A.Binary):
+            a, b = self.kind(n.left), self.kind(n.right)
+            if n.op == "/":
+                return "percent" if a == b == "money" else a
+            if n.op == "*":
+                return b if a in ("percent", "plain") else a
+            return a if a != "plain" else b
+        if isinstance(n, A.Call) and n.fn in ("min", "max", "sum", "avg", "round", "floor"):
+            kinds = [self.kind(a) for a in n.args]
+            return "money" if "money" in kinds else kinds[0] if kinds else "plain"
+        if isinstance(n, A.Call) and n.fn == "if":
+            return self.kind(n.args[1])
+        return kind_of(n)
+
+    def resolved(self, n: A.Node) -> A.Node:
+        """A parameter's expression in force on the date; any other node as it is."""
+        if isinstance(n, A.Param):
+            entries = self.policy.params.get(n.name) or ()
+            in_force = [e for e in entries if e.since <= self.on] or list(entries[:1])
+            if in_force:
+                return max(in_force, key=lambda e: e.since).value
+        return n
 
     def group(self, n: A.Node) -> str:
         text = self(n)
@@ -109,6 +143,9 @@ class Describer:
         parts = [self(a) for a in args]
         if fn in ("min", "max") and len(args) > 1:
             word = "较小者" if fn == "min" else "较大者"
+            money = next((a for a in args if self.kind(a) == "money"), None)
+            if money is not None:
+                parts = [self.like(a, money) for a in args]
             return "「" + "」与「".join(parts) + f"」中{word}"
         if fn in ("sum", "avg", "min", "max", "count"):
             words = {"sum": "合计", "avg": "平均值", "min": "最小值", "max": "最大值"}
@@ -122,7 +159,10 @@ class Describer:
         if fn == "has":
             return f"持有有效的{parts[0]}称号或证书"
         if fn == "year_of":
-            return f"{parts[0]}所在年份"
+            found = C.BY_NAME.get(_name(args[0]))
+            if found is not None and found.kind is C.FieldKind.QUALIFICATION:
+                return f"取得{found.alias}的年份"
+            return f"{parts[0]}的年份"
         if fn == "round":
             return f"{parts[0]}（四舍五入）"
         if fn == "floor":
@@ -159,6 +199,7 @@ def _year_of(n: A.Node) -> str:
     return year_words(year) if isinstance(year, A.Year) else "—"
 
 
-def describe(node: A.Node, policy: Policy, on: dt.date) -> str:
-    """`node` (a checked condition or amount of `policy`) in plain Chinese as of `on`."""
-    return Describer(policy, on)(node)
+def describe(node: A.Node, policy: Policy, on: dt.date, money: bool = False) -> str:
+    """`node` (a checked condition, or with `money` an amount, of `policy`) in plain Chinese
+    as of `on`."""
+    return Describer(policy, on, money)(node)

@@ -235,3 +235,12 @@ def test_the_push_names_the_amount_and_links_to_the_item(zone: Any) -> None:
 def test_expire_command_takes_a_date() -> None:
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("expire_policies", date="31/12/2026")
+
+
+def test_the_enterprise_sees_a_draft_for_comment_as_such_and_not_in_its_total(zone: Any) -> None:
+    figures(zone.enterprise_a, "300万")
+    services.publish(actor=STAFF, policy=services.save_policy(actor=STAFF, text=FOR_COMMENT))
+    matching.match_published(push=False)
+    page = client_for(zone, "enterprise_a").get("/my/policies/").content.decode()
+    assert "征求意见稿，尚未实施" in page
+    assert '<div class="value" id="total">—</div>' in page  # 30万 is not promised

@@ -244,3 +244,20 @@ def test_the_enterprise_sees_a_draft_for_comment_as_such_and_not_in_its_total(zo
     page = client_for(zone, "enterprise_a").get("/my/policies/").content.decode()
     assert "征求意见稿，尚未实施" in page
     assert '<div class="value" id="total">—</div>' in page  # 30万 is not promised
+
+
+def test_editing_a_published_policy_does_not_push_the_same_enterprises_again(
+    zone: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "50万"})
+    first = Policy.objects.get(pk=policy.pk).current
+    assert first is not None
+    matching.push_matches(first.pk, [zone.enterprise_a.pk, zone.enterprise_b.pk])
+    assert Message.objects.filter(subject_type="policies.policy").count() == 1  # a only
+    lower = TEXT.replace("rd_expense[Y-1] >= 100万", "rd_expense[Y-1] >= 50万")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_policy(actor=STAFF, text=lower, policy=policy)  # re-matched and pushed
+    told = Message.objects.filter(subject_type="policies.policy")
+    assert sorted(told.values_list("enterprise_id", flat=True)) == sorted(
+        [zone.enterprise_a.pk, zone.enterprise_b.pk]
+    )  # b newly eligible is told; a is not told twice

@@ -239,7 +239,8 @@ def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:
 
 def push_matches(version_id: int, enterprise_ids: Sequence[int]) -> int:
     """Tell each enterprise's people (the roles the policy names) what it qualifies for; one
-    message per enterprise and policy version, however often matching runs."""
+    message per enterprise and policy, however often matching runs or the rules are edited
+    (an edit tells only the enterprises it newly makes eligible)."""
     from gaoxin.core.audit import Actor
     from gaoxin.core.formatting import money
     from gaoxin.notifications.message_templates import render
@@ -267,7 +268,7 @@ def push_matches(version_id: int, enterprise_ids: Sequence[int]) -> int:
             enterprise=match.enterprise,
             subject_type="policies.policy",
             subject_id=policy.pk,
-            dedupe_key=f"policy-match:{version.version}:{match.enterprise_id}",
+            dedupe_key=f"policy-match:{policy.pk}:{match.enterprise_id}",
             title=title,
             body=body,
             link=link,

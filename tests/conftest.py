@@ -76,6 +76,7 @@ def zone(db: Any) -> Zone:
         commissioner=users["commissioner"],
         employees=120,
         tech_staff=30,
+        industry="C3973",  # manufacturing: its size band is the industrial one
     )
     b = EnterpriseFactory(name="厦门乙科技有限公司", organisation=org_b, department=other)
     return Zone(root, service, section, other, a, b, users)

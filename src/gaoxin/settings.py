@@ -190,6 +190,9 @@ if not DEBUG:
 # Public notices mask enterprise identifiers (PRODUCT.md: 公示 with masked fields).
 GAOXIN_MASK_PUBLIC_USCC = env_bool("GAOXIN_MASK_PUBLIC_USCC", True)
 GAOXIN_ZONE_NAME = os.environ.get("GAOXIN_ZONE_NAME", "厦门火炬高新区")
+# Where the zone is, as policy files name regions: it publishes national policies and those of
+# the regions that contain it; the library's other policies are imported by hand, as drafts.
+GAOXIN_ZONE_REGION = os.environ.get("GAOXIN_ZONE_REGION", "福建省/厦门市/火炬高新区")
 
 # 火炬创新券: the defaults a new yearly scheme starts with (each scheme keeps its own copy).
 # Xiamen deducts up to 35% of the fee; the caps are the zone's to set, in yuan.

@@ -59,7 +59,10 @@ def test_publish_then_the_enterprise_sees_amount_and_reasons(
     staff.wait_for_selector("#tests .bi-check-circle")
     staff.click("button[type=submit]")
     staff.wait_for_url("**/policies/*/")
-    staff.click("#publish")  # matching runs as a task (the immediate backend in tests)
+    staff.click("#publish")  # first, what publishing will do
+    assert staff.inner_text("#preview-enterprises") == "1"
+    assert "30.00 万元" in staff.inner_text("#preview-total")
+    staff.click("#confirm-publish")  # matching runs as a task (the immediate backend in tests)
     staff.wait_for_selector("#run-status[data-status=done]")
     assert staff.inner_text("#count-eligible") == "1"
     staff.close()
@@ -104,6 +107,7 @@ def test_no_application_payout_from_publish_to_public_notice(
     chief = sign_in(browser, live_server, "zone_admin")  # publishing and approving are theirs
     chief.goto(policy_url)
     chief.click("#publish")
+    chief.click("#confirm-publish")
     chief.wait_for_selector("#run-status[data-status=done]")
     chief.close()
 
@@ -113,7 +117,9 @@ def test_no_application_payout_from_publish_to_public_notice(
     staff.fill("#id_amount", "1000000")
     staff.click("#fund")
     staff.wait_for_selector("#available")
-    staff.click("#identify")
+    staff.click("#identify")  # the list, its channels and the budget left, then confirm
+    assert "100.00 万元" in staff.inner_text("#preview-budget")
+    staff.click("#confirm-identify")
     staff.wait_for_selector("#payout-table .payout-state")
     assert "已推送" in staff.inner_text("#payout-table")
     payouts_url = staff.url

@@ -34,6 +34,7 @@ HEADERS = [
     "高新技术企业",
     "高新技术企业_有效期至",
     "产业链",
+    "国民经济行业代码",  # the size band's thresholds are the industry's
 ]
 
 
@@ -48,6 +49,7 @@ def row(n: int, **overrides: Any) -> list[Any]:
         "高新技术企业": dt.date(2023, 11, 1),
         "高新技术企业_有效期至": None,
         "产业链": "半导体和集成电路",
+        "国民经济行业代码": "C3973",
     }
     values.update(overrides)
     return [values[h] for h in HEADERS]

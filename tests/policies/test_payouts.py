@@ -16,10 +16,11 @@ from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises import services as registry
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.ledger.models import JournalEntry
+from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.notifications.models import Message
 from gaoxin.policies import matching, payouts, services
-from gaoxin.policies.models import Payout, PayoutBatch
+from gaoxin.policies.models import Payout, PayoutBatch, PolicyMatch
 from tests.factories import EnterpriseFactory, OrganisationFactory
 from tests.policies.test_policies import TEXT
 
@@ -42,6 +43,11 @@ def published(zone: Any, rd: dict[Any, str]) -> Any:
     services.publish(actor=STAFF, policy=policy, match=False)
     matching.match_published()
     return policy
+
+
+def fund_for(policy: Any, fen: int) -> None:
+    """Budget enough for what the test identifies (identification over budget is refused)."""
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=fen, key=f"fund-{fen}")
 
 
 def confirm_as(zone: Any, role: str, payout: Payout) -> Payout:
@@ -107,7 +113,7 @@ def test_the_whole_way_with_exact_money(zone: Any) -> None:
 @pytest.mark.django_db
 def test_illegal_moves_are_refused(zone: Any) -> None:
     policy = published(zone, {zone.enterprise_a: "300万"})
-    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10_000_000, key="b")
+    fund_for(policy, 100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR)
     a = Payout.objects.get()
     with pytest.raises(Conflict):
@@ -136,7 +142,7 @@ def test_illegal_moves_are_refused(zone: Any) -> None:
 @pytest.mark.django_db
 def test_staff_record_a_written_confirmation_with_its_evidence(zone: Any) -> None:
     policy = published(zone, {zone.enterprise_a: "300万"})
-    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10_000_000, key="w")
+    fund_for(policy, 100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get()
     account = {
@@ -177,6 +183,7 @@ def test_declared_only_figures_are_high_risk(zone: Any) -> None:
         values={"rd_expense": "300万"},
     )
     policy = published(zone, {})
+    fund_for(policy, 100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get()
     assert a.risk == "high" and "仅有企业申报数据" in a.risk_reasons[0]
@@ -243,7 +250,15 @@ def test_parallel_batches_never_overspend_the_budget(zone: Any) -> None:
     pool = payouts.fund(
         actor=STAFF, policy=policy, year=YEAR, amount_fen=13 * 10_000_000, key="budget"
     )  # affords 13 of the 20
-    payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
+    eligible = PolicyMatch.objects.filter(policy=policy, status="eligible", amount__gt=0)
+    for match in eligible.select_related("enterprise"):
+        Payout.objects.create(  # as identified before the budget shrank to 13 of them
+            policy=policy,
+            version=match.version,
+            enterprise=match.enterprise,
+            year=YEAR,
+            amount_fen=to_fen(match.amount),
+        )
     chosen = list(Payout.objects.all())
     assert len(chosen) == count
     Payout.objects.update(state="verified")
@@ -350,6 +365,7 @@ def test_policy_api_by_role(zone: Any, role: str) -> None:
     from django.test import Client
 
     policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "200万"})
+    fund_for(policy, 100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get(enterprise=zone.enterprise_a)
     client = Client()

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from gaoxin.core import logs
+from gaoxin.core.audit_display import action_label
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
 from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.models import AuditEntry
@@ -21,9 +22,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page": paginate(request, entries),
             "q": q,
             "action": action,
-            "actions": AuditEntry.objects.values_list("action", flat=True)
-            .distinct()
-            .order_by("action"),
+            "actions": [
+                (a, action_label(a, m))
+                for a, m in AuditEntry.objects.values_list("action", "model")
+                .distinct()
+                .order_by("action")
+            ],
         },
     )
 

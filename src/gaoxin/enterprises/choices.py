@@ -22,9 +22,8 @@ class ContactRole(models.TextChoices):
 
 
 class SizeBand(models.TextChoices):
-    """Enterprise size by the 2011 MIIT classification (工信部联企业〔2011〕300号), industrial
-    thresholds: large ≥1000 staff and ≥4亿 revenue; medium ≥300 and ≥2000万; small ≥20 and
-    ≥300万; otherwise micro."""
+    """Enterprise size by the 2011 MIIT classification (工信部联企业〔2011〕300号), with the
+    thresholds of the enterprise's industry (`gaoxin.enterprise_size`)."""
 
     LARGE = "large", _("大型")
     MEDIUM = "medium", _("中型")

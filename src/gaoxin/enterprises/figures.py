@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from gaoxin import enterprise_size
 from gaoxin.catalogue import STATIC_FIELDS, YEARLY_FIELDS
 from gaoxin.enterprises.choices import SOURCE_PRECEDENCE, SizeBand
 
@@ -43,17 +44,16 @@ YI = Decimal(100_000_000)
 WAN = Decimal(10_000)
 
 
-def size_band(employees: int | None, revenue: Decimal | None) -> SizeBand:
-    """The 2011 MIIT industrial classification (工信部联企业〔2011〕300号)."""
-    if employees is None or revenue is None:
-        return SizeBand.UNKNOWN
-    if employees >= 1000 and revenue >= 4 * YI:
-        return SizeBand.LARGE
-    if employees >= 300 and revenue >= 2000 * WAN:
-        return SizeBand.MEDIUM
-    if employees >= 20 and revenue >= 300 * WAN:
-        return SizeBand.SMALL
-    return SizeBand.MICRO
+def size_band(
+    employees: int | None,
+    revenue: Decimal | None,
+    industry: str | None = None,
+    assets: Decimal | None = None,
+) -> SizeBand:
+    """The national classification by industry (工信部联企业〔2011〕300号, see
+    `gaoxin.enterprise_size`); unknown when a figure the industry's test needs is missing."""
+    found = enterprise_size.band(industry, employees, revenue, assets)
+    return SizeBand.UNKNOWN if found is None else SizeBand(found)
 
 
 def staff_conflicts(values: Mapping[str, Any]) -> list[tuple[str, str]]:

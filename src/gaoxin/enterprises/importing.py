@@ -523,7 +523,7 @@ class _Writer:
                 (
                     item.uscc,
                     *static,
-                    size_band(item.static.get("employees"), revenue),
+                    size_band(item.static.get("employees"), revenue, item.static.get("industry")),
                     latest,
                     revenue,
                     self._sources({}, item.static),
@@ -745,7 +745,7 @@ class _Writer:
                 enterprise = enterprises[pk]
                 found = latest.get(pk)
                 newest, revenue = found if found is not None else (None, None)
-                band = size_band(enterprise.employees, revenue)
+                band = size_band(enterprise.employees, revenue, enterprise.industry)
                 if (enterprise.latest_year, enterprise.latest_revenue, enterprise.size_band) != (
                     newest,
                     revenue,

@@ -97,7 +97,7 @@ def create_enterprise(
         )
     enterprise = Enterprise(**_model_values(cleaned))
     enterprise.field_sources = _sources_for({}, cleaned, source)
-    enterprise.size_band = size_band(enterprise.employees, None)
+    enterprise.size_band = size_band(enterprise.employees, None, enterprise.industry)
     enterprise.save()
     record_change(
         actor=actor, action="create", obj=enterprise, after=snapshot(enterprise, STATIC_NAMES)
@@ -239,7 +239,9 @@ def refresh_latest(enterprise: Enterprise) -> None:
 
 
 def _refresh_size(enterprise: Enterprise) -> None:
-    enterprise.size_band = size_band(enterprise.employees, enterprise.latest_revenue)
+    enterprise.size_band = size_band(
+        enterprise.employees, enterprise.latest_revenue, enterprise.industry
+    )
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from gaoxin.ledger.money import to_fen
 from gaoxin.policies.choices import ApplicationState, Delivery, MatchStatus, PayoutState
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import Application, ApplicationAttachment, Payout, Policy
+from gaoxin.policies.standing import ensure_payable, ensure_pushable
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import explain
 from gaoxin.rules.model import InputDef
@@ -111,6 +112,7 @@ def submit(
     policy = Policy.objects.select_related("current").get(pk=policy.pk)  # as it is now
     if policy.delivery != Delivery.APPLY or policy.status != "published" or not policy.current:
         raise ValidationFailed(_("这项政策不接受网上申报"))
+    ensure_pushable(policy)
     today = timezone.localdate()
     if (policy.effective_from and today < policy.effective_from) or (
         policy.effective_to and today > policy.effective_to
@@ -228,6 +230,7 @@ def _payout_for(application: Application) -> Payout | None:
     payment and the notice follow as for 免申即享."""
     if not application.amount_fen:
         return None
+    ensure_payable(application.policy)
     return Payout.objects.create(
         policy=application.policy,
         version=application.version,

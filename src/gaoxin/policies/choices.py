@@ -8,6 +8,13 @@ class PolicyStatus(models.TextChoices):
     EXPIRED = "expired", _("已失效")
 
 
+class Stage(models.TextChoices):
+    """Whether the document is in force or a draft circulated for comment."""
+
+    FINAL = "final", _("正式文件")
+    FOR_COMMENT = "for_comment", _("征求意见稿")
+
+
 class Category(models.TextChoices):
     SUBSIDY = "subsidy", _("补助")
     VOUCHER = "voucher", _("创新券")

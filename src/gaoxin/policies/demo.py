@@ -15,19 +15,24 @@ from gaoxin.policies.library import shipped_library
 from gaoxin.policies.matching import match_published, push_matches
 from gaoxin.policies.models import Application, Payout, PayoutBatch, Policy, PolicyMatch
 
-PAYOUT_POLICY = "xiamen-rd-increment-draft"
+# A policy of the zone's own, in force, paid without application (the Xiamen R&D-increment
+# measure is a 征求意见稿: matched and shown, never paid).
+PAYOUT_POLICY = "torch-srdi-award"
 PAYOUT_BUDGET_YUAN = "120000000"
 
 
 def publish_library(actor: Actor) -> None:
-    """The policy library shipped with Gaoxin, saved and published (matched afterwards)."""
-    folder = shipped_library()
-    if folder is None:
+    """The zone's part of the shipped library (national, Fujian, Xiamen and Torch policies)
+    saved and published, those already ended saved as 已失效; other regions' examples stay in
+    the library for import (matched afterwards)."""
+    if shipped_library() is None:
         print("policy library not found beside the package: no policies in the demo")
         return
-    for path in sorted(folder.rglob("*.yaml")):
-        policy = policy_services.save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
-        policy_services.publish(actor=actor, policy=policy, match=False)
+    installed = policy_services.install_zone_library(actor=actor)
+    print(
+        f"published {len(installed.published)} policies of the zone "
+        f"({len(installed.expired)} already ended)"
+    )
 
 
 def match_and_push() -> None:
@@ -46,7 +51,7 @@ def match_and_push() -> None:
 
 
 def pay_a_year(*, staff: Actor, chief: Actor) -> None:
-    """One year of 免申即享 for the Xiamen R&D-increment policy: budget, identification, the
+    """One year of 免申即享 for the Torch SRDI award: budget, identification, the
     demo's logins pushed (they confirm themselves), the others' written confirmations recorded
     by staff, verification, a batch made by one official, approved, paid and published by
     another."""

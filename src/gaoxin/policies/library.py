@@ -57,3 +57,38 @@ def shipped_library() -> Path | None:
         if (candidate / "national").is_dir():
             return candidate
     return None
+
+
+# -- which shipped policies a zone publishes -----------------------------------------------
+
+NATIONWIDE = "全国"
+
+
+def applies_in(policy_region: str, zone_region: str) -> bool:
+    """Whether a policy issued for `policy_region` applies to enterprises of `zone_region`:
+    national policies everywhere; otherwise the policy's region must contain the zone's
+    (福建省 and 福建省/厦门市 contain 福建省/厦门市/火炬高新区; 福建省/厦门市/思明区 and
+    福建省/福州市 do not). A policy without a region is the library's, not the zone's."""
+    if policy_region == NATIONWIDE:
+        return True
+    if not policy_region:
+        return False
+    mine, theirs = zone_region.split("/"), policy_region.split("/")
+    return mine[: len(theirs)] == theirs
+
+
+def shipped_policies(folder: Path | None = None) -> list[tuple[Path, Policy]]:
+    """Every policy of the shipped library, loaded, in file order."""
+    folder = folder or shipped_library()
+    if folder is None:
+        return []
+    return [
+        (path, parse(path.read_text(encoding="utf-8"), path.name))
+        for path in sorted(folder.rglob("*.yaml"))
+    ]
+
+
+def zone_publishes(policy: Policy, zone_region: str) -> bool:
+    """Whether a zone in `zone_region` publishes this shipped policy; the others stay in the
+    library, for a zone to import as a draft."""
+    return applies_in(policy.region, zone_region)

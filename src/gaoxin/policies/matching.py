@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gaoxin.enterprises.flat import flat_frame, flat_rows
 from gaoxin.enterprises.models import Enterprise
@@ -28,6 +29,8 @@ from gaoxin.rules.batch import evaluate
 from gaoxin.rules.values import record
 
 PARTITION_SIZE = 20_000
+# Who the audit log names for the pushes matching sends on its own (people read it).
+PUSH_ACTOR = "系统自动推送"
 # Loaded policies by content hash: a hash names exactly one text, whatever row holds it.
 _loaded: dict[str, RulesPolicy] = {}
 
@@ -236,15 +239,17 @@ def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:
 
 def push_matches(version_id: int, enterprise_ids: Sequence[int]) -> int:
     """Tell each enterprise's people (the roles the policy names) what it qualifies for; one
-    message per enterprise and policy version, however often matching runs."""
+    message per enterprise and policy, however often matching runs or the rules are edited
+    (an edit tells only the enterprises it newly makes eligible)."""
     from gaoxin.core.audit import Actor
     from gaoxin.core.formatting import money
     from gaoxin.notifications.message_templates import render
     from gaoxin.notifications.services import notify
+    from gaoxin.policies.standing import may_push
 
     version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
     policy = version.policy
-    if policy.status != PolicyStatus.PUBLISHED:
+    if not may_push(policy):  # unpublished, ended, or a draft for comment
         return 0
     roles = tuple(rules_policy(version).notify) or ("legal_rep", "finance_head")
     matches = PolicyMatch.objects.filter(
@@ -252,22 +257,21 @@ def push_matches(version_id: int, enterprise_ids: Sequence[int]) -> int:
         enterprise_id__in=enterprise_ids,
         status__in=[MatchStatus.ELIGIBLE, MatchStatus.REVIEW],
     ).select_related("enterprise")
-    actor = Actor.system("task:push_matches")
+    actor = Actor.system(PUSH_ACTOR)
+    link = f"/my/policies/#policy-{policy.pk}"
     sent = 0
     for match in matches:
-        amount = money(match.amount) if match.amount is not None else "—"
-        title, body = render(
-            "policy_matched", policy=policy.title, amount=amount, link="/my/policies/"
-        )
+        amount = money(match.amount) if match.amount is not None else _("金额待园区审核后确定")
+        title, body = render("policy_matched", policy=policy.title, amount=amount, link=link)
         notify(
             actor=actor,
             enterprise=match.enterprise,
             subject_type="policies.policy",
             subject_id=policy.pk,
-            dedupe_key=f"policy-match:{version.version}:{match.enterprise_id}",
+            dedupe_key=f"policy-match:{policy.pk}:{match.enterprise_id}",
             title=title,
             body=body,
-            link="/my/policies/",
+            link=link,
             roles=roles,
         )
         sent += 1

@@ -14,6 +14,7 @@ from gaoxin.policies.choices import (
     PolicyStatus,
     RiskLevel,
     RunStatus,
+    Stage,
 )
 
 
@@ -30,6 +31,10 @@ class Policy(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
     )
+    stage = models.CharField(
+        _("文件阶段"), max_length=12, choices=Stage.choices, default=Stage.FINAL
+    )
+    region = models.CharField(_("适用地区"), max_length=100, blank=True)
     effective_from = models.DateField(_("生效日期"), null=True, blank=True)
     effective_to = models.DateField(_("截止日期"), null=True, blank=True)
     current = models.ForeignKey(
@@ -53,6 +58,11 @@ class Policy(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def for_comment(self) -> bool:
+        """A 征求意见稿: matched and shown, never pushed as an entitlement, never paid."""
+        return self.stage == Stage.FOR_COMMENT
+
 
 class PolicyVersion(models.Model):
     """The policy's text at one point; immutable. `version` is the engine's content hash."""
@@ -72,7 +82,7 @@ class PolicyVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}@{self.version}"
+        return _("规则版本 %(v)s") % {"v": self.version}
 
 
 class MatchRun(models.Model):
@@ -209,7 +219,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+        return f"{self.enterprise}《{self.policy}》{self.year}"
 
 
 class Application(models.Model):
@@ -251,7 +261,7 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}/{self.enterprise_id}/{self.year}"
+        return f"{self.enterprise}《{self.policy}》{self.year}"
 
 
 def attachment_path(instance: ApplicationAttachment, filename: str) -> str:

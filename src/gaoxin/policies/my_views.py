@@ -21,7 +21,12 @@ def my_policies(request: HttpRequest) -> HttpResponse:
         .order_by("-amount", "policy__title")
     )
     groups = {status: [m for m in matches if m.status == status] for status in MatchStatus}
-    amounts = [m.amount for m in groups[MatchStatus.ELIGIBLE] if m.amount is not None]
+    # A draft for comment is shown (what it would mean) but promises nothing: not in the total.
+    amounts = [
+        m.amount
+        for m in groups[MatchStatus.ELIGIBLE]
+        if m.amount is not None and not m.policy.for_comment
+    ]
     total = sum(amounts) if amounts else None
     return render(
         request,

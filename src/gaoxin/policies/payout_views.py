@@ -28,8 +28,11 @@ from gaoxin.enterprises.taxonomy_choices import label
 from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.policies import exporting, payouts, selectors
+from gaoxin.policies.budgeting import Allocation, RankOrder
 from gaoxin.policies.choices import PayoutState
 from gaoxin.policies.models import Payout, PayoutBatch
+from gaoxin.policies.preview import identify_preview
+from gaoxin.policies.standing import why_not
 
 VIEW = "policies.view_policy"
 RUN = "policies.change_policy"
@@ -155,14 +158,37 @@ def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(request, pk, fund)
 
 
-@require_POST
 @permission_required(VIEW, RUN)
 def payouts_identify(request: HttpRequest, pk: int) -> HttpResponse:
-    def identify(policy: Any, actor: Actor, year: int) -> str:
-        n = payouts.identify(actor=actor, policy=policy, year=year)
-        return _("新识别并推送 %(n)s 家企业") % {"n": n}
+    """GET: the list "识别并推送" would make — enterprises, messages per channel, total against
+    the budget left, and, over budget, the choice to make; POST of that confirmation: do it."""
+    policy = selectors.get_visible(request.user, pk)
+    year = timezone.localdate().year
+    if request.method == "POST":
 
-    return _run(request, pk, identify)
+        def identify(policy: Any, actor: Actor, year: int) -> str:
+            n = payouts.identify(
+                actor=actor,
+                policy=policy,
+                year=year,
+                allocation=request.POST.get("allocation") or None,
+                order=request.POST.get("order") or RankOrder.AMOUNT_DESC,
+                expected=request.POST.get("expected", ""),
+            )
+            return _("新识别并推送 %(n)s 家企业") % {"n": n}
+
+        return _run(request, pk, identify)
+    return render(
+        request,
+        "policies/confirm_identify.html",
+        {
+            "policy": policy,
+            "preview": identify_preview(policy, year),
+            "blocked": why_not(policy),
+            "allocations": Allocation.choices,
+            "orders": RankOrder.choices,
+        },
+    )
 
 
 @require_POST

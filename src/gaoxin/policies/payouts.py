@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gaoxin.core.formatting import money
@@ -27,9 +28,10 @@ from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.models import YearlyFigures
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
-from gaoxin.ledger.money import to_fen
-from gaoxin.policies.choices import BatchState, Delivery, MatchStatus, PayoutState, RiskLevel
+from gaoxin.policies.budgeting import Allocation, RankOrder, prorate_fen, rank_and_cut
+from gaoxin.policies.choices import BatchState, Delivery, PayoutState, RiskLevel
 from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
+from gaoxin.policies.standing import ensure_payable, ensure_pushable
 
 S = PayoutState
 ALLOWED: dict[str, set[str]] = {
@@ -111,19 +113,39 @@ def fund(*, actor: Actor, policy: Policy, year: int, amount_fen: int, key: str) 
 # -- identify and push -------------------------------------------------------------------
 
 
-def identify(*, actor: Actor, policy: Policy, year: int, push: bool = True) -> int:
+def identify(
+    *,
+    actor: Actor,
+    policy: Policy,
+    year: int,
+    push: bool = True,
+    allocation: str | None = None,
+    order: str = RankOrder.AMOUNT_DESC,
+    expected: str | None = None,
+) -> int:
     """A payout for every enterprise whose stored match is eligible with an amount; already
-    identified enterprises are left as they are. Returns how many were added."""
+    identified enterprises are left as they are. Returns how many were added.
+
+    A list whose total exceeds the budget left is refused unless the operator chose how to fit
+    it: `allocation` prorate (按比例, exact to the fen, never above the budget) or rank (按排序
+    截断 in `order`). `expected`: the fingerprint of the preview the operator confirmed; a list
+    that changed since is refused, to be previewed again."""
+    from gaoxin.policies.preview import identify_candidates, identify_preview, item_of
+
     if policy.delivery != Delivery.AUTO:
         raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
-    matches = (
-        PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE, amount__gt=0)
-        .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
-        .select_related("enterprise", "version")
-    )
+    policy = Policy.objects.get(pk=policy.pk)  # as it stands now, not as the caller read it
+    ensure_pushable(policy)
+    preview = identify_preview(policy, year)
+    if expected is not None and expected != preview.fingerprint:
+        raise Conflict(_("名单或预算在确认后有变化，请重新核对后再确认"))
+    amounts = {item.key: item.fen for item in preview.items}
+    if preview.over_budget:
+        amounts = fit_to_budget(actor, policy, preview, allocation, order)
+    matches = [m for m in identify_candidates(policy, year) if amounts.get(m.enterprise_id)]
     added = 0
     for match in matches:
-        assert match.amount is not None  # filtered above: eligible with an amount
+        original = item_of(match).fen
         with transaction.atomic():
             risk, reasons = assess_risk(match)
             payout = Payout.objects.create(
@@ -131,7 +153,7 @@ def identify(*, actor: Actor, policy: Policy, year: int, push: bool = True) -> i
                 version=match.version,
                 enterprise=match.enterprise,
                 year=year,
-                amount_fen=to_fen(match.amount),
+                amount_fen=amounts[match.enterprise_id],
                 risk=risk,
                 risk_reasons=reasons,
                 explanation=match.explanation,
@@ -142,11 +164,58 @@ def identify(*, actor: Actor, policy: Policy, year: int, push: bool = True) -> i
                 obj=payout,
                 after=snapshot(payout, FIELDS),
                 subject=payout.enterprise,
+                note=_prorated_note(original, payout.amount_fen),
             )
             if push:
                 push_payout(actor=actor, payout=payout)
         added += 1
     return added
+
+
+def _prorated_note(original_fen: int, fen: int) -> str:
+    if original_fen == fen:
+        return ""
+    return _("按比例分配：测算 %(a)s，核定 %(b)s") % {
+        "a": money(Decimal(original_fen) / 100),
+        "b": money(Decimal(fen) / 100),
+    }
+
+
+def fit_to_budget(
+    actor: Actor, policy: Policy, preview: Any, allocation: str | None, order: str
+) -> dict[Any, int]:
+    """The amounts of an over-budget list under the operator's explicit choice, audited."""
+    left = max(0, preview.budget_left_fen or 0)
+    if allocation == Allocation.PRORATE:
+        fitted = prorate_fen(preview.items, left)
+    elif allocation == Allocation.RANK:
+        if order not in RankOrder.values:
+            raise ValidationFailed(_("请选择截断的排序方式"), field="order")
+        fitted = rank_and_cut(preview.items, left, order)
+    else:
+        raise Conflict(
+            _("名单合计 %(t)s，超出剩余预算 %(b)s：请选择按比例分配、按排序截断，或先追加预算")
+            % {"t": money(Decimal(preview.total_fen) / 100), "b": money(Decimal(left) / 100)},
+            field="allocation",
+        )
+    fitted = {k: v for k, v in fitted.items() if v > 0}
+    record_change(
+        actor=actor,
+        action="payout_allocation",
+        obj=policy,
+        after={
+            "allocation": allocation,
+            "order": order if allocation == Allocation.RANK else "",
+            "year": preview.year,
+            "budget_left_fen": left,
+            "requested_fen": preview.total_fen,
+            "requested_enterprises": len(preview.items),
+            "allocated_fen": sum(fitted.values()),
+            "allocated_enterprises": len(fitted),
+        },
+        note=str(Allocation(allocation).label),
+    )
+    return fitted
 
 
 @transaction.atomic
@@ -156,9 +225,8 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
     from gaoxin.notifications.services import notify
 
     amount = money(Decimal(payout.amount_fen) / 100)
-    title, body = render(
-        "payout_listed", policy=payout.policy.title, amount=amount, link="/my/payouts/"
-    )
+    link = f"/my/payouts/#payout-{payout.pk}"
+    title, body = render("payout_listed", policy=payout.policy.title, amount=amount, link=link)
     notify(
         actor=actor,
         enterprise=payout.enterprise,
@@ -167,9 +235,14 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
         dedupe_key=f"payout:{payout.pk}",
         title=title,
         body=body,
-        link="/my/payouts/",
+        link=link,
     )
     _move(actor, payout, S.PUSHED)
+
+
+def _alias(field: str) -> str:
+    found = catalogue.BY_NAME.get(field)
+    return found.alias if found is not None else _("申报数据")
 
 
 def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
@@ -192,7 +265,9 @@ def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
             found = figures.get(year)
             source = found.sources.get(field) if found is not None else None
             if source == DataSource.DECLARED:
-                reasons.append(_("%(f)s（%(y)s年）仅有企业申报数据") % {"f": field, "y": year})
+                reasons.append(
+                    _("%(f)s（%(y)s年）仅有企业申报数据") % {"f": _alias(field), "y": year}
+                )
         declared = match.enterprise.reports.filter(source=DataSource.DECLARED, year__in=years)
         government = {
             (r.year): r
@@ -207,7 +282,7 @@ def assess_risk(match: PolicyMatch) -> tuple[str, list[str]]:
                 if mine is not None and theirs is not None and mine != theirs:
                     reasons.append(
                         _("%(f)s（%(y)s年）企业申报与政府部门数据不一致，以政府部门数据为准")
-                        % {"f": field, "y": year}
+                        % {"f": _alias(field), "y": year}
                     )
     return (RiskLevel.HIGH if reasons else RiskLevel.LOW), reasons
 
@@ -320,6 +395,7 @@ def create_batch(
             raise ValidationFailed(_("一个批次只能包含同一政策、同一年度的兑现"))
         if payout.state != S.VERIFIED or payout.batch_id is not None:
             raise Conflict(_("“%(e)s”不是待入批次的已核验事项") % {"e": payout.enterprise.name})
+    ensure_payable(Policy.objects.get(pk=policy.pk))
     pool = pool_of(policy, year)
     if pool is None:
         raise ValidationFailed(_("该政策 %(y)s 年度还没有预算，请先下达预算") % {"y": year})
@@ -359,6 +435,7 @@ def approve_batch(*, actor: Actor, batch: PayoutBatch) -> PayoutBatch:
         return batch
     if actor.label == batch.created_by:
         raise PermissionDenied(_("批次须由创建人以外的人员审批"))
+    ensure_payable(batch.policy)
     for payout in batch.payouts.select_for_update().select_related("enterprise"):
         ledger.settle(
             reservation_key=payout.reservation_key, actor=actor, key=f"approve:{payout.pk}"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoxin.core.audit import Actor, record_change, snapshot
-from gaoxin.core.errors import Conflict, ValidationFailed
+from gaoxin.core.errors import Conflict, NotFound, ValidationFailed
+from gaoxin.policies import library
 from gaoxin.policies.choices import PolicyStatus
 from gaoxin.policies.library import parse
 from gaoxin.policies.models import Policy, PolicyVersion
@@ -22,6 +28,8 @@ FIELDS = (
     "status",
     "effective_from",
     "effective_to",
+    "stage",
+    "region",
     "current",
 )
 
@@ -46,6 +54,7 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
     policy.title, policy.issuer, policy.source = loaded.title, loaded.issuer, loaded.source
     policy.category, policy.delivery = loaded.category, loaded.delivery
     policy.effective_from, policy.effective_to = loaded.effective_from, loaded.effective_to
+    policy.stage, policy.region = loaded.stage, loaded.region[:100]
     policy.save()
     version, created = PolicyVersion.objects.get_or_create(
         policy=policy,
@@ -60,7 +69,7 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
         obj=policy,
         before=before,
         after=snapshot(policy, FIELDS),
-        note=f"version {version.version}",
+        note=_("规则版本 %(v)s") % {"v": version.version},
     )
     if created and policy.status == PolicyStatus.PUBLISHED:
         _queue_matching(version)
@@ -76,6 +85,10 @@ def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
         raise ValidationFailed(_("政策还没有规则文本"))
     if policy.status == PolicyStatus.PUBLISHED:
         return policy
+    if policy.effective_to is not None and policy.effective_to < timezone.localdate():
+        raise Conflict(
+            _("政策已于 %(d)s 截止，不能发布；请先修改有效期") % {"d": policy.effective_to}
+        )
     before = snapshot(policy, FIELDS)
     policy.status = PolicyStatus.PUBLISHED
     policy.published_at = timezone.now()
@@ -89,15 +102,37 @@ def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
 
 
 @transaction.atomic
-def expire(*, actor: Actor, policy: Policy) -> Policy:
+def expire(*, actor: Actor, policy: Policy, note: str = "") -> Policy:
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.status == PolicyStatus.EXPIRED:
+        return policy
     before = snapshot(policy, FIELDS)
     policy.status = PolicyStatus.EXPIRED
     policy.save()
     record_change(
-        actor=actor, action="expire", obj=policy, before=before, after=snapshot(policy, FIELDS)
+        actor=actor,
+        action="expire",
+        obj=policy,
+        before=before,
+        after=snapshot(policy, FIELDS),
+        note=note,
     )
     return policy
+
+
+def expire_ended(*, actor: Actor, on: dt.date | None = None) -> list[Policy]:
+    """Set 已失效 every published policy whose end date has passed (the end date itself still
+    counts). Run daily: `gaoxin manage expire_policies`, or the `expire_ended_task`."""
+    on = on or timezone.localdate()
+    due = Policy.objects.filter(status=PolicyStatus.PUBLISHED, effective_to__lt=on)
+    return [
+        expire(
+            actor=actor,
+            policy=policy,
+            note=_("截止日期 %(d)s 已过，自动失效") % {"d": policy.effective_to},
+        )
+        for policy in due.order_by("pk")
+    ]
 
 
 def _queue_matching(version: PolicyVersion) -> None:
@@ -105,3 +140,38 @@ def _queue_matching(version: PolicyVersion) -> None:
 
     pk = version.pk
     transaction.on_commit(lambda: start_matching(pk))
+
+
+@dataclass(frozen=True)
+class Installed:
+    published: list[Policy]
+    expired: list[Policy]  # the zone's, but already past their end date: kept as 已失效
+
+
+def install_zone_library(
+    *, actor: Actor, region: str | None = None, folder: Path | None = None, match: bool = False
+) -> Installed:
+    """Save and publish the shipped policies the zone publishes (national, and those of the
+    regions containing the zone); those already ended are saved as 已失效. Other regions'
+    policies stay in the library (`import_library_policy`)."""
+    region = region or settings.GAOXIN_ZONE_REGION
+    published, expired = [], []
+    today = timezone.localdate()
+    for path, loaded in library.shipped_policies(folder):
+        if not library.zone_publishes(loaded, region):
+            continue
+        policy = save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
+        if loaded.effective_to is not None and loaded.effective_to < today:
+            expired.append(expire(actor=actor, policy=policy, note=_("截止日期已过")))
+        else:
+            published.append(publish(actor=actor, policy=policy, match=match))
+    return Installed(published, expired)
+
+
+def import_library_policy(*, actor: Actor, policy_id: str, folder: Path | None = None) -> Policy:
+    """Import one policy of the shipped library (another region's example) as a draft, for the
+    zone to adapt and publish."""
+    for path, loaded in library.shipped_policies(folder):
+        if loaded.id == policy_id:
+            return save_policy(actor=actor, text=path.read_text(encoding="utf-8"))
+    raise NotFound(_("政策示例库中没有编号为“%(s)s”的政策") % {"s": policy_id})

@@ -36,5 +36,17 @@ def match_enterprise_task(enterprise_id: int) -> int:
     return matching.match_enterprise(enterprise_id)
 
 
+@task()
+def expire_ended_task() -> int:
+    """Daily: policies past their end date become 已失效 and push nothing more."""
+    from gaoxin.core.audit import Actor
+    from gaoxin.policies.services import expire_ended
+
+    return len(expire_ended(actor=Actor.system(EXPIRY_ACTOR)))
+
+
+EXPIRY_ACTOR = "系统定时任务（政策到期失效）"
+
+
 def on_enterprise_changed(sender: Any, enterprise_id: int, **kwargs: Any) -> None:
     transaction.on_commit(lambda: match_enterprise_task.enqueue(enterprise_id))

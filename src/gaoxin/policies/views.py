@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +23,9 @@ from gaoxin.policies import exporting, library, selectors, services
 from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
 from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy
+from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
+from gaoxin.rules.describe import describe
 
 VIEW = "policies.view_policy"
 CHANGE = "policies.change_policy"
@@ -119,15 +122,15 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("enterprise")
     )
     loaded = library.parse(policy.current.text) if policy.current else None
+    today = timezone.localdate()
     conditions = []
     if loaded is not None:
-        for index, condition in enumerate(loaded.conditions):
-            raw = (loaded.raw.get("conditions") or [{}])[index]
+        for condition in loaded.conditions:
             conditions.append(
                 {
                     "label": condition.label,
                     "manual": condition.manual,
-                    "expression": raw.get("when", ""),
+                    "reads": describe(condition.when, loaded, today) if condition.when else "",
                     "note": condition.note,
                 }
             )
@@ -135,7 +138,9 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "policy": policy,
         "loaded": loaded,
         "conditions": conditions,
-        "benefit": ((loaded.raw.get("benefit") or {}).get("amount", "") if loaded else ""),
+        "benefit": (
+            describe(loaded.benefit, loaded, today, money=True) if loaded and loaded.benefit else ""
+        ),
         "summary": selectors.summary(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
@@ -150,6 +155,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "can_change": request.user.has_perm(CHANGE),
         "can_publish": request.user.has_perm("policies.publish_policy"),
+        "ended": bool(policy.effective_to and policy.effective_to < today),
     }
     return render(request, "policies/detail.html", context)
 
@@ -205,12 +211,64 @@ def policy_run_tests(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/_tests.html", {"outcomes": outcomes})
 
 
-@require_POST
 @permission_required(VIEW, "policies.publish_policy")
 def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what publishing will do (enterprises pushed, per channel, amount against the
+    budget left); POST of that confirmation: publish. A confirmation of a list that changed
+    since is shown again."""
     policy = selectors.get_visible(request.user, pk)
-    services.publish(actor=Actor.of(request), policy=policy)
-    messages.success(request, _("已发布，正在与企业库匹配"))
+    if policy.current is None:
+        messages.error(request, _("政策还没有规则文本"))
+        return redirect("policies:detail", pk=policy.pk)
+    preview = publish_preview(policy)
+    if request.method == "POST":
+        if request.POST.get("expected") != preview.fingerprint:
+            messages.warning(request, _("企业库或预算在确认后有变化，请重新核对"))
+        else:
+            try:
+                services.publish(actor=Actor.of(request), policy=policy)
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(request, _("已发布，正在与企业库匹配"))
+            return redirect("policies:detail", pk=policy.pk)
+    return render(
+        request,
+        "policies/confirm_publish.html",
+        {"policy": policy, "preview": preview},
+    )
+
+
+@permission_required(VIEW, "policies.add_policy")
+def policy_library(request: HttpRequest) -> HttpResponse:
+    """The shipped library: the zone's own policies, and other regions' examples that a zone
+    may import as drafts."""
+    region = settings.GAOXIN_ZONE_REGION
+    have = set(Policy.objects.values_list("slug", flat=True))
+    shipped = sorted(
+        (loaded for _path, loaded in library.shipped_policies()),
+        key=lambda p: (library.zone_publishes(p, region), p.region, p.id),
+    )
+    rows = [
+        {"policy": p, "zone": library.zone_publishes(p, region), "imported": p.id in have}
+        for p in shipped
+    ]
+    return render(request, "policies/library.html", {"rows": rows, "region": region})
+
+
+@require_POST
+@permission_required(VIEW, "policies.add_policy")
+def policy_import(request: HttpRequest) -> HttpResponse:
+    try:
+        policy = services.import_library_policy(
+            actor=Actor.of(request), policy_id=request.POST.get("policy", "")
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("policies:library")
+    messages.success(
+        request, _("已导入为草稿：%(t)s。请按本区实际修改后发布。") % {"t": policy.title}
+    )
     return redirect("policies:detail", pk=policy.pk)
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gaoxin import catalogue as C
+from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
 from .errors import ExprError, did_you_mean
+from .parser import parse
 from .types import BOOL, DATE, FIELD_TYPES, NUMBER, RANGE, T_BOOL, T_DATE, T_NUMBER, TEXT, Type
 
 FUNCTIONS = {
@@ -31,6 +34,7 @@ FUNCTIONS = {
     "starts_with": 'starts_with(text, "prefix")',
     "marginal": "marginal(table) — sum over bands of the part of `by` in each band × rate",
     "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
+    "sme": "sme(Y-1) — 中小企业 by the national classification (staff, revenue, assets)",
 }
 MAX_CAGR_YEARS = 6
 
@@ -51,6 +55,21 @@ class Scope:
     def names(self) -> list[str]:
         fields = [f.name for f in C.FIELDS] + [f.alias for f in C.FIELDS]
         return [*fields, *self.params, *self.tables, *self.inputs, *FUNCTIONS]
+
+
+def _respanned(node: A.Node, span: tuple[int, int]) -> A.Node:
+    """An expanded built-in (sme()) located where it was written, so that any message about it
+    points at the call in the policy file."""
+    import dataclasses
+
+    changes: dict[str, Any] = {"span": span}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, A.Node):
+            changes[f.name] = _respanned(value, span)
+        elif isinstance(value, tuple) and value and isinstance(value[0], A.Node):
+            changes[f.name] = tuple(_respanned(v, span) for v in value)
+    return dataclasses.replace(node, **changes)
 
 
 def _err(node: A.Node, message: str, hint: str = "") -> ExprError:
@@ -283,6 +302,11 @@ class Checker:
             return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), Type(
                 NUMBER, "percent"
             )
+        if fn == "sme":
+            arity(1)
+            year = self.year_arg(args[0])
+            expanded, _t = self.visit(_respanned(parse(sme_expression(str(year))), n.span))
+            return expanded, T_BOOL
         if fn == "year_of":
             arity(1)
             d, _ = self.operand(args[0], DATE, "year_of() needs a date")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import yaml
 from . import ast as A
 from .checker import Checker, Scope
 from .errors import PolicyError, PolicyErrors, did_you_mean
-from .model import CATEGORIES, DELIVERIES, Condition, InputDef, ParamEntry, Policy, TableDef
+from .model import CATEGORIES, DELIVERIES, STAGES, Condition, InputDef, ParamEntry, Policy, TableDef
 from .sections import condition, declare_inputs, declare_params, declare_tables
 from .testspec import read_tests
 from .types import NUMBER
@@ -40,8 +41,13 @@ TOP_KEYS = {
     "notes",
     "stack_group",
     "budget",
+    "stage",
+    "region",
 }
 REQUIRED = ("id", "title", "source", "category", "conditions")
+# A source that cites a file of ours (policy-examples.md, RULES.md, x.yaml) instead of the
+# issuer's document.
+_FILE_NAME = re.compile(r"\.(?:md|ya?ml|py|txt|csv|json|xlsx?)\b", re.IGNORECASE)
 ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
 
 
@@ -180,6 +186,21 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         r.error_at(
             top["delivery"][1], f"unknown delivery '{delivery}'", "one of " + ", ".join(DELIVERIES)
         )
+    stage = scalar("stage", "final")
+    if stage not in STAGES:
+        r.error_at(
+            top["stage"][1],
+            f"unknown stage '{stage}'",
+            "final (正式文件) or for_comment (征求意见稿)",
+        )
+    source = scalar("source")
+    if _FILE_NAME.search(source):
+        r.error_at(
+            top["source"][1],
+            "source names a file, not a document",
+            "cite the issuer's document and its number, e.g. 厦高管〔2025〕12号; "
+            "notes may name where the clause was found",
+        )
     eff_from = eff_to = None
     if "effective" in top:
         try:
@@ -261,7 +282,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
     return Policy(
         id=scalar("id"),
         title=scalar("title"),
-        source=scalar("source"),
+        source=source,
         category=category,
         file=r.file.name,
         version=digest.hexdigest()[:12],
@@ -279,5 +300,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         tests=tuple(tests),
         stack_group=scalar("stack_group") or None,
         budget=budget,
+        stage=stage,
+        region=scalar("region"),
         raw=raw,
     )

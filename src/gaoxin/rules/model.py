@@ -14,6 +14,7 @@ from .types import Type
 STATUSES = ("ineligible", "eligible", "unknown", "review")  # index = batch status code
 CATEGORIES = ("subsidy", "voucher", "award", "interest", "qualification", "screen")
 DELIVERIES = ("auto", "apply", "notice")
+STAGES = ("final", "for_comment")  # 正式文件 | 征求意见稿 (matched and shown, never paid)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Policy:
     tests: tuple[PolicyTest, ...] = ()
     stack_group: str | None = None  # 就高不重复: of policies sharing a group, pay only the highest
     budget: Fraction | None = None  # programme total (yuan): amounts are prorated to fit it
+    stage: str = "final"  # STAGES
+    region: str = ""  # where it applies: 全国, 福建省, 福建省/厦门市, 福建省/厦门市/火炬高新区
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -359,7 +359,7 @@ LISTS = [
         ADMIN,
         "操作日志",
         ("时间", "操作人", "操作", "对象", "变更内容"),
-        {"操作": {"payout_confirmed"}},
+        {"操作": {"兑现：企业已确认"}},
     ),
     ListExport(
         "login log",

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from gaoxin.core.audit_display import action_label, changes, model_label
 from gaoxin.core.exporting import Column, Export, Kind
 from gaoxin.core.models import AuditEntry
 
@@ -24,10 +25,8 @@ def audit_entries(params: Any) -> tuple[QuerySet[AuditEntry], str, str]:
 
 
 def _changes(entry: AuditEntry) -> str:
-    return "；".join(
-        f"{name}：{'—' if before is None else before} → {'—' if after is None else after}"
-        for name, before, after in entry.changed_fields()
-    )
+    """Field labels with readable values, as the audit page shows them."""
+    return "；".join(f"{c.label}：{c.before} → {c.after}" for c in changes(entry))
 
 
 AUDIT = Export(
@@ -37,8 +36,8 @@ AUDIT = Export(
         Column(_("时间"), lambda e: e.at, Kind.TIMESTAMP),
         Column(_("操作人"), lambda e: e.actor_label),
         Column(_("IP 地址"), lambda e: e.ip),
-        Column(_("操作"), lambda e: e.action, width=20),
-        Column(_("对象类型"), lambda e: e.model, width=20),
+        Column(_("操作"), lambda e: action_label(e.action, e.model), width=20),
+        Column(_("对象类型"), lambda e: model_label(e.model), width=20),
         Column(_("对象编号"), lambda e: e.object_id),
         Column(_("对象"), lambda e: e.object_repr, width=36),
         Column(_("变更内容"), _changes, width=60),

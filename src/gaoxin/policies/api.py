@@ -9,9 +9,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied
+from gaoxin.core.idempotency import idempotent
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies import payouts, selectors
@@ -300,6 +302,7 @@ def batches(request: HttpRequest, policy_id: int) -> Any:
 
 
 @router.post("/{int:policy_id}/batches/{int:batch_id}/{action}", response={200: BatchOut, **ERRORS})
+@decorate_view(idempotent)
 def batch_action(request: HttpRequest, policy_id: int, batch_id: int, action: str) -> Any:
     from gaoxin.policies.models import PayoutBatch
 

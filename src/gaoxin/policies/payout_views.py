@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.uscc import mask
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
@@ -144,6 +145,7 @@ def _run(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW, RUN)
+@idempotent
 def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
     form = FundForm(request.POST)
 
@@ -151,8 +153,7 @@ def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise DomainError(_("请填写正确的预算金额"))
         amount = to_fen(form.cleaned_data["amount"])
-        key = request.POST.get("key") or f"fund:{policy.pk}:{year}:{timezone.now().timestamp()}"
-        payouts.fund(actor=actor, policy=policy, year=year, amount_fen=amount, key=key)
+        payouts.fund(actor=actor, policy=policy, year=year, amount_fen=amount)
         return _("已下达预算 %(a)s 元") % {"a": form.cleaned_data["amount"]}
 
     return _run(request, pk, fund)
@@ -205,6 +206,7 @@ def payout_verify(request: HttpRequest, pk: int, payout_id: int) -> HttpResponse
 
 @require_POST
 @permission_required(VIEW, RUN)
+@idempotent
 def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
     def batch(policy: Any, actor: Actor, year: int) -> str:
         ids = request.POST.getlist("payout")
@@ -217,6 +219,7 @@ def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW, APPROVE)
+@idempotent
 def batch_action(request: HttpRequest, pk: int, batch_id: int, action: str) -> HttpResponse:
     def act(policy: Any, actor: Actor, year: int) -> str:
         batch = PayoutBatch.objects.filter(policy=policy, pk=batch_id).first()

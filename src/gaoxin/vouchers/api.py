@@ -14,10 +14,12 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.decorators import decorate_view
 from pydantic import Field, field_validator
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied, ValidationFailed
+from gaoxin.core.idempotency import idempotent
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.supermarket import selectors as supermarket
@@ -156,6 +158,7 @@ def get_order(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders", response={201: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def place_order(
     request: HttpRequest,
     listing_id: Annotated[int, Form(description="上架中的服务 id / id of a listing on sale")],
@@ -193,6 +196,7 @@ def accept_order(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders/{order_id}/decline", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def decline_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any:
     """不接单 — the provider, before accepting; the reservation goes back."""
     order = orders.decline(
@@ -202,6 +206,7 @@ def decline_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any
 
 
 @router.post("/orders/{order_id}/cancel", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def cancel_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any:
     """取消 — the enterprise, before delivery; the reservation goes back."""
     order = orders.cancel(
@@ -220,6 +225,7 @@ def confirm_delivery(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders/{order_id}/redeem", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def redeem_order(request: HttpRequest, order_id: str, payload: RedeemIn) -> Any:
     """兑付申请 — the provider, with the fee actually invoiced; sent again with the same fee
     it changes nothing."""
@@ -232,6 +238,7 @@ def redeem_order(request: HttpRequest, order_id: str, payload: RedeemIn) -> Any:
 
 
 @router.post("/orders/{order_id}/review", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def review_order(request: HttpRequest, order_id: str, payload: ReviewIn) -> Any:
     """兑付审核 — zone reviewers of the enterprise's data scope."""
     order = orders.review(
@@ -389,6 +396,7 @@ def get_settlement(request: HttpRequest, settlement_id: str) -> Any:
 
 
 @router.post("/settlements", response={200: SettlementDetail, 201: SettlementDetail, **ERRORS})
+@decorate_view(idempotent)
 def issue_settlement(request: HttpRequest, payload: IssueIn) -> Any:
     """结算单: the provider's approved, unsettled orders of the period. Issued before, the
     same statement is answered (200) instead of a new one (201)."""
@@ -413,6 +421,7 @@ def issue_settlement(request: HttpRequest, payload: IssueIn) -> Any:
 
 
 @router.post("/settlements/{settlement_id}/pay", response={200: SettlementDetail, **ERRORS})
+@decorate_view(idempotent)
 def pay_settlement(request: HttpRequest, settlement_id: str) -> Any:
     """付款确认 — the treasury paid the statement; paying it again changes nothing."""
     settlement = selectors.get_settlement(request.user, pk_of(settlement_id))

@@ -181,13 +181,12 @@ def set_status(*, actor: Actor, scheme: VoucherScheme, status: str) -> VoucherSc
     return scheme
 
 
-def fund(*, actor: Actor, scheme: VoucherScheme, amount_fen: int, key: str) -> BudgetPool:
-    """Add budget (拨入; again for a supplementary budget, 追加). The same key adds once."""
+def fund(*, actor: Actor, scheme: VoucherScheme, amount_fen: int) -> BudgetPool:
+    """Add budget (拨入; again for a supplementary budget, 追加). Each call adds once more; the
+    ledger names the entry (`fund:<pool>:<n>`)."""
     require_manager(actor)
     pool = pool_of(scheme)
-    ledger.fund_budget(
-        pool=pool, amount_fen=amount_fen, actor=actor, key=key, memo=_("创新券预算拨入")
-    )
+    ledger.fund_budget(pool=pool, amount_fen=amount_fen, actor=actor, memo=_("创新券预算拨入"))
     return pool
 
 

@@ -20,6 +20,7 @@ from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.money import to_yuan
@@ -192,6 +193,7 @@ def _find_enterprise(request: HttpRequest, text: str) -> Any:
 
 @require_POST
 @permission_required(MANAGE)
+@idempotent
 def scheme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     _staff_only(request)
     chosen = selectors.get_scheme(request.user, pk)
@@ -199,11 +201,7 @@ def scheme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "fund":
             amount = yuan_field(request, "amount")
-            key = (
-                request.POST.get("key", "").strip()
-                or f"voucher-fund:{chosen.pk}:{timezone.now().timestamp()}"
-            )
-            services.fund(actor=actor, scheme=chosen, amount_fen=amount, key=key)
+            services.fund(actor=actor, scheme=chosen, amount_fen=amount)
             messages.success(request, _("预算已下达"))
         elif action == "grant":
             result = services.grant_quotas(actor=actor, scheme=chosen)
@@ -348,6 +346,7 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(settlements.SETTLE)
+@idempotent
 def settlement_issue(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     chosen = VoucherScheme.objects.filter(year=timezone.localdate().year).first()
@@ -382,6 +381,7 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(settlements.SETTLE)
+@idempotent
 def settlement_pay(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     statement = selectors.get_settlement(request.user, pk)

@@ -16,6 +16,7 @@ from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.ledger.models import JournalEntry
@@ -80,6 +81,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def order_form(request: HttpRequest, listing_pk: int) -> HttpResponse:
     """使用创新券下单: the contract signed with the provider, uploaded with its amount."""
     enterprise = own_enterprise(request.user)
@@ -200,6 +202,7 @@ def _int(text: str, field: str) -> int:
 
 @require_POST
 @login_required
+@idempotent
 def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     order = selectors.get_order(request.user, pk)
     actor = Actor.of(request)

@@ -22,14 +22,17 @@ from gaoxin.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.idempotency import idempotent
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.selectors import own_enterprise
+from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.supermarket import selectors as supermarket
 from gaoxin.supermarket.api import ERRORS, MAX_FEN, no_nul, page_of, pk_of
 from gaoxin.supermarket.models import ProviderProfile
-from gaoxin.vouchers import orders, selectors, settlements
+from gaoxin.vouchers import orders, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SettlementState
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherSettlement
 from gaoxin.vouchers.schemas import (
     IssueIn,
+    ManualQuotaIn,
+    ManualQuotaOut,
     OrderDetail,
     OrderPage,
     QuotaOut,
@@ -322,6 +325,30 @@ def get_scheme(request: HttpRequest, scheme_id: str) -> Any:
             "providers": totals["providers"],
             "by_state": figures["by_state"],
         },
+    }
+
+
+@router.post("/schemes/{scheme_id}/quotas", response={200: ManualQuotaOut, **ERRORS})
+def grant_quota(request: HttpRequest, scheme_id: str, payload: ManualQuotaIn) -> Any:
+    """手工核定 one enterprise's quota (an appeal, a correction), never above the scheme's cap
+    per enterprise; scheme managers only, for an enterprise in their data scope."""
+    scheme = selectors.get_scheme(request.user, pk_of(scheme_id))
+    enterprise = visible_enterprises(request.user).filter(pk=payload.enterprise_id).first()
+    if enterprise is None:
+        raise NotFound(_("没有找到这家企业"), field="enterprise_id")
+    quota = services.grant_quota(
+        actor=Actor.of(request),
+        scheme=scheme,
+        enterprise=enterprise,
+        amount_fen=payload.amount_fen,
+        note=payload.note,
+    )
+    return {
+        "scheme_id": scheme.pk,
+        "enterprise_id": enterprise.pk,
+        "granted_fen": quota.granted_fen,
+        "cap_fen": scheme.enterprise_cap_fen,
+        "note": payload.note.strip(),
     }
 
 

@@ -202,6 +202,26 @@ class SettlementPage(Schema):
     items: list[SettlementOut]
 
 
+class ManualQuotaIn(InputSchema):
+    enterprise_id: int = Field(strict=True, ge=1)
+    amount_fen: int = Field(
+        strict=True,
+        gt=0,
+        le=MAX_FEN,
+        description=f"年度额度，不超过方案的单家企业年度上限 / the quota, at most the scheme's "
+        f"cap per enterprise, {FEN}",
+    )
+    note: str = Field(max_length=300, description="手工核定的原因（必填）/ why (required)")
+
+
+class ManualQuotaOut(Schema):
+    scheme_id: int
+    enterprise_id: int
+    granted_fen: int = Field(description=f"年度额度 / the year's quota, {FEN}")
+    cap_fen: int = Field(description=f"方案的单家企业年度上限 / the scheme's cap, {FEN}")
+    note: str
+
+
 class IssueIn(InputSchema):
     scheme_id: int = Field(strict=True)
     provider_id: int = Field(strict=True)

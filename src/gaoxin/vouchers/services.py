@@ -324,10 +324,18 @@ def _basis_summary(explanation: dict[str, Any]) -> dict[str, Any]:
 def grant_quota(
     *, actor: Actor, scheme: VoucherScheme, enterprise: Enterprise, amount_fen: int, note: str
 ) -> VoucherQuota:
-    """A quota set by hand (an appeal, a correction): the note says why; audited."""
+    """A quota set by hand (an appeal, a correction): the note says why; audited. Never above
+    the scheme's yearly cap per enterprise (单家企业年度额度上限)."""
     require_manager(actor)
     if amount_fen <= 0:
         raise ValidationFailed(_("额度须大于 0"), field="amount")
+    if amount_fen > scheme.enterprise_cap_fen:
+        raise ValidationFailed(
+            _("额度不能超过方案的单家企业年度额度上限 %(c)s 元")
+            % {"c": yuan_text(scheme.enterprise_cap_fen)},
+            field="amount",
+            details={"cap_fen": scheme.enterprise_cap_fen, "amount_fen": amount_fen},
+        )
     if not note.strip():
         raise ValidationFailed(_("请写明手工核定的原因"), field="note")
     with transaction.atomic():

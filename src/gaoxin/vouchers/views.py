@@ -22,7 +22,7 @@ from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.ledger.models import JournalEntry
 from gaoxin.ledger.money import to_fen, to_yuan
 from gaoxin.supermarket import selectors as supermarket
-from gaoxin.vouchers import exporting, orders, selectors, services
+from gaoxin.vouchers import eligibility, exporting, orders, selectors, services
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
 from gaoxin.vouchers.services import LIMIT_LABELS
@@ -120,6 +120,7 @@ def order_form(request: HttpRequest, listing_pk: int) -> HttpResponse:
             "scheme": view.quota.scheme if view else None,
             "values": request.POST if request.method == "POST" else {},
             "error": error,
+            "eligibility": None if view else eligibility.of(enterprise),
         },
     )
 
@@ -315,7 +316,7 @@ def listing_offer(request: HttpRequest, listing: Any) -> dict[str, Any] | None:
         return None
     quota = _current_quota(enterprise)
     if quota is None:
-        return {"quota": None}
+        return {"quota": None, "eligibility": eligibility.of(enterprise)}
     view = selectors.quota_view(quota)
     scheme = quota.scheme
     most = min(

@@ -302,15 +302,16 @@ def list_schemes(request: HttpRequest) -> Any:
 
 @router.get("/schemes/{scheme_id}", response={200: SchemeDetail, **ERRORS})
 def get_scheme(request: HttpRequest, scheme_id: str) -> Any:
-    """A scheme with its budget on the ledger and the figures of the orders in the caller's
-    data scope."""
+    """A scheme with its budget on the ledger (the whole pool for whole-zone scopes, the share
+    of the caller's scope otherwise) and the figures of the orders in the caller's scope."""
     scheme = selectors.get_scheme(request.user, pk_of(scheme_id))
-    balances = selectors.budget(scheme)
+    balances = selectors.budget_for(request.user, scheme)
     figures = selectors.report(selectors.orders_visible_to(request.user).filter(scheme=scheme))
     totals = figures["totals"]
     return {
         **_scheme(scheme),
         "budget": {
+            "scope": "zone" if balances.zone_wide else "scope",
             "total_fen": balances.total_fen,
             "available_fen": balances.available_fen,
             "reserved_fen": balances.reserved_fen,

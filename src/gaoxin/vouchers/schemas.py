@@ -143,8 +143,15 @@ class SchemeOut(Schema):
 
 
 class BudgetOut(Schema):
-    total_fen: int = Field(description=f"已拨入 / funded, {FEN}")
-    available_fen: int = Field(description=f"可用 / available, {FEN}")
+    """The pool's own figures for callers whose data scope is the whole zone (scope "zone");
+    for anyone else the share of the orders in their scope (scope "scope"), without the
+    zone's funded total and available amount (null)."""
+
+    scope: Literal["zone", "scope"] = Field(
+        description="zone: 全区预算 / the whole pool; scope: 本范围份额 / the caller's share"
+    )
+    total_fen: int | None = Field(description=f"已拨入（仅全区）/ funded (zone only), {FEN}")
+    available_fen: int | None = Field(description=f"可用（仅全区）/ available (zone only), {FEN}")
     reserved_fen: int = Field(description=f"进行中订单预留 / reserved by open orders, {FEN}")
     payable_fen: int = Field(description=f"审核通过待支付 / approved, to be paid, {FEN}")
     paid_fen: int = Field(description=f"已支付 / paid, {FEN}")

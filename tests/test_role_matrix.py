@@ -398,3 +398,52 @@ def test_payout_figures_are_scoped(zone: Any) -> None:
         assert [(b["payouts"], Decimal(b["total"])) for b in shown] == [
             (1, Decimal(own.amount_fen) / 100)
         ]
+
+
+def test_settlements_are_read_and_made_by_whole_zone_scopes_only(zone: Any) -> None:
+    """A statement sums every enterprise's orders of a provider: a department-scoped user,
+    even with the settlement permissions, neither reads nor issues one."""
+    from django.contrib.auth.models import Permission
+
+    from gaoxin.accounts.choices import DataScope, OrganisationKind
+    from gaoxin.accounts.models import Role
+    from gaoxin.vouchers import settlements
+    from gaoxin.vouchers.models import VoucherSettlement
+    from tests.factories import UserFactory
+
+    year = _voucher_year_with_both(zone)
+    role = Role.objects.create(
+        code="dept-finance",
+        name="部门财务",
+        organisation_kind=OrganisationKind.ZONE_DEPARTMENT,
+        data_scope=DataScope.DEPARTMENT,
+    )
+    role.permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_vouchersettlement", "settle_voucherorder", "view_enterprise"]
+        )
+    )
+    finance = UserFactory(
+        username="dept_finance", organisation=zone.section, roles=["dept-finance"]
+    )
+    period = settlements.quarter_of(year.scheme.opens_on.today())
+    client = client_for(zone, "staff")
+    client.force_login(finance)
+    assert client.get("/vouchers/settlements/").status_code == 403
+    issued = client.post(
+        "/api/vouchers/settlements",
+        {"scheme_id": year.scheme.pk, "provider_id": year.provider.pk, "period": period},
+        content_type="application/json",
+    )
+    assert issued.status_code == 403
+    assert not VoucherSettlement.objects.exists()
+    admin = client_for(zone, "zone_admin")
+    made = admin.post(
+        "/api/vouchers/settlements",
+        {"scheme_id": year.scheme.pk, "provider_id": year.provider.pk, "period": period},
+        content_type="application/json",
+    )
+    assert made.status_code == 201, made.content
+    assert client.get("/api/vouchers/settlements").json()["items"] == []
+    assert client.get(f"/api/vouchers/settlements/{made.json()['id']}").status_code == 404
+    assert client.get(f"/vouchers/settlements/{made.json()['id']}/").status_code == 404

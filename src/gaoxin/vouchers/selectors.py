@@ -72,14 +72,15 @@ def get_scheme(user: Any, pk: Any) -> VoucherScheme:
 
 
 def settlements_visible_to(user: Any) -> QuerySet[VoucherSettlement]:
-    """A provider sees its own statements; staff who may see settlements see them all (a
-    statement is the zone's debt to a provider, not an enterprise's record)."""
+    """A provider sees its own statements; staff who may see settlements and whose data scope
+    is the whole zone see them all (a statement is the zone's debt to a provider, summed over
+    every enterprise's orders: a scoped user would read other enterprises' figures)."""
     settlements = VoucherSettlement.objects.select_related("provider__organisation", "scheme")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return settlements.none()
     if user.organisation_kind == OrganisationKind.SERVICE_PROVIDER:
         return settlements.filter(provider__organisation_id=user.organisation_id)
-    if _staff_with(user, VIEW_SETTLEMENTS):
+    if _staff_with(user, VIEW_SETTLEMENTS) and sees_all(user):
         return settlements
     return settlements.none()
 

@@ -22,6 +22,7 @@ from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, Validati
 from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate, permission_required
+from gaoxin.enterprises.selectors import sees_all
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies.models import Policy
@@ -299,6 +300,8 @@ def _settlement_reader(request: HttpRequest) -> Any:
     is_provider = user.organisation_kind == OrganisationKind.SERVICE_PROVIDER
     if not is_provider and not (user.is_zone_staff and user.has_perm(selectors.VIEW_SETTLEMENTS)):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
+    if not is_provider and not sees_all(user):
+        raise PermissionDenied(_("结算单汇总全区企业的订单，只有数据范围为全部的人员可以查看"))
     return user
 
 

@@ -818,14 +818,21 @@ def _backdate_records(
     }
     _stamp(Reservation, placed, "created_at")
     _stamp(ProviderReview, {pk: (at,) for pk, at in times.ratings.items()}, "created_at")
-    # Notifications the steps sent (dedupe key voucher:<order>:<state>).
+    # Notifications the steps sent (dedupe key voucher:<order>:<state>, and the provider's
+    # notice of a new order, voucher-provider:<order>:placed).
     message_at: dict[int, dt.datetime] = {}
     for message_pk, subject_id, dedupe_key in Message.objects.filter(
         pk__gt=message_from, subject_type="vouchers.voucherorder"
     ).values_list("pk", "subject_id", "dedupe_key"):
         stamps = times.orders.get(int(subject_id), {})
         state = dedupe_key.rsplit(":", 1)[-1]
-        at = stamps.get("approved") if state == OrderState.APPROVED else stamps.get("closed")
+        at = (
+            stamps.get("approved")
+            if state == OrderState.APPROVED
+            else stamps.get("placed")
+            if state == OrderState.PLACED
+            else stamps.get("closed")
+        )
         if at is not None:
             message_at[message_pk] = at
     _stamp(Message, {pk: (at,) for pk, at in message_at.items()}, "created_at")

@@ -594,3 +594,39 @@ def test_funding_keys_are_numbered_under_the_pools_lock(zone: Any) -> None:
     assert keys == [f"fund:{pool.pk}:{n}" for n in (1, 2, 3, 4)]
     pool.refresh_from_db()
     assert pool.total_fen == 2_500 == pool_balances(pool).total_fen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sendings_of_one_form_fund_once(zone: Any) -> None:
+    """Ten sendings of one rendered fund form at once (threads, each its own connection): the
+    first runs, the others wait on the key's unique index and get its answer."""
+    import time
+
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.db import connection
+
+    from tests.ledger.test_concurrency import in_threads
+
+    year = open_year(zone)
+    pool = services.pool_of(year.scheme)
+    url = f"/vouchers/manage/{year.scheme.pk}/fund/"
+    form = {"amount": "100", "idempotency_key": "rendered-once"}
+
+    clients = [client_for(zone, "zone_admin") for _ in range(10)]
+
+    def send(i: int) -> int:
+        # SQLite refuses a second writer at once ("locked"), also when the session is saved
+        # after the view (UpdateError): the client sends again, as a browser retry would.
+        for _attempt in range(200):
+            try:
+                return int(clients[i].post(url, form).status_code)
+            except UpdateError:
+                time.sleep(0.01)
+        raise AssertionError("never answered")
+
+    assert set(in_threads(10, send)) == {302}
+    pool.refresh_from_db()
+    assert pool.total_fen == 100_000_000 + 10_000
+    assert JournalEntry.objects.filter(pool=pool, kind="fund").count() == 2
+    assert IdempotentRequest.objects.filter(key="rendered-once").count() == 1
+    connection.close()

@@ -373,8 +373,12 @@ def test_voucher_endpoints_cannot_choose_a_ledger_key(year: VoucherYear) -> None
     assert_every_key_is_the_servers()
 
 
+START_FEN = 50_000_000  # the first funding (fund:<pool>:1): identification needs a budget
+
+
 def _verified_payouts(zone: Any) -> tuple[Any, Payout, Payout]:
     policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "200万"})
+    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=START_FEN)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get(enterprise=zone.enterprise_a)
     b = Payout.objects.get(enterprise=zone.enterprise_b)
@@ -397,9 +401,9 @@ def test_payout_forms_and_endpoints_cannot_choose_a_ledger_key(zone: Any) -> Non
         )
         assert response.status_code == 302
     pool = payouts.pool_of(policy, YEAR)
-    assert pool is not None and pool.total_fen == 2 * 50_000_000
-    assert_entry(f"fund:{pool.pk}:1", "fund")
+    assert pool is not None and pool.total_fen == START_FEN + 2 * 50_000_000
     assert_entry(f"fund:{pool.pk}:2", "fund")
+    assert_entry(f"fund:{pool.pk}:3", "fund")
 
     # the batch form (reserve), choosing an approval key; staff see A, staff_other B
     for role, payout, chosen in (
@@ -458,7 +462,7 @@ def test_a_retried_fund_form_funds_once_and_a_new_form_funds_again(zone: Any) ->
     assert (first.status_code, again.status_code) == (302, 302)
     assert again["Location"] == first["Location"] and again["Idempotent-Replayed"] == "true"
     pool = payouts.pool_of(policy, YEAR)
-    assert pool is not None and pool.total_fen == 100_000
+    assert pool is not None and pool.total_fen == START_FEN + 100_000
     # the page renders a new key each time: the next form funds again
     page = staff.get(f"/policies/{policy.pk}/payouts/").content.decode()
     rendered = re.findall(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
@@ -467,7 +471,7 @@ def test_a_retried_fund_form_funds_once_and_a_new_form_funds_again(zone: Any) ->
         f"/policies/{policy.pk}/payouts/fund/", {"amount": "1000", "idempotency_key": rendered[0]}
     )
     pool.refresh_from_db()
-    assert pool.total_fen == 200_000
+    assert pool.total_fen == START_FEN + 200_000
 
 
 @pytest.mark.django_db
@@ -480,12 +484,12 @@ def test_a_reused_key_with_another_request_is_refused(zone: Any) -> None:
     assert refused.status_code == 422
     assert "已用于另一个不同的请求" in refused.content.decode()
     pool = payouts.pool_of(policy, YEAR)
-    assert pool is not None and pool.total_fen == 100_000
+    assert pool is not None and pool.total_fen == START_FEN + 100_000
     # over-long or invisible keys are refused, nothing posted
     for bad in ("k" * 201, "a\tb"):
         assert staff.post(url, {"amount": "1"}, **header(bad)).status_code == 422
     pool.refresh_from_db()
-    assert pool.total_fen == 100_000
+    assert pool.total_fen == START_FEN + 100_000
 
 
 @pytest.mark.django_db
@@ -497,7 +501,7 @@ def test_keys_are_scoped_to_the_user_and_the_endpoint(zone: Any) -> None:
     other = client_for(zone, "zone_admin").post(url, {"amount": "1000"}, **header("same"))
     assert "Idempotent-Replayed" not in other
     pool = payouts.pool_of(policy, YEAR)
-    assert pool is not None and pool.total_fen == 200_000
+    assert pool is not None and pool.total_fen == START_FEN + 200_000
     assert IdempotentRequest.objects.filter(key="same").count() == 2
     assert set(IdempotentRequest.objects.values_list("scope", flat=True)) == {f"POST {url}"}
 

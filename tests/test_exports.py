@@ -88,7 +88,7 @@ def world(zone: Any) -> World:
     policy = policies.save_policy(actor=STAFF, text=TEXT)
     policies.publish(actor=STAFF, policy=policy, match=False)
     matching.match_published(push=False)
-    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=100_000_000, key="budget-x")
+    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=100_000_000)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR)
     payout_a = Payout.objects.get(policy=policy, enterprise=a)
     payouts.confirm(

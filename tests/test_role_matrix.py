@@ -4,6 +4,7 @@ enterprise's data shows, and that a refused request writes nothing."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -245,3 +246,204 @@ def test_api_writes(zone: Any, role: str) -> None:
         201 if role in creators else 401 if role == "anonymous" else 403
     ), (role, response.content)
     assert Enterprise.objects.filter(uscc="91350200MA2Y4GWL8J").exists() == (role in creators)
+
+
+# -- aggregates: every total, count and chart over the caller's scope -------------------------
+
+SCOPED_STAFF = {"staff": "enterprise_a", "staff_other": "enterprise_b"}
+WHOLE_ZONE = ("zone_admin", "leader")
+
+
+def _voucher_year_with_both(zone: Any) -> Any:
+    """Orders of A (approved, 4,200 元 deduction) and of B (placed, 1,400 元 reserved)."""
+    from gaoxin.vouchers import orders, services
+    from tests.vouchers.conftest import as_, contract, open_year, place
+
+    year = open_year(zone)
+    services.grant_quota(
+        actor=as_(zone, "zone_admin"),
+        scheme=year.scheme,
+        enterprise=zone.enterprise_b,
+        amount_fen=20_000_000,
+        note="测试",
+    )
+    a = place(year, fee_fen=1_200_000)
+    orders.accept(actor=as_(zone, "provider"), order=a)
+    orders.confirm_delivery(actor=as_(zone, "enterprise_a"), order=a)
+    orders.redeem(actor=as_(zone, "provider"), order=a, invoice_fee_fen=1_200_000)
+    orders.review(actor=as_(zone, "zone_admin"), order=a, decision="approve")
+    orders.place(
+        actor=as_(zone, "enterprise_b"),
+        enterprise=zone.enterprise_b,
+        listing=year.listing,
+        contract_fee_fen=400_000,
+        contract_file=contract(),
+    )
+    return year
+
+
+def _share(enterprise: Any, scheme: Any) -> dict[str, int]:
+    """What the enterprise's orders hold on the ledger, read from its reservations."""
+    from gaoxin.ledger.models import Reservation
+    from gaoxin.ledger.selectors import reservation_balances
+    from gaoxin.vouchers.models import VoucherOrder
+
+    out = {"reserved": 0, "payable": 0, "paid": 0}
+    for order in VoucherOrder.objects.filter(enterprise=enterprise, scheme=scheme):
+        b = reservation_balances(Reservation.objects.get(key=order.reservation_key))
+        out["reserved"] += b.reserved_fen
+        out["payable"] += b.payable_fen
+        out["paid"] += b.paid_fen
+    return out
+
+
+def test_voucher_figures_are_scoped(zone: Any) -> None:
+    from gaoxin.vouchers.models import VoucherQuota
+    from gaoxin.vouchers.selectors import budget
+
+    year = _voucher_year_with_both(zone)
+    whole = budget(year.scheme)
+    shares = {role: _share(getattr(zone, ent), year.scheme) for role, ent in SCOPED_STAFF.items()}
+    assert all(s["reserved"] + s["payable"] for s in shares.values())  # both hold money
+    for role in WHOLE_ZONE:
+        page = client_for(zone, role).get("/vouchers/manage/")
+        seen = page.context["budget"]
+        assert seen.zone_wide and seen.total_fen == whole.total_fen
+        assert (seen.reserved_fen, seen.payable_fen) == (whole.reserved_fen, whole.payable_fen)
+        assert page.context["quota_count"] == 2
+        detail = client_for(zone, role).get(f"/api/vouchers/schemes/{year.scheme.pk}").json()
+        assert detail["budget"]["scope"] == "zone"
+        assert detail["budget"]["total_fen"] == whole.total_fen
+    admin_chart = client_for(zone, "zone_admin").get("/vouchers/manage/").context["chart"]
+    for role, enterprise in SCOPED_STAFF.items():
+        client = client_for(zone, role)
+        page = client.get("/vouchers/manage/")
+        html = page.content.decode()
+        seen = page.context["budget"]
+        share = shares[role]
+        assert not seen.zone_wide and seen.total_fen is None and seen.available_fen is None
+        assert (seen.reserved_fen, seen.payable_fen, seen.paid_fen) == (
+            share["reserved"],
+            share["payable"],
+            share["paid"],
+        )
+        assert seen.committed_fen < whole.reserved_fen + whole.payable_fen + whole.paid_fen
+        assert 'id="scope-note"' in html and 'data-scope="scope"' in html
+        quotas = VoucherQuota.objects.filter(enterprise=getattr(zone, enterprise))
+        assert page.context["quota_count"] == 1
+        assert page.context["quota_total_fen"] == sum(q.granted_fen for q in quotas)
+        other = zone.enterprise_b if enterprise == "enterprise_a" else zone.enterprise_a
+        assert other.name not in html
+        chart = page.context["chart"]
+        assert [s["name"] for s in chart["series"]] == ["已使用（含预留）", "已结算"]
+        assert chart["series"][0]["values"][-1] == round(seen.committed_fen / 1_000_000, 2)
+        assert chart["series"][0]["values"][-1] < admin_chart["series"][1]["values"][-1]
+        detail = client.get(f"/api/vouchers/schemes/{year.scheme.pk}").json()
+        assert detail["budget"] == {
+            "scope": "scope",
+            "total_fen": None,
+            "available_fen": None,
+            "reserved_fen": share["reserved"],
+            "payable_fen": share["payable"],
+            "paid_fen": share["paid"],
+        }
+    # the two scopes partition the zone: their shares add up to the pool's
+    total = {k: sum(s[k] for s in shares.values()) for k in ("reserved", "payable", "paid")}
+    assert total == {
+        "reserved": whole.reserved_fen,
+        "payable": whole.payable_fen,
+        "paid": whole.paid_fen,
+    }
+
+
+def test_payout_figures_are_scoped(zone: Any) -> None:
+    from gaoxin.core.audit import Actor
+    from gaoxin.ledger.selectors import pool_balances
+    from gaoxin.policies import payouts
+    from gaoxin.policies.models import Payout
+    from tests.policies.test_payouts import STAFF, YEAR, confirm_as, published
+
+    policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "200万"})
+    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9)
+    payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
+    chosen = []
+    for role in ("enterprise_a", "enterprise_b"):
+        payout = Payout.objects.get(enterprise=getattr(zone, role))
+        payouts.push_payout(actor=STAFF, payout=payout)
+        confirm_as(zone, role, payout)
+        payouts.verify(actor=STAFF, payout=payout, accept=True)
+        chosen.append(payout)
+    batch = payouts.create_batch(actor=STAFF, policy=policy, year=YEAR, payouts=chosen)
+    payouts.approve_batch(actor=Actor.system("chief"), batch=batch)
+    pool = payouts.pool_of(policy, YEAR)
+    assert pool is not None
+    whole = pool_balances(pool)
+    url = f"/policies/{policy.pk}/payouts/"
+    admin = client_for(zone, "zone_admin").get(url)
+    assert admin.context["zone_wide"] and admin.context["balances"] == whole
+    assert [b.total for b in admin.context["batches"]] == [whole.payable_fen]
+    api_admin = client_for(zone, "zone_admin").get(f"/api/policies/{policy.pk}/batches").json()
+    assert [b["payouts"] for b in api_admin] == [2]
+    for role, enterprise_role in SCOPED_STAFF.items():
+        own = Payout.objects.get(enterprise=getattr(zone, enterprise_role))
+        client = client_for(zone, role)
+        page = client.get(url)
+        seen = page.context["balances"]
+        assert not page.context["zone_wide"] and 'id="scope-note"' in page.content.decode()
+        assert (seen.reserved_fen, seen.payable_fen, seen.paid_fen) == (0, own.amount_fen, 0)
+        assert own.amount_fen < whole.payable_fen
+        assert [(b.n, b.total) for b in page.context["batches"]] == [(1, own.amount_fen)]
+        assert page.context["counts"] == {"approved": 1}
+        shown = client.get(f"/api/policies/{policy.pk}/batches").json()
+        assert [(b["payouts"], Decimal(b["total"])) for b in shown] == [
+            (1, Decimal(own.amount_fen) / 100)
+        ]
+
+
+def test_settlements_are_read_and_made_by_whole_zone_scopes_only(zone: Any) -> None:
+    """A statement sums every enterprise's orders of a provider: a department-scoped user,
+    even with the settlement permissions, neither reads nor issues one."""
+    from django.contrib.auth.models import Permission
+
+    from gaoxin.accounts.choices import DataScope, OrganisationKind
+    from gaoxin.accounts.models import Role
+    from gaoxin.vouchers import settlements
+    from gaoxin.vouchers.models import VoucherSettlement
+    from tests.factories import UserFactory
+
+    year = _voucher_year_with_both(zone)
+    role = Role.objects.create(
+        code="dept-finance",
+        name="部门财务",
+        organisation_kind=OrganisationKind.ZONE_DEPARTMENT,
+        data_scope=DataScope.DEPARTMENT,
+    )
+    role.permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_vouchersettlement", "settle_voucherorder", "view_enterprise"]
+        )
+    )
+    finance = UserFactory(
+        username="dept_finance", organisation=zone.section, roles=["dept-finance"]
+    )
+    period = settlements.quarter_of(year.scheme.opens_on.today())
+    client = client_for(zone, "staff")
+    client.force_login(finance)
+    assert client.get("/vouchers/settlements/").status_code == 403
+    issued = client.post(
+        "/api/vouchers/settlements",
+        {"scheme_id": year.scheme.pk, "provider_id": year.provider.pk, "period": period},
+        content_type="application/json",
+    )
+    assert issued.status_code == 403
+    assert not VoucherSettlement.objects.exists()
+    admin = client_for(zone, "zone_admin")
+    made = admin.post(
+        "/api/vouchers/settlements",
+        {"scheme_id": year.scheme.pk, "provider_id": year.provider.pk, "period": period},
+        content_type="application/json",
+    )
+    assert made.status_code == 201, made.content
+    assert client.get("/api/vouchers/settlements").json()["items"] == []
+    assert client.get(f"/api/vouchers/settlements/{made.json()['id']}").status_code == 404
+    assert client.get(f"/vouchers/settlements/{made.json()['id']}/").status_code == 404

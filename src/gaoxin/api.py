@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from gaoxin.accounts.services import user_for_token
+from gaoxin.core import idempotency
 from gaoxin.core.errors import DomainError
 
 
@@ -23,6 +24,15 @@ class TokenAuth(HttpBearer):
             request.user = user
         return user
 
+
+def token_caller(request: HttpRequest) -> Any:
+    """The user of a bearer token, for the `Idempotency-Key` of API writes (their operations
+    are wrapped before the API authenticates them)."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+
+
+idempotency.caller_resolvers.append(token_caller)
 
 api = NinjaAPI(
     title="Gaoxin API",

@@ -116,7 +116,9 @@ def test_no_application_payout_from_publish_to_public_notice(
     staff.click("#payouts-link")
     staff.fill("#id_amount", "1000000")
     staff.click("#fund")
-    staff.wait_for_selector("#available")
+    # staff of a department read their scope's share, not the zone's budget and balance
+    staff.wait_for_selector("#budget[data-scope=scope]")
+    assert staff.locator("#available").count() == 0
     staff.click("#identify")  # the list, its channels and the budget left, then confirm
     assert "100.00 万元" in staff.inner_text("#preview-budget")
     staff.click("#confirm-identify")

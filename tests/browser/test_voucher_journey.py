@@ -30,7 +30,7 @@ def test_voucher_journey(zone: Any, live_server: Any, browser: Any) -> None:
         actor=admin, data=services.default_scheme(timezone.localdate().year)
     )
     services.set_status(actor=admin, scheme=scheme, status="open")
-    services.fund(actor=admin, scheme=scheme, amount_fen=500_000_000, key="fund-browser")
+    services.fund(actor=admin, scheme=scheme, amount_fen=500_000_000)
     profile = supermarket.register_provider(
         actor=Actor.system("test"),
         organisation=zone.users["provider"].organisation,

@@ -130,3 +130,19 @@ def test_concurrent_settlements_of_one_reservation_settle_once() -> None:
     rb = reservation_balances(Reservation.objects.get(key="r"))
     assert (rb.reserved_fen, rb.payable_fen) == (0, 30_000)
     connection.close()
+
+
+def test_concurrent_fundings_are_numbered_apart() -> None:
+    """Ten fundings at once without a key: each adds once, named fund:<pool>:<n> under the
+    pool's lock, so no two share a name and none is taken for a retry of another."""
+    pool = services.create_pool(
+        actor=STAFF, name="研发补助", owner=("policies.policy", 1), year=2025
+    )
+    results = in_threads(
+        10, lambda i: services.fund_budget(pool=pool, amount_fen=1_000 + i, actor=STAFF)
+    )
+    keys = sorted(r.idempotency_key for r in results)
+    assert keys == sorted(f"fund:{pool.pk}:{n}" for n in range(1, 11))
+    pool.refresh_from_db()
+    assert pool.total_fen == sum(1_000 + i for i in range(10)) == pool_balances(pool).total_fen
+    connection.close()

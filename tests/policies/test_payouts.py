@@ -47,7 +47,7 @@ def published(zone: Any, rd: dict[Any, str]) -> Any:
 
 def fund_for(policy: Any, fen: int) -> None:
     """Budget enough for what the test identifies (identification over budget is refused)."""
-    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=fen, key=f"fund-{fen}")
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=fen)
 
 
 def confirm_as(zone: Any, role: str, payout: Payout) -> Payout:
@@ -64,9 +64,7 @@ def confirm_as(zone: Any, role: str, payout: Payout) -> Payout:
 @pytest.mark.django_db
 def test_the_whole_way_with_exact_money(zone: Any) -> None:
     policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "123.45万"})
-    pool = payouts.fund(
-        actor=STAFF, policy=policy, year=YEAR, amount_fen=100_000_000, key="budget-1"
-    )
+    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=100_000_000)
     assert payouts.identify(actor=STAFF, policy=policy, year=YEAR) == 2
     assert payouts.identify(actor=STAFF, policy=policy, year=YEAR) == 0  # once per year
     a = Payout.objects.get(enterprise=zone.enterprise_a)
@@ -209,7 +207,7 @@ def test_a_pay_run_retried_after_a_crash_pays_each_once(zone: Any, monkeypatch: 
         for _ in range(4)
     }
     policy = published(zone, enterprises)
-    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9, key="b")
+    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     chosen = list(Payout.objects.all())
     for payout in chosen:
@@ -248,7 +246,7 @@ def test_parallel_batches_never_overspend_the_budget(zone: Any) -> None:
     enterprises = {EnterpriseFactory(): "100万" for _ in range(count)}  # 10万 each
     policy = published(zone, enterprises)
     pool = payouts.fund(
-        actor=STAFF, policy=policy, year=YEAR, amount_fen=13 * 10_000_000, key="budget"
+        actor=STAFF, policy=policy, year=YEAR, amount_fen=13 * 10_000_000
     )  # affords 13 of the 20
     eligible = PolicyMatch.objects.filter(policy=policy, status="eligible", amount__gt=0)
     for match in eligible.select_related("enterprise"):
@@ -316,7 +314,7 @@ def test_payout_pages_by_role(zone: Any, role: str) -> None:
     from django.test import Client
 
     policy = published(zone, {zone.enterprise_a: "300万", zone.enterprise_b: "200万"})
-    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9, key="b")
+    payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     a = Payout.objects.get(enterprise=zone.enterprise_a)
     client = Client()
@@ -411,7 +409,7 @@ def test_policy_api_by_role(zone: Any, role: str) -> None:
 def test_twenty_parallel_approvals_settle_a_batch_once(zone: Any) -> None:
     enterprises = {EnterpriseFactory(): "100万" for _ in range(5)}
     policy = published(zone, enterprises)
-    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9, key="b")
+    pool = payouts.fund(actor=STAFF, policy=policy, year=YEAR, amount_fen=10**9)
     payouts.identify(actor=STAFF, policy=policy, year=YEAR, push=False)
     Payout.objects.update(state="verified")
     batch = payouts.create_batch(

@@ -61,7 +61,7 @@ def test_an_over_budget_list_needs_an_explicit_choice(zone: Any) -> None:
 
 def test_prorate_fits_the_budget_to_the_fen_and_is_audited(zone: Any) -> None:
     policy = three(zone)
-    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10_000_001, key="odd")
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10_000_001)
     assert payouts.identify(actor=STAFF, policy=policy, year=YEAR, allocation="prorate") == 3
     paid = sorted(Payout.objects.values_list("amount_fen", flat=True))
     assert sum(paid) == 10_000_001  # 1/6 of the list; the 2 fen left go to the largest
@@ -87,7 +87,7 @@ def test_rank_and_cut_pays_in_the_stated_order(zone: Any) -> None:
 def test_raising_the_budget_needs_no_choice(zone: Any) -> None:
     policy = three(zone)
     fund_for(policy, 50_000_000)
-    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10_000_000, key="more")
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10_000_000)
     assert payouts.identify(actor=STAFF, policy=policy, year=YEAR) == 3
 
 

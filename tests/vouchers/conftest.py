@@ -49,7 +49,7 @@ def open_year(
         setattr(data, name, value)
     scheme = services.create_scheme(actor=admin, data=data)
     services.set_status(actor=admin, scheme=scheme, status="open")
-    services.fund(actor=admin, scheme=scheme, amount_fen=budget_fen, key="fund-1")
+    services.fund(actor=admin, scheme=scheme, amount_fen=budget_fen)
     provider = approved_provider(zone)
     # 3,000.00 ~ 18,000.00 元 (tests.supermarket listing_data)
     listing = live_listing(zone, provider)

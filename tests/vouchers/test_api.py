@@ -189,14 +189,26 @@ def test_schemes(year: VoucherYear, role: str) -> None:
         10_000_000,
         30_000_000,
     )
-    # The budget is the scheme's own, whoever looks; the figures are the caller's scope's.
-    assert body["budget"] == {
-        "total_fen": 100_000_000,
-        "available_fen": 100_000_000 - DEDUCTION,
-        "reserved_fen": DEDUCTION,
-        "payable_fen": 0,
-        "paid_fen": 0,
-    }
+    # The pool's own budget for whole-zone scopes; for scoped staff their scope's share of it
+    # (A's order is in the staff's scope, not in staff_other's), without the zone's totals.
+    if role in ("leader", "zone_admin"):
+        assert body["budget"] == {
+            "scope": "zone",
+            "total_fen": 100_000_000,
+            "available_fen": 100_000_000 - DEDUCTION,
+            "reserved_fen": DEDUCTION,
+            "payable_fen": 0,
+            "paid_fen": 0,
+        }
+    else:
+        assert body["budget"] == {
+            "scope": "scope",
+            "total_fen": None,
+            "available_fen": None,
+            "reserved_fen": DEDUCTION if role == "staff" else 0,
+            "payable_fen": 0,
+            "paid_fen": 0,
+        }
     assert body["report"]["by_state"]["placed"] == (0 if role == "staff_other" else 1)
 
 
@@ -552,6 +564,7 @@ def test_the_whole_way_through_the_api_with_exact_amounts(year: VoucherYear) -> 
     )
     budget = admin.get(f"/api/vouchers/schemes/{year.scheme.pk}").json()["budget"]
     assert budget == {
+        "scope": "zone",
         "total_fen": 100_000_000,
         "available_fen": 100_000_000 - 315_000,
         "reserved_fen": 0,

@@ -71,7 +71,8 @@ def test_the_year_is_open_funded_and_linked_to_the_policy(scheme: VoucherScheme)
     assert scheme.policy is not None and scheme.policy.slug == demo.POLICY_SLUG
     pool = services.pool_of(scheme)
     expected = demo.BUDGET_FEN
-    if JournalEntry.objects.filter(idempotency_key__endswith="-supplement", pool=pool).exists():
+    # The ledger names each funding fund:<pool>:<n>; the second is the supplement (追加).
+    if JournalEntry.objects.filter(idempotency_key=f"fund:{pool.pk}:2", pool=pool).exists():
         expected += demo.SUPPLEMENT_FEN
     assert pool.total_fen == expected == pool_balances(pool).total_fen
     # Quotas were granted by the policy: each one is a row of its table, with its basis.

@@ -249,7 +249,7 @@ class Run:
         data.order_cap_fen, data.second_review_from_fen = order_cap, second_from
         self.scheme = services.create_scheme(actor=admin, data=data)
         services.set_status(actor=admin, scheme=self.scheme, status="open")
-        services.fund(actor=admin, scheme=self.scheme, amount_fen=budget, key="fund")
+        services.fund(actor=admin, scheme=self.scheme, amount_fen=budget)
         self.quotas = [
             services.grant_quota(
                 actor=admin, scheme=self.scheme, enterprise=e, amount_fen=q, note="测试核定"

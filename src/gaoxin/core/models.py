@@ -49,3 +49,37 @@ class AuditEntry(models.Model):
         after = self.after or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class IdempotentRequest(models.Model):
+    """A write a client may retry: the `Idempotency-Key` it sent, scoped to the caller and the
+    endpoint (method and path), with the first response, so that the same request again gets
+    that response back without running twice (`gaoxin.core.idempotency`). These keys are the
+    client's; they never name a ledger entry (the ledger derives its own keys)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
+    scope = models.CharField(_("接口"), max_length=300)
+    key = models.CharField(_("幂等键"), max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(_("响应状态"))
+    content_type = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=2000, blank=True)
+    body = models.BinaryField(blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="core_idempotent_user_scope_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -40,6 +40,20 @@ def visible_to(user: Any) -> QuerySet[Enterprise]:
     return enterprises.filter(commissioner=user)
 
 
+def sees_all(user: Any) -> bool:
+    """Whether `user`'s data scope is the whole zone (a superuser, or zone staff whose roles
+    give 全部): only they may read zone-wide totals; everyone else reads their scope's."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(
+        user.organisation_kind == OrganisationKind.ZONE_DEPARTMENT
+        and user.has_perm("enterprises.view_enterprise")
+        and user.data_scope() == DataScope.ALL
+    )
+
+
 def get_visible(user: Any, pk: Any) -> Enterprise:
     """The enterprise, or NotFound — also when it exists but `user` may not see it, so that
     nobody learns which ids exist."""

@@ -71,6 +71,40 @@ def pool_balances(pool: BudgetPool) -> PoolBalances:
 
 
 @dataclass(frozen=True)
+class ShareBalances:
+    """What some of a pool's reservations hold (the share of one data scope): reserved,
+    payable and paid. The pool's funded total and available amount belong to the whole pool
+    and are not part of a share."""
+
+    reserved_fen: int
+    payable_fen: int
+    paid_fen: int
+
+    @property
+    def committed_fen(self) -> int:
+        return self.reserved_fen + self.payable_fen + self.paid_fen
+
+
+def share_balances(pool: BudgetPool, reservation_keys: Iterable[str]) -> ShareBalances:
+    """Reserved, payable and paid of the pool's reservations named by `reservation_keys`, in
+    one query."""
+    rows = (
+        Posting.objects.filter(
+            account__pool=pool, entry__reservation__key__in=list(reservation_keys)
+        )
+        .values("account__kind")
+        .annotate(s=Sum("amount_fen"))
+        .order_by()
+    )
+    s = _pool_sums(rows)
+    return ShareBalances(
+        reserved_fen=s[AccountKind.RESERVED],
+        payable_fen=s[AccountKind.PAYABLE],
+        paid_fen=s[AccountKind.PAID],
+    )
+
+
+@dataclass(frozen=True)
 class ReservationBalances:
     amount_fen: int  # reserved at first
     reserved_fen: int  # still reserved: neither released nor settled

@@ -361,17 +361,26 @@ def _locked_pool(pool: BudgetPool) -> BudgetPool:
 
 
 def fund_budget(
-    *, pool: BudgetPool, amount_fen: int, actor: Actor, key: str, memo: str = ""
+    *, pool: BudgetPool, amount_fen: int, actor: Actor, memo: str = "", key: str | None = None
 ) -> JournalEntry:
-    """Add `amount_fen` to the pool's budget (拨入): debit budget, credit funding."""
-    key, amount_fen = _check_key(key), _check_amount(amount_fen)
+    """Add `amount_fen` to the pool's budget (拨入): debit budget, credit funding.
+
+    Callers outside the ledger pass no key: the entry is named `fund:<pool>:<n>`, the pool's
+    n-th funding, numbered under the pool's row lock, so each call adds once and no key a
+    client could choose is ever involved (a safe retry of a funding request is the web
+    layer's `Idempotency-Key`, `gaoxin.core.idempotency`). An explicit key (the ledger's own
+    tests) makes the call idempotent on that key."""
+    amount_fen = _check_amount(amount_fen)
     fingerprint = _fingerprint({"op": "fund", "pool": pool.pk, "amount_fen": amount_fen})
 
-    def write() -> JournalEntry:
+    def write(key: str | None) -> JournalEntry:
         locked = _locked_pool(pool)
-        existing = _replay(key, fingerprint)
-        if existing is not None:
-            return existing
+        if key is None:
+            key = _next_fund_key(locked)
+        else:
+            existing = _replay(key, fingerprint)
+            if existing is not None:
+                return existing
         acc = _pool_accounts(locked)
         before = snapshot(locked, ["total_fen"])
         entry = _write_entry(
@@ -399,7 +408,19 @@ def fund_budget(
         pool.total_fen = locked.total_fen
         return entry
 
-    return _once(key, fingerprint, write)
+    if key is None:
+        with transaction.atomic():
+            return write(None)
+    checked = _check_key(key)
+    return _once(checked, fingerprint, lambda: write(checked))
+
+
+def _next_fund_key(locked: BudgetPool) -> str:
+    """`fund:<pool>:<n>` for the pool's next funding; the caller holds the pool's row lock."""
+    n = JournalEntry.objects.filter(pool=locked, kind=EntryKind.FUND).count() + 1
+    while JournalEntry.objects.filter(idempotency_key=f"fund:{locked.pk}:{n}").exists():
+        n += 1
+    return f"fund:{locked.pk}:{n}"
 
 
 def _payee(payee: OwnerRef | None) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -49,6 +49,91 @@ def notify(
     opted out get a `skipped_opt_out` delivery (so the log shows why nobody was told); e-mail
     and webhooks are sent by a task queued after commit; the inbox needs no sending."""
     _check(dedupe_key=dedupe_key, title=title, roles=roles, channels=channels)
+    return _push(
+        actor=actor,
+        enterprise=enterprise,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        dedupe_key=dedupe_key,
+        title=title,
+        body=body,
+        link=link,
+        deliveries=lambda message: resolve_deliveries(message, roles=roles, channels=channels),
+    )
+
+
+def notify_people(
+    *,
+    actor: Actor,
+    enterprise: Enterprise,
+    subject_type: str,
+    subject_id: str | int,
+    dedupe_key: str,
+    title: str,
+    body: str,
+    link: str = "",
+    users: Sequence[Any] = (),
+    emails: Sequence[str] = (),
+) -> Message:
+    """Tell people outside the enterprise about its business, once per `dedupe_key` (a service
+    provider's staff of an enterprise's new order): an inbox delivery addressed to each of
+    `users` by name (the enterprise's own users don't see it) and an e-mail to each address
+    of `emails` (sent by the same queued task as `notify`). The message belongs to
+    `enterprise`, the one it is about, so the delivery log of staff in its scope shows it."""
+    _check(dedupe_key=dedupe_key, title=title, roles=DEFAULT_ROLES, channels=DEFAULT_CHANNELS)
+
+    def deliveries(message: Message) -> list[Delivery]:
+        now = timezone.now()
+        out = [
+            Delivery(
+                message=message,
+                channel=Channel.INBOX,
+                user=user,
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+            )
+            for user in users
+        ]
+        addresses = list(dict.fromkeys(e.strip() for e in emails if e and e.strip()))
+        out += [
+            Delivery(message=message, channel=Channel.EMAIL, address=address[:500])
+            for address in addresses
+        ]
+        if not addresses:
+            out.append(
+                Delivery(
+                    message=message,
+                    channel=Channel.EMAIL,
+                    status=DeliveryStatus.SKIPPED_NO_ADDRESS,
+                )
+            )
+        return out
+
+    return _push(
+        actor=actor,
+        enterprise=enterprise,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        dedupe_key=dedupe_key,
+        title=title,
+        body=body,
+        link=link,
+        deliveries=deliveries,
+    )
+
+
+def _push(
+    *,
+    actor: Actor,
+    enterprise: Enterprise,
+    subject_type: str,
+    subject_id: str | int,
+    dedupe_key: str,
+    title: str,
+    body: str,
+    link: str,
+    deliveries: Callable[[Message], list[Delivery]],
+) -> Message:
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return _same_enterprise(existing, enterprise)
@@ -67,11 +152,9 @@ def notify(
                 )
         except IntegrityError:  # another process pushed the same key a moment ago
             return _same_enterprise(Message.objects.get(dedupe_key=dedupe_key), enterprise)
-        deliveries = Delivery.objects.bulk_create(
-            resolve_deliveries(message, roles=roles, channels=channels)
-        )
+        made = Delivery.objects.bulk_create(deliveries(message))
         counts: dict[str, int] = {}
-        for d in deliveries:
+        for d in made:
             key = f"{d.channel}:{d.status}"
             counts[key] = counts.get(key, 0) + 1
         record_change(
@@ -81,7 +164,7 @@ def notify(
             after={"dedupe_key": dedupe_key, "title": message.title, "deliveries": counts},
             subject=enterprise,
         )
-        if any(d.status == DeliveryStatus.PENDING for d in deliveries):
+        if any(d.status == DeliveryStatus.PENDING for d in made):
             _queue_send(message.pk)
     return message
 

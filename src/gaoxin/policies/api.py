@@ -9,9 +9,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied
+from gaoxin.core.idempotency import idempotent
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies import payouts, selectors
@@ -219,8 +221,10 @@ def _application(a: Any) -> dict[str, Any]:
     }
 
 
-def _batch(b: Any) -> dict[str, Any]:
-    amounts = [p.amount_fen for p in b.payouts.all()]
+def _batch(b: Any, user: Any) -> dict[str, Any]:
+    """A batch as `user` may read it: its payouts of the enterprises in their data scope."""
+    visible = set(visible_to(user).filter(payouts__batch=b).values_list("pk", flat=True))
+    amounts = [p.amount_fen for p in b.payouts.all() if p.enterprise_id in visible]
     return {
         "id": b.pk,
         "number": b.number,
@@ -294,12 +298,12 @@ def batches(request: HttpRequest, policy_id: int) -> Any:
 
     _require(request, "policies.change_policy")
     policy = selectors.get_visible(request.user, policy_id)
-    return [
-        _batch(b) for b in PayoutBatch.objects.filter(policy=policy).prefetch_related("payouts")
-    ]
+    found = PayoutBatch.objects.filter(policy=policy).prefetch_related("payouts")
+    return [shown for shown in (_batch(b, request.user) for b in found) if shown["payouts"]]
 
 
 @router.post("/{int:policy_id}/batches/{int:batch_id}/{action}", response={200: BatchOut, **ERRORS})
+@decorate_view(idempotent)
 def batch_action(request: HttpRequest, policy_id: int, batch_id: int, action: str) -> Any:
     from gaoxin.policies.models import PayoutBatch
 
@@ -317,4 +321,4 @@ def batch_action(request: HttpRequest, policy_id: int, batch_id: int, action: st
         raise NotFound(_("未知操作"))
     steps[action](actor=Actor.of(request), batch=batch)
     batch = PayoutBatch.objects.prefetch_related("payouts").get(pk=batch.pk)
-    return _batch(batch)
+    return _batch(batch, request.user)

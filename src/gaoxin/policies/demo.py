@@ -59,13 +59,8 @@ def pay_a_year(*, staff: Actor, chief: Actor) -> None:
     if policy is None:
         return
     year = timezone.localdate().year
-    payouts.fund(
-        actor=chief,
-        policy=policy,
-        year=year,
-        amount_fen=to_fen(PAYOUT_BUDGET_YUAN),
-        key=f"demo-budget-{year}",
-    )
+    if payouts.pool_of(policy, year) is None:  # a second run funds nothing more
+        payouts.fund(actor=chief, policy=policy, year=year, amount_fen=to_fen(PAYOUT_BUDGET_YUAN))
     payouts.identify(actor=staff, policy=policy, year=year, push=False)
     logins = _enterprises_with_logins()
     chosen = []

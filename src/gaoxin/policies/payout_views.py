@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,12 +21,13 @@ from django.views.decorators.http import require_POST
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.uscc import mask
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.enterprises.selectors import own_enterprise, visible_to
+from gaoxin.enterprises.selectors import own_enterprise, sees_all, visible_to
 from gaoxin.enterprises.taxonomy_choices import label
 from gaoxin.ledger.money import to_fen
-from gaoxin.ledger.selectors import pool_balances
+from gaoxin.ledger.selectors import pool_balances, share_balances
 from gaoxin.policies import exporting, payouts, selectors
 from gaoxin.policies.budgeting import Allocation, RankOrder
 from gaoxin.policies.choices import PayoutState
@@ -70,9 +71,17 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     pool = payouts.pool_of(policy, year)
     items = _payouts_listed(request, policy, year)
     state = request.GET.get("state") or ""
-    counts = dict(
-        Payout.objects.filter(policy=policy, year=year).values_list("state").annotate(n=Count("pk"))
-    )
+    # Every figure over the caller's data scope; the pool's own totals only for whole-zone
+    # scopes, anyone else reads their scope's share.
+    visible = visible_to(request.user)
+    scoped = Payout.objects.filter(policy=policy, year=year, enterprise__in=visible)
+    counts = dict(scoped.values_list("state").annotate(n=Count("pk")).order_by())
+    zone_wide = sees_all(request.user)
+    balances: Any = None
+    if pool is not None:
+        keys = scoped.exclude(reservation_key="").values_list("reservation_key", flat=True)
+        balances = pool_balances(pool) if zone_wide else share_balances(pool, keys)
+    in_scope = Q(payouts__enterprise__in=visible)
     return render(
         request,
         "policies/payouts.html",
@@ -80,15 +89,19 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
             "policy": policy,
             "year": year,
             "pool": pool,
-            "balances": pool_balances(pool) if pool else None,
+            "balances": balances,
+            "zone_wide": zone_wide,
             "page": paginate(request, items, default_size=50),
             "state": state,
             "states": PayoutState.choices,
             "counts": counts,
             "fund_form": FundForm(),
-            "batches": PayoutBatch.objects.filter(policy=policy, year=year).annotate(
-                n=Count("payouts"), total=Sum("payouts__amount_fen")
-            ),
+            "batches": PayoutBatch.objects.filter(policy=policy, year=year)
+            .annotate(
+                n=Count("payouts", filter=in_scope),
+                total=Sum("payouts__amount_fen", filter=in_scope),
+            )
+            .filter(n__gt=0),
             "can_approve": request.user.has_perm(APPROVE),
         },
     )
@@ -144,6 +157,7 @@ def _run(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW, RUN)
+@idempotent
 def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
     form = FundForm(request.POST)
 
@@ -151,8 +165,7 @@ def payouts_fund(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise DomainError(_("请填写正确的预算金额"))
         amount = to_fen(form.cleaned_data["amount"])
-        key = request.POST.get("key") or f"fund:{policy.pk}:{year}:{timezone.now().timestamp()}"
-        payouts.fund(actor=actor, policy=policy, year=year, amount_fen=amount, key=key)
+        payouts.fund(actor=actor, policy=policy, year=year, amount_fen=amount)
         return _("已下达预算 %(a)s 元") % {"a": form.cleaned_data["amount"]}
 
     return _run(request, pk, fund)
@@ -205,6 +218,7 @@ def payout_verify(request: HttpRequest, pk: int, payout_id: int) -> HttpResponse
 
 @require_POST
 @permission_required(VIEW, RUN)
+@idempotent
 def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
     def batch(policy: Any, actor: Actor, year: int) -> str:
         ids = request.POST.getlist("payout")
@@ -217,6 +231,7 @@ def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW, APPROVE)
+@idempotent
 def batch_action(request: HttpRequest, pk: int, batch_id: int, action: str) -> HttpResponse:
     def act(policy: Any, actor: Actor, year: int) -> str:
         batch = PayoutBatch.objects.filter(policy=policy, pk=batch_id).first()

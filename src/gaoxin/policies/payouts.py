@@ -98,15 +98,16 @@ def pool_of(policy: Policy, year: int) -> BudgetPool | None:
 
 
 @transaction.atomic
-def fund(*, actor: Actor, policy: Policy, year: int, amount_fen: int, key: str) -> BudgetPool:
-    """Add budget to the policy's pool for the year (the pool is opened the first time)."""
+def fund(*, actor: Actor, policy: Policy, year: int, amount_fen: int) -> BudgetPool:
+    """Add budget to the policy's pool for the year (the pool is opened the first time). Each
+    call adds once more; the ledger names the entry (`fund:<pool>:<n>`)."""
     pool = pool_of(policy, year) or ledger.create_pool(
         actor=actor,
         name=f"{policy.title}（{year}）",
         owner=("policies.policy", policy.pk),
         year=year,
     )
-    ledger.fund_budget(pool=pool, amount_fen=amount_fen, actor=actor, key=key)
+    ledger.fund_budget(pool=pool, amount_fen=amount_fen, actor=actor)
     return pool
 
 

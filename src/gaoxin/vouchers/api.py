@@ -14,20 +14,25 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.decorators import decorate_view
 from pydantic import Field, field_validator
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied, ValidationFailed
+from gaoxin.core.idempotency import idempotent
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.selectors import own_enterprise
+from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.supermarket import selectors as supermarket
 from gaoxin.supermarket.api import ERRORS, MAX_FEN, no_nul, page_of, pk_of
 from gaoxin.supermarket.models import ProviderProfile
-from gaoxin.vouchers import orders, selectors, settlements
+from gaoxin.vouchers import orders, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SettlementState
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherSettlement
 from gaoxin.vouchers.schemas import (
     IssueIn,
+    ManualQuotaIn,
+    ManualQuotaOut,
     OrderDetail,
     OrderPage,
     QuotaOut,
@@ -156,6 +161,7 @@ def get_order(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders", response={201: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def place_order(
     request: HttpRequest,
     listing_id: Annotated[int, Form(description="上架中的服务 id / id of a listing on sale")],
@@ -193,6 +199,7 @@ def accept_order(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders/{order_id}/decline", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def decline_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any:
     """不接单 — the provider, before accepting; the reservation goes back."""
     order = orders.decline(
@@ -202,6 +209,7 @@ def decline_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any
 
 
 @router.post("/orders/{order_id}/cancel", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def cancel_order(request: HttpRequest, order_id: str, payload: ReasonIn) -> Any:
     """取消 — the enterprise, before delivery; the reservation goes back."""
     order = orders.cancel(
@@ -220,6 +228,7 @@ def confirm_delivery(request: HttpRequest, order_id: str) -> Any:
 
 
 @router.post("/orders/{order_id}/redeem", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def redeem_order(request: HttpRequest, order_id: str, payload: RedeemIn) -> Any:
     """兑付申请 — the provider, with the fee actually invoiced; sent again with the same fee
     it changes nothing."""
@@ -232,6 +241,7 @@ def redeem_order(request: HttpRequest, order_id: str, payload: RedeemIn) -> Any:
 
 
 @router.post("/orders/{order_id}/review", response={200: OrderDetail, **ERRORS})
+@decorate_view(idempotent)
 def review_order(request: HttpRequest, order_id: str, payload: ReviewIn) -> Any:
     """兑付审核 — zone reviewers of the enterprise's data scope."""
     order = orders.review(
@@ -292,15 +302,16 @@ def list_schemes(request: HttpRequest) -> Any:
 
 @router.get("/schemes/{scheme_id}", response={200: SchemeDetail, **ERRORS})
 def get_scheme(request: HttpRequest, scheme_id: str) -> Any:
-    """A scheme with its budget on the ledger and the figures of the orders in the caller's
-    data scope."""
+    """A scheme with its budget on the ledger (the whole pool for whole-zone scopes, the share
+    of the caller's scope otherwise) and the figures of the orders in the caller's scope."""
     scheme = selectors.get_scheme(request.user, pk_of(scheme_id))
-    balances = selectors.budget(scheme)
+    balances = selectors.budget_for(request.user, scheme)
     figures = selectors.report(selectors.orders_visible_to(request.user).filter(scheme=scheme))
     totals = figures["totals"]
     return {
         **_scheme(scheme),
         "budget": {
+            "scope": "zone" if balances.zone_wide else "scope",
             "total_fen": balances.total_fen,
             "available_fen": balances.available_fen,
             "reserved_fen": balances.reserved_fen,
@@ -315,6 +326,30 @@ def get_scheme(request: HttpRequest, scheme_id: str) -> Any:
             "providers": totals["providers"],
             "by_state": figures["by_state"],
         },
+    }
+
+
+@router.post("/schemes/{scheme_id}/quotas", response={200: ManualQuotaOut, **ERRORS})
+def grant_quota(request: HttpRequest, scheme_id: str, payload: ManualQuotaIn) -> Any:
+    """手工核定 one enterprise's quota (an appeal, a correction), never above the scheme's cap
+    per enterprise; scheme managers only, for an enterprise in their data scope."""
+    scheme = selectors.get_scheme(request.user, pk_of(scheme_id))
+    enterprise = visible_enterprises(request.user).filter(pk=payload.enterprise_id).first()
+    if enterprise is None:
+        raise NotFound(_("没有找到这家企业"), field="enterprise_id")
+    quota = services.grant_quota(
+        actor=Actor.of(request),
+        scheme=scheme,
+        enterprise=enterprise,
+        amount_fen=payload.amount_fen,
+        note=payload.note,
+    )
+    return {
+        "scheme_id": scheme.pk,
+        "enterprise_id": enterprise.pk,
+        "granted_fen": quota.granted_fen,
+        "cap_fen": scheme.enterprise_cap_fen,
+        "note": payload.note.strip(),
     }
 
 
@@ -389,6 +424,7 @@ def get_settlement(request: HttpRequest, settlement_id: str) -> Any:
 
 
 @router.post("/settlements", response={200: SettlementDetail, 201: SettlementDetail, **ERRORS})
+@decorate_view(idempotent)
 def issue_settlement(request: HttpRequest, payload: IssueIn) -> Any:
     """结算单: the provider's approved, unsettled orders of the period. Issued before, the
     same statement is answered (200) instead of a new one (201)."""
@@ -413,6 +449,7 @@ def issue_settlement(request: HttpRequest, payload: IssueIn) -> Any:
 
 
 @router.post("/settlements/{settlement_id}/pay", response={200: SettlementDetail, **ERRORS})
+@decorate_view(idempotent)
 def pay_settlement(request: HttpRequest, settlement_id: str) -> Any:
     """付款确认 — the treasury paid the statement; paying it again changes nothing."""
     settlement = selectors.get_settlement(request.user, pk_of(settlement_id))

@@ -34,6 +34,7 @@ from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.models import Contact, Enterprise
 from gaoxin.enterprises.selectors import visible_to
+from gaoxin.ledger.choices import EntryKind
 from gaoxin.ledger.models import BudgetPool, JournalEntry, LedgerAccount, Posting, Reservation
 from gaoxin.notifications.models import Delivery, Message
 from gaoxin.policies.models import Policy
@@ -246,9 +247,8 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         funded_more = False
         for placed in sorted(_when(rng, days, now) for _ in range(count if chosen else 0)):
             if not funded_more and placed >= supplement:
-                key = f"demo-voucher-{today.year}-supplement"
-                services.fund(actor=admin, scheme=scheme, amount_fen=SUPPLEMENT_FEN, key=key)
-                times.funds[key], funded_more = supplement, True
+                services.fund(actor=admin, scheme=scheme, amount_fen=SUPPLEMENT_FEN)
+                times.funds[_last_funding(scheme)], funded_more = supplement, True
             candidates = {
                 pk: weight
                 for pk, weight in chosen.items()
@@ -315,10 +315,18 @@ def _open_scheme(
     data.policy = Policy.objects.filter(slug=POLICY_SLUG).first()
     scheme = services.create_scheme(actor=admin, data=data)
     services.set_status(actor=admin, scheme=scheme, status="open")
-    key = f"demo-voucher-{today.year}"
-    pool = services.fund(actor=admin, scheme=scheme, amount_fen=BUDGET_FEN, key=key)
-    times.funds[key] = start + dt.timedelta(days=2, hours=1)
+    pool = services.fund(actor=admin, scheme=scheme, amount_fen=BUDGET_FEN)
+    times.funds[_last_funding(scheme)] = start + dt.timedelta(days=2, hours=1)
     return scheme, pool
+
+
+def _last_funding(scheme: VoucherScheme) -> str:
+    """The ledger key of the scheme's latest funding (the ledger names it)."""
+    return (
+        JournalEntry.objects.filter(pool=services.pool_of(scheme), kind=EntryKind.FUND)
+        .order_by("-pk")
+        .values_list("idempotency_key", flat=True)[0]
+    )
 
 
 def _demo_logins(in_scope: set[int]) -> set[int]:
@@ -810,14 +818,21 @@ def _backdate_records(
     }
     _stamp(Reservation, placed, "created_at")
     _stamp(ProviderReview, {pk: (at,) for pk, at in times.ratings.items()}, "created_at")
-    # Notifications the steps sent (dedupe key voucher:<order>:<state>).
+    # Notifications the steps sent (dedupe key voucher:<order>:<state>, and the provider's
+    # notice of a new order, voucher-provider:<order>:placed).
     message_at: dict[int, dt.datetime] = {}
     for message_pk, subject_id, dedupe_key in Message.objects.filter(
         pk__gt=message_from, subject_type="vouchers.voucherorder"
     ).values_list("pk", "subject_id", "dedupe_key"):
         stamps = times.orders.get(int(subject_id), {})
         state = dedupe_key.rsplit(":", 1)[-1]
-        at = stamps.get("approved") if state == OrderState.APPROVED else stamps.get("closed")
+        at = (
+            stamps.get("approved")
+            if state == OrderState.APPROVED
+            else stamps.get("placed")
+            if state == OrderState.PLACED
+            else stamps.get("closed")
+        )
         if at is not None:
             message_at[message_pk] = at
     _stamp(Message, {pk: (at,) for pk, at in message_at.items()}, "created_at")

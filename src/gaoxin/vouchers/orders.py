@@ -26,7 +26,7 @@ from gaoxin.enterprises.models import Enterprise
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.money import yuan_text
 from gaoxin.ledger.selectors import pool_balances
-from gaoxin.notifications.services import notify
+from gaoxin.notifications.services import notify, notify_people
 from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceListing
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState, SchemeStatus
@@ -202,7 +202,37 @@ def place(
             subject=enterprise,
             after=snapshot(order, FIELDS) | {"basis": order.basis},
         )
+        _tell_provider(actor, order)
     return order
+
+
+def _tell_provider(actor: Actor, order: VoucherOrder) -> None:
+    """新订单提醒: the provider's users in their inbox, its contact address by e-mail."""
+    provider = order.provider
+    organisation = provider.organisation
+    notify_people(
+        actor=actor,
+        enterprise=order.enterprise,
+        subject_type="vouchers.voucherorder",
+        subject_id=order.pk,
+        dedupe_key=f"voucher-provider:{order.pk}:placed",
+        title=_("新的创新券订单（%(n)s）") % {"n": order.number},
+        body=_(
+            "%(e)s 使用创新券订购“%(l)s”：合同金额 %(f)s 元，创新券抵扣 %(d)s 元，"
+            "企业自付 %(s)s 元。请在平台接单或拒绝：/vouchers/orders/%(pk)s/"
+        )
+        % {
+            "e": order.enterprise.name,
+            "l": order.listing.title,
+            "f": yuan_text(order.contract_fee_fen),
+            "d": yuan_text(order.deduction_fen),
+            "s": yuan_text(order.contract_fee_fen - order.deduction_fen),
+            "pk": order.pk,
+        },
+        link=f"/vouchers/orders/{order.pk}/",
+        users=list(organisation.users.filter(is_active=True).order_by("pk")),
+        emails=[provider.contact_email],
+    )
 
 
 def accept(*, actor: Actor, order: VoucherOrder) -> VoucherOrder:

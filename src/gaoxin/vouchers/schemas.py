@@ -143,8 +143,15 @@ class SchemeOut(Schema):
 
 
 class BudgetOut(Schema):
-    total_fen: int = Field(description=f"已拨入 / funded, {FEN}")
-    available_fen: int = Field(description=f"可用 / available, {FEN}")
+    """The pool's own figures for callers whose data scope is the whole zone (scope "zone");
+    for anyone else the share of the orders in their scope (scope "scope"), without the
+    zone's funded total and available amount (null)."""
+
+    scope: Literal["zone", "scope"] = Field(
+        description="zone: 全区预算 / the whole pool; scope: 本范围份额 / the caller's share"
+    )
+    total_fen: int | None = Field(description=f"已拨入（仅全区）/ funded (zone only), {FEN}")
+    available_fen: int | None = Field(description=f"可用（仅全区）/ available (zone only), {FEN}")
     reserved_fen: int = Field(description=f"进行中订单预留 / reserved by open orders, {FEN}")
     payable_fen: int = Field(description=f"审核通过待支付 / approved, to be paid, {FEN}")
     paid_fen: int = Field(description=f"已支付 / paid, {FEN}")
@@ -200,6 +207,26 @@ class SettlementPage(Schema):
     page: int
     pages: int
     items: list[SettlementOut]
+
+
+class ManualQuotaIn(InputSchema):
+    enterprise_id: int = Field(strict=True, ge=1)
+    amount_fen: int = Field(
+        strict=True,
+        gt=0,
+        le=MAX_FEN,
+        description=f"年度额度，不超过方案的单家企业年度上限 / the quota, at most the scheme's "
+        f"cap per enterprise, {FEN}",
+    )
+    note: str = Field(max_length=300, description="手工核定的原因（必填）/ why (required)")
+
+
+class ManualQuotaOut(Schema):
+    scheme_id: int
+    enterprise_id: int
+    granted_fen: int = Field(description=f"年度额度 / the year's quota, {FEN}")
+    cap_fen: int = Field(description=f"方案的单家企业年度上限 / the scheme's cap, {FEN}")
+    note: str
 
 
 class IssueIn(InputSchema):

@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.errors import NotFound
+from gaoxin.enterprises.selectors import sees_all
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.choices import AccountKind, EntryKind
 from gaoxin.ledger.models import Posting
-from gaoxin.ledger.selectors import PoolBalances, pool_balances
+from gaoxin.ledger.selectors import PoolBalances, pool_balances, share_balances
 from gaoxin.vouchers.choices import ACTIVE_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme, VoucherSettlement
 from gaoxin.vouchers.services import pool_of
@@ -71,14 +72,15 @@ def get_scheme(user: Any, pk: Any) -> VoucherScheme:
 
 
 def settlements_visible_to(user: Any) -> QuerySet[VoucherSettlement]:
-    """A provider sees its own statements; staff who may see settlements see them all (a
-    statement is the zone's debt to a provider, not an enterprise's record)."""
+    """A provider sees its own statements; staff who may see settlements and whose data scope
+    is the whole zone see them all (a statement is the zone's debt to a provider, summed over
+    every enterprise's orders: a scoped user would read other enterprises' figures)."""
     settlements = VoucherSettlement.objects.select_related("provider__organisation", "scheme")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return settlements.none()
     if user.organisation_kind == OrganisationKind.SERVICE_PROVIDER:
         return settlements.filter(provider__organisation_id=user.organisation_id)
-    if _staff_with(user, VIEW_SETTLEMENTS):
+    if _staff_with(user, VIEW_SETTLEMENTS) and sees_all(user):
         return settlements
     return settlements.none()
 
@@ -135,16 +137,66 @@ def quotas_of(enterprise: Any) -> list[QuotaView]:
 
 
 def budget(scheme: VoucherScheme) -> PoolBalances:
+    """The whole pool: for callers who see the whole zone only (`budget_for`)."""
     return pool_balances(pool_of(scheme))
 
 
-def budget_over_time(scheme: VoucherScheme) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BudgetView:
+    """The scheme's budget as one caller may read it. `zone_wide`: the pool's own figures
+    (funded, available, reserved, payable, paid), for callers whose data scope is the whole
+    zone. Otherwise the share of the orders of the enterprises in the caller's scope:
+    reserved, payable and paid, with no funded total or available amount (those are the
+    zone's)."""
+
+    zone_wide: bool
+    reserved_fen: int
+    payable_fen: int
+    paid_fen: int
+    total_fen: int | None = None
+    available_fen: int | None = None
+
+    @property
+    def committed_fen(self) -> int:
+        return self.reserved_fen + self.payable_fen + self.paid_fen
+
+
+def _scope_keys(user: Any, scheme: VoucherScheme) -> list[str]:
+    """The reservation keys of the scheme's orders in `user`'s scope."""
+    pks = orders_visible_to(user).filter(scheme=scheme).values_list("pk", flat=True)
+    return [f"voucher-order:{pk}" for pk in pks]
+
+
+def budget_for(user: Any, scheme: VoucherScheme) -> BudgetView:
+    if sees_all(user):
+        whole = budget(scheme)
+        return BudgetView(
+            True,
+            whole.reserved_fen,
+            whole.payable_fen,
+            whole.paid_fen,
+            whole.total_fen,
+            whole.available_fen,
+        )
+    share = share_balances(pool_of(scheme), _scope_keys(user, scheme))
+    return BudgetView(False, share.reserved_fen, share.payable_fen, share.paid_fen)
+
+
+def quotas_visible_to(user: Any, scheme: VoucherScheme) -> QuerySet[VoucherQuota]:
+    """The scheme's quotas of the enterprises in `user`'s data scope."""
+    return VoucherQuota.objects.filter(scheme=scheme, enterprise__in=visible_enterprises(user))
+
+
+def budget_over_time(scheme: VoucherScheme, user: Any = None) -> list[dict[str, Any]]:
     """Per day: cumulative funding, committed (reserved + approved + paid) and paid, in fen —
-    from the ledger's postings, for the budget chart."""
+    from the ledger's postings, for the budget chart. With `user` whose scope is not the whole
+    zone: the postings of their scope's orders only (funding is then 0: it is the zone's)."""
     pool = pool_of(scheme)
+    postings = Posting.objects.filter(account__pool=pool)
+    if user is not None and not sees_all(user):
+        postings = postings.filter(entry__reservation__key__in=_scope_keys(user, scheme))
     rows = (
-        Posting.objects.filter(account__pool=pool)
-        .annotate(day=TruncDate("entry__at"))
+        postings.annotate(day=TruncDate("entry__at"))
         .values("day", "account__kind")
         .annotate(s=Sum("amount_fen"))
         .order_by("day")

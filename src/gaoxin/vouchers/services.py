@@ -181,13 +181,12 @@ def set_status(*, actor: Actor, scheme: VoucherScheme, status: str) -> VoucherSc
     return scheme
 
 
-def fund(*, actor: Actor, scheme: VoucherScheme, amount_fen: int, key: str) -> BudgetPool:
-    """Add budget (拨入; again for a supplementary budget, 追加). The same key adds once."""
+def fund(*, actor: Actor, scheme: VoucherScheme, amount_fen: int) -> BudgetPool:
+    """Add budget (拨入; again for a supplementary budget, 追加). Each call adds once more; the
+    ledger names the entry (`fund:<pool>:<n>`)."""
     require_manager(actor)
     pool = pool_of(scheme)
-    ledger.fund_budget(
-        pool=pool, amount_fen=amount_fen, actor=actor, key=key, memo=_("创新券预算拨入")
-    )
+    ledger.fund_budget(pool=pool, amount_fen=amount_fen, actor=actor, memo=_("创新券预算拨入"))
     return pool
 
 
@@ -325,10 +324,18 @@ def _basis_summary(explanation: dict[str, Any]) -> dict[str, Any]:
 def grant_quota(
     *, actor: Actor, scheme: VoucherScheme, enterprise: Enterprise, amount_fen: int, note: str
 ) -> VoucherQuota:
-    """A quota set by hand (an appeal, a correction): the note says why; audited."""
+    """A quota set by hand (an appeal, a correction): the note says why; audited. Never above
+    the scheme's yearly cap per enterprise (单家企业年度额度上限)."""
     require_manager(actor)
     if amount_fen <= 0:
         raise ValidationFailed(_("额度须大于 0"), field="amount")
+    if amount_fen > scheme.enterprise_cap_fen:
+        raise ValidationFailed(
+            _("额度不能超过方案的单家企业年度额度上限 %(c)s 元")
+            % {"c": yuan_text(scheme.enterprise_cap_fen)},
+            field="amount",
+            details={"cap_fen": scheme.enterprise_cap_fen, "amount_fen": amount_fen},
+        )
     if not note.strip():
         raise ValidationFailed(_("请写明手工核定的原因"), field="note")
     with transaction.atomic():

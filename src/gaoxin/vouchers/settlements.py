@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin.core.audit import Actor, record_change
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gaoxin.enterprises.selectors import sees_all
 from gaoxin.ledger import services as ledger
 from gaoxin.supermarket.models import ProviderProfile
 from gaoxin.vouchers.choices import OrderState, SettlementState
@@ -30,9 +31,13 @@ _PERIOD = re.compile(r"([0-9]{4})Q([1-4])")
 
 
 def require_settler(actor: Actor) -> None:
+    """A statement is the zone's debt to a provider, over every enterprise's orders: only staff
+    with the settling permission whose data scope is the whole zone issue and pay them."""
     user = actor.user
     if user is None or not user.is_zone_staff or not user.has_perm(SETTLE):
         raise PermissionDenied(_("您的账号没有创新券结算的权限"))
+    if not sees_all(user):
+        raise PermissionDenied(_("结算单汇总全区企业的订单，只有数据范围为全部的人员可以办理"))
 
 
 def quarter_of(day: dt.date) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,13 +20,15 @@ from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate, permission_required
+from gaoxin.enterprises.selectors import sees_all
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies.models import Policy
 from gaoxin.vouchers import exporting, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SchemeStatus
-from gaoxin.vouchers.models import VoucherQuota, VoucherScheme
+from gaoxin.vouchers.models import VoucherScheme
 from gaoxin.vouchers.statement import statement_response
 from gaoxin.vouchers.views import yuan_field
 
@@ -55,39 +57,42 @@ def scheme(request: HttpRequest) -> HttpResponse:
     )
     if chosen is None:
         return render(request, "vouchers/scheme.html", {"scheme": None, "schemes": []})
-    quotas = VoucherQuota.objects.filter(scheme=chosen).select_related("enterprise")
+    # Every figure over the caller's data scope; the pool's own totals only for whole-zone
+    # scopes (selectors.budget_for).
+    scoped_quotas = selectors.quotas_visible_to(request.user, chosen)
+    quotas = scoped_quotas.select_related("enterprise")
     q = request.GET.get("q", "").strip()
     if q:
         quotas = quotas.filter(Q(enterprise__name__icontains=q) | Q(enterprise__uscc=q))
-    over_time = selectors.budget_over_time(chosen)
+    budget = selectors.budget_for(request.user, chosen)
+    over_time = selectors.budget_over_time(chosen, request.user)
     orders = selectors.orders_visible_to(request.user).filter(scheme=chosen)
     report = selectors.report(orders)
     page = paginate(request, quotas.order_by("-granted_fen", "enterprise__name"))
+    series = [
+        {"name": _("已下达"), "values": [_wan(r["funded"]) for r in over_time]},
+        {"name": _("已使用（含预留）"), "values": [_wan(r["committed"]) for r in over_time]},
+        {"name": _("已结算"), "values": [_wan(r["paid"]) for r in over_time]},
+    ]
     return render(
         request,
         "vouchers/scheme.html",
         {
             "scheme": chosen,
             "schemes": schemes,
-            "budget": selectors.budget(chosen),
+            "budget": budget,
             "page": page,
             "used": {v.quota.pk: v for v in selectors.quota_views(page.object_list)},
-            "quota_count": VoucherQuota.objects.filter(scheme=chosen).count(),
+            "quota_count": scoped_quotas.count(),
+            "quota_total_fen": scoped_quotas.aggregate(s=Sum("granted_fen"))["s"] or 0,
             "q": q,
             "report": report,
             "can_manage": request.user.has_perm(MANAGE),
             "chart": {
-                "title": _("预算使用（万元）"),
+                "title": _("预算使用（万元）") if budget.zone_wide else _("本范围预算使用（万元）"),
                 "unit": _("万元"),
                 "labels": [row["day"] for row in over_time],
-                "series": [
-                    {"name": _("已下达"), "values": [_wan(r["funded"]) for r in over_time]},
-                    {
-                        "name": _("已使用（含预留）"),
-                        "values": [_wan(r["committed"]) for r in over_time],
-                    },
-                    {"name": _("已结算"), "values": [_wan(r["paid"]) for r in over_time]},
-                ],
+                "series": series if budget.zone_wide else series[1:],
             },
             "states": list(OrderState.choices),
         },
@@ -192,6 +197,7 @@ def _find_enterprise(request: HttpRequest, text: str) -> Any:
 
 @require_POST
 @permission_required(MANAGE)
+@idempotent
 def scheme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     _staff_only(request)
     chosen = selectors.get_scheme(request.user, pk)
@@ -199,11 +205,7 @@ def scheme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "fund":
             amount = yuan_field(request, "amount")
-            key = (
-                request.POST.get("key", "").strip()
-                or f"voucher-fund:{chosen.pk}:{timezone.now().timestamp()}"
-            )
-            services.fund(actor=actor, scheme=chosen, amount_fen=amount, key=key)
+            services.fund(actor=actor, scheme=chosen, amount_fen=amount)
             messages.success(request, _("预算已下达"))
         elif action == "grant":
             result = services.grant_quotas(actor=actor, scheme=chosen)
@@ -298,6 +300,8 @@ def _settlement_reader(request: HttpRequest) -> Any:
     is_provider = user.organisation_kind == OrganisationKind.SERVICE_PROVIDER
     if not is_provider and not (user.is_zone_staff and user.has_perm(selectors.VIEW_SETTLEMENTS)):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
+    if not is_provider and not sees_all(user):
+        raise PermissionDenied(_("结算单汇总全区企业的订单，只有数据范围为全部的人员可以查看"))
     return user
 
 
@@ -348,6 +352,7 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(settlements.SETTLE)
+@idempotent
 def settlement_issue(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     chosen = VoucherScheme.objects.filter(year=timezone.localdate().year).first()
@@ -382,6 +387,7 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(settlements.SETTLE)
+@idempotent
 def settlement_pay(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     statement = selectors.get_settlement(request.user, pk)

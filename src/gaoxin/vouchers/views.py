@@ -16,12 +16,13 @@ from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.ledger.models import JournalEntry
 from gaoxin.ledger.money import to_fen, to_yuan
 from gaoxin.supermarket import selectors as supermarket
-from gaoxin.vouchers import exporting, orders, selectors, services
+from gaoxin.vouchers import eligibility, exporting, orders, selectors, services
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState
 from gaoxin.vouchers.models import VoucherOrder, VoucherQuota, VoucherScheme
 from gaoxin.vouchers.services import LIMIT_LABELS
@@ -80,6 +81,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def order_form(request: HttpRequest, listing_pk: int) -> HttpResponse:
     """使用创新券下单: the contract signed with the provider, uploaded with its amount."""
     enterprise = own_enterprise(request.user)
@@ -118,6 +120,7 @@ def order_form(request: HttpRequest, listing_pk: int) -> HttpResponse:
             "scheme": view.quota.scheme if view else None,
             "values": request.POST if request.method == "POST" else {},
             "error": error,
+            "eligibility": None if view else eligibility.of(enterprise),
         },
     )
 
@@ -200,6 +203,7 @@ def _int(text: str, field: str) -> int:
 
 @require_POST
 @login_required
+@idempotent
 def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     order = selectors.get_order(request.user, pk)
     actor = Actor.of(request)
@@ -312,7 +316,7 @@ def listing_offer(request: HttpRequest, listing: Any) -> dict[str, Any] | None:
         return None
     quota = _current_quota(enterprise)
     if quota is None:
-        return {"quota": None}
+        return {"quota": None, "eligibility": eligibility.of(enterprise)}
     view = selectors.quota_view(quota)
     scheme = quota.scheme
     most = min(

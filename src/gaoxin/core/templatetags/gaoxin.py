@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
+from django.utils.html import format_html
 
 from gaoxin.core import formatting
+from gaoxin.core.idempotency import FIELD as IDEMPOTENCY_FIELD
 from gaoxin.core.uscc import mask
 
 register = template.Library()
@@ -86,3 +89,13 @@ def fen_number(fen: Any, unit: str = "wan") -> str:
     if fen is None or fen == "":
         return "—"
     return formatting.money_number(Decimal(int(fen)) / 100, unit)
+
+
+@register.simple_tag
+def idempotency_field() -> str:
+    """A hidden `idempotency_key` with a new random key each time the form is rendered: sending
+    the rendered form twice (a double click, a retried POST) runs it once
+    (`gaoxin.core.idempotency`)."""
+    return format_html(
+        '<input type="hidden" name="{}" value="{}">', IDEMPOTENCY_FIELD, uuid.uuid4().hex
+    )

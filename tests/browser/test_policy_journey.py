@@ -119,12 +119,17 @@ def test_no_application_payout_from_publish_to_public_notice(
     # staff of a department read their scope's share, not the zone's budget and balance
     staff.wait_for_selector("#budget[data-scope=scope]")
     assert staff.locator("#available").count() == 0
-    staff.click("#identify")  # the list, its channels and the budget left, then confirm
-    assert "100.00 万元" in staff.inner_text("#preview-budget")
-    staff.click("#confirm-identify")
-    staff.wait_for_selector("#payout-table .payout-state")
-    assert "已推送" in staff.inner_text("#payout-table")
+    # the list and the budget are the zone's: a whole-zone account identifies
+    assert staff.locator("#identify").count() == 0 and staff.locator("#identify-zone-only").count()
     payouts_url = staff.url
+    chief = sign_in(browser, live_server, "zone_admin")
+    chief.goto(payouts_url)
+    chief.click("#identify")  # the list, its channels and the budget left, then confirm
+    assert "100.00 万元" in chief.inner_text("#preview-budget")
+    chief.click("#confirm-identify")
+    chief.wait_for_selector("#payout-table .payout-state")
+    assert "已推送" in chief.inner_text("#payout-table")
+    chief.close()
 
     firm = sign_in(browser, live_server, "ent_a")
     firm.goto(f"{live_server.url}/my/payouts/")

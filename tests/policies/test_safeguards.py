@@ -261,3 +261,21 @@ def test_editing_a_published_policy_does_not_push_the_same_enterprises_again(
     assert sorted(told.values_list("enterprise_id", flat=True)) == sorted(
         [zone.enterprise_a.pk, zone.enterprise_b.pk]
     )  # b newly eligible is told; a is not told twice
+
+
+def test_identification_is_for_whole_zone_accounts(zone: Any) -> None:
+    """The list and its budget are the zone's: a department's account neither sees the
+    zone-wide preview nor makes the list."""
+    policy = three(zone)
+    fund_for(policy, 200_000_000)
+    url = f"/policies/{policy.pk}/payouts/identify/"
+    expected = identify_preview(policy, YEAR).fingerprint
+    for role in ("staff", "staff_other", "commissioner"):
+        client = client_for(zone, role)
+        page = client.get(url)
+        assert page.status_code in (302, 403, 404), role
+        assert 'id="confirm-identify"' not in page.content.decode()
+        client.post(url, {"expected": expected, "allocation": "prorate"})
+        assert not Payout.objects.exists(), role
+    client_for(zone, "zone_admin").post(url, {"expected": expected})
+    assert Payout.objects.count() == 3

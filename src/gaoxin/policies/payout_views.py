@@ -177,6 +177,13 @@ def payouts_identify(request: HttpRequest, pk: int) -> HttpResponse:
     the budget left, and, over budget, the choice to make; POST of that confirmation: do it."""
     policy = selectors.get_visible(request.user, pk)
     year = timezone.localdate().year
+    if not sees_all(request.user):
+        # The list and the budget are the zone's: a scoped account would act on, and see,
+        # figures beyond its scope.
+        messages.error(
+            request, _("识别并推送面向全园区的名单和预算，只有数据范围为全园区的账号可以操作")
+        )
+        return redirect("policies:payouts", pk=policy.pk)
     if request.method == "POST":
 
         def identify(policy: Any, actor: Actor, year: int) -> str:

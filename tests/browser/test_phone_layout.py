@@ -23,7 +23,7 @@ from django.urls.exceptions import Resolver404
 
 from gaoxin.accounts.models import User
 from gaoxin.core.audit import Actor
-from gaoxin.enterprises.demo import build_demo_zone
+from gaoxin.demo import build_demo_zone
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.notifications.models import WebhookEndpoint
 from gaoxin.policies import applications, services

@@ -151,7 +151,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_demo_runs_without_debug_and_sigterm_stops_its_worker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["sigterm", "ctrl-c"])
+def test_demo_runs_without_debug_and_stopping_it_stops_its_worker(
+    tmp_path: Path, stop: str
+) -> None:
+    """SIGTERM reaches the server alone (systemd, kill); Ctrl-C in a terminal reaches the
+    whole process group. Either way the worker ends with the server."""
     port = free_port()
     env = environment(tmp_path)  # no DEBUG, no SECRET_KEY: the demo sets up what it needs
     server = subprocess.Popen(
@@ -160,6 +165,7 @@ def test_demo_runs_without_debug_and_sigterm_stops_its_worker(tmp_path: Path) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as in a terminal
     )
     workers: list[int] = []
     try:
@@ -194,7 +200,10 @@ def test_demo_runs_without_debug_and_sigterm_stops_its_worker(tmp_path: Path) ->
         assert "没有找到" in missing and "页面不存在，或您无权查看" in missing
         assert "Traceback" not in missing and "DEBUG" not in missing
 
-        server.send_signal(signal.SIGTERM)
+        if stop == "sigterm":
+            server.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(server.pid, signal.SIGINT)
         assert server.wait(timeout=30) == 0
         deadline = time.monotonic() + 15
         while alive(workers[0]) and time.monotonic() < deadline:
@@ -207,3 +216,14 @@ def test_demo_runs_without_debug_and_sigterm_stops_its_worker(tmp_path: Path) ->
         for pid in workers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.django_db
+def test_serve_on_a_database_without_accounts_says_to_create_one() -> None:
+    from gaoxin.startup import check_ready_to_serve
+    from tests.factories import UserFactory
+
+    warnings = check_ready_to_serve()
+    assert len(warnings) == 1 and "gaoxin manage createsuperuser" in warnings[0]
+    UserFactory()
+    assert check_ready_to_serve() == []

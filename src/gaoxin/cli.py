@@ -29,10 +29,14 @@ def _manage(argv: list[str]) -> int:
     return 0
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM reached the server alone (systemd, docker stop, kill), not its worker."""
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM (systemd, docker stop, kill) ends the server as Ctrl-C does, so that the
-    # `finally` below stops the worker instead of leaving it running without its parent.
-    raise KeyboardInterrupt
+    # SIGTERM ends the server as Ctrl-C does, so that the `finally` below stops the worker
+    # instead of leaving it running without its parent.
+    raise _Terminated
 
 
 def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
@@ -50,6 +54,7 @@ def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
     from gaoxin.wsgi import application
 
     process = None
+    interrupted_too = False  # Ctrl-C in a terminal reaches the whole process group
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if worker:
@@ -58,23 +63,26 @@ def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
             f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True
         )
         serve(application, host=host, port=port, threads=threads, ident="gaoxin")
-    except KeyboardInterrupt:
+    except _Terminated:
         pass
+    except KeyboardInterrupt:
+        interrupted_too = True
     finally:
         if process is not None:
-            _stop(process)
+            _stop(process, interrupted_too)
     return 0
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the worker: SIGTERM lets it finish the task at hand; after 10 s it is killed."""
-    if process.poll() is None:
+def _stop(process: subprocess.Popen[bytes], interrupted_too: bool) -> None:
+    """Stop the worker and wait for it: one signal lets it finish the task at hand (a second
+    would cut the task short, so a worker that had Ctrl-C too gets none); after 10 s, kill."""
+    if process.poll() is None and not interrupted_too:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,12 +117,14 @@ def signed_in(username: str) -> Client:
 
 
 def demo_zone_with_everything() -> None:
-    """The demo zone, small, plus what it doesn't make: an application under review, a
-    webhook, an import waiting for its preview to be confirmed."""
+    """The demo zone, small, plus what it doesn't make: a draft policy (its publish
+    confirmation), an application under review, a webhook, an import waiting for its preview
+    to be confirmed."""
     build_demo_zone(enterprises=20)
     staff = Actor.system("test:phone-layout")
     policy = services.save_policy(actor=staff, text=APPLY_POLICY)
     services.publish(actor=staff, policy=policy, match=False)
+    services.save_policy(actor=staff, text=APPLY_POLICY.replace("-apply", "-draft"))
     ent1 = User.objects.get(username="ent1")
     applications.submit(
         actor=Actor.for_user(ent1),

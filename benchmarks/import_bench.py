@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import machine
+
 DATA_DIR = Path(os.environ.get("BENCH_DATA", Path.home() / ".cache" / "gaoxin-bench"))
 
 
@@ -106,6 +108,7 @@ def main() -> None:
     if args.child:
         child(args.child, update=args.update)
         return
+    print(f"machine: {machine.describe(args.postgres)}", flush=True)
     path = ensure_file(args.rows, "." + args.format)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gaoxin.settings", "DEBUG": "1"}
     with tempfile.TemporaryDirectory() as folder:

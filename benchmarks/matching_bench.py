@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+import machine
+
 
 def child(n: int) -> None:
     import django
@@ -79,6 +81,7 @@ def main() -> None:
     if args.child:
         child(args.enterprises)
         return
+    print(f"machine: {machine.describe(args.postgres)}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import machine
+
 PAGES = [
     ("first page, sorted by revenue", "/enterprises/"),
     ("search by name", "/enterprises/?q=%E7%A7%91%E6%8A%80"),
@@ -104,6 +106,7 @@ def main() -> None:
         call_command("collectstatic", interactive=False, verbosity=0)  # as `gaoxin serve` does
         measure(args.repeat)
         return
+    print(f"machine: {machine.describe(args.postgres)}", flush=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "gaoxin.settings",

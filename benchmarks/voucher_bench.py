@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any
 
+import machine
+
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
@@ -166,6 +168,7 @@ def main() -> None:
     if args.child:
         child(args.enterprises, args.orders)
         return
+    print(f"machine: {machine.describe(args.postgres)}", flush=True)
     with tempfile.TemporaryDirectory(prefix="gaoxin-voucher-bench-") as data:
         env = dict(os.environ, GAOXIN_DATA_DIR=data, DEBUG="1")
         env.pop("DATABASE_URL", None)

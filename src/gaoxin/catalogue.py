@@ -12,6 +12,7 @@ an optional `_until` column. Chinese headers use the alias (`营业收入_2024`,
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -219,6 +220,23 @@ def parse_header(header: str) -> Column | None:
         if field is not None and field.yearly:
             return Column(field, year=int(match["year"]))
     return None
+
+
+def nearest_header(header: str) -> str | None:
+    """The known header closest to one that names no field (`营业收人_2024` → `营业收入_2024`,
+    `revenu_2024` → `revenue_2024`): Chinese candidates for a Chinese header, English ones for
+    an English header; a yearly field keeps the header's year."""
+    chinese = not header.isascii()
+    match = _YEAR_SUFFIX.match(header.strip())
+    if match:
+        yearly = [f.alias if chinese else f.name for f in YEARLY_FIELDS]
+        base = difflib.get_close_matches(match["base"], yearly, n=1, cutoff=0.5)
+        if base:
+            return f"{base[0]}_{match['year']}"
+    known = [c.header_zh if chinese else c.header for c in flat_columns([])]
+    known += [f.alias if chinese else f.name for f in YEARLY_FIELDS]
+    close = difflib.get_close_matches(header, known, n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 def flat_header(

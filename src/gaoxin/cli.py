@@ -1,9 +1,9 @@
-"""The `gaoxin` command: serve, demo, rules, import, manage.
+"""The `gaoxin` command: demo, serve, worker, rules, manage.
 
 gaoxin demo                      build the demo zone (SQLite) and serve it on :8000
 gaoxin demo --enterprises 1000000 --out FILE.parquet   write a flat file, no database
 gaoxin serve [--port 8000]       run the web application (waitress, static files included)
-gaoxin worker                    run a background-task worker (django-tasks-db)
+gaoxin worker                    run a background-task worker (one log line per task)
 gaoxin rules check|test|evaluate …   the rules engine, without the web application
 gaoxin manage <command> …        any Django management command (migrate, createsuperuser…)
 """
@@ -12,35 +12,40 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
-
-def _django(debug_default: bool = False) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaoxin.settings")
-    if debug_default:
-        os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
+from gaoxin.startup import StartupError, check_ready_to_serve, demo_environment, setup_django
 
 
 def _manage(argv: list[str]) -> int:
-    _django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["gaoxin manage", *argv])
     return 0
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM reached the server alone (systemd, docker stop, kill), not its worker."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM ends the server as Ctrl-C does, so that the `finally` below stops the worker
+    # instead of leaving it running without its parent.
+    raise _Terminated
+
+
 def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
     """Serve the application; with `worker`, run a background-task worker beside it (what a
     laptop needs; production runs `gaoxin worker` processes of its own)."""
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    for warning in check_ready_to_serve():
+        print(warning, file=sys.stderr, flush=True)
     from django.conf import settings
+    from django.core.management import call_command
 
     if not settings.DEBUG:
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -49,16 +54,35 @@ def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
     from gaoxin.wsgi import application
 
     process = None
-    if worker:
-        process = subprocess.Popen([sys.executable, "-m", "gaoxin.cli", "worker"])
-    print(f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True)
+    interrupted_too = False  # Ctrl-C in a terminal reaches the whole process group
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        if worker:
+            process = subprocess.Popen([sys.executable, "-m", "gaoxin.cli", "worker"])
+        print(
+            f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True
+        )
         serve(application, host=host, port=port, threads=threads, ident="gaoxin")
+    except _Terminated:
+        pass
+    except KeyboardInterrupt:
+        interrupted_too = True
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+            _stop(process, interrupted_too)
     return 0
+
+
+def _stop(process: subprocess.Popen[bytes], interrupted_too: bool) -> None:
+    """Stop the worker and wait for it: one signal lets it finish the task at hand (a second
+    would cut the task short, so a worker that had Ctrl-C too gets none); after 10 s, kill."""
+    if process.poll() is None and not interrupted_too:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return rules_main(argv[1:])
     if argv[:1] == ["manage"]:
-        return _manage(argv[1:])
+        try:
+            return _manage(argv[1:])
+        except StartupError as e:
+            print(e, file=sys.stderr)
+            return 1
 
     parser = argparse.ArgumentParser(
         prog="gaoxin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -99,16 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("manage", help="a Django management command")
     args = parser.parse_args(argv)
 
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "serve":
-        _django()
-        return _serve(args.host, args.port, args.threads, worker=args.worker)
-    if args.command == "worker":
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "serve":
+            setup_django()
+            return _serve(args.host, args.port, args.threads, worker=args.worker)
         # A worker never reloads itself: a reload mid-task leaves the task marked running.
-        return _manage(["db_worker", "--no-reload"])
-    parser.print_help()
-    return 2
+        return _manage(["worker", "--no-reload"])
+    except StartupError as e:
+        print(e, file=sys.stderr)
+        return 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -122,7 +151,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     # A laptop has no mail server: the demo writes its emails to files (var/mail).
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-    _django(debug_default=True)
+    demo_environment(args.host)
+    setup_django()
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)

@@ -1,4 +1,7 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from gaoxin.accounts import views as accounts_views
@@ -20,6 +23,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("gaoxin.accounts.urls")),
     path("system/", include(system_patterns)),
+    # Browsers and the API docs ask for /favicon.ico; pages link the hashed static file.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("gaoxin/favicon.ico"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

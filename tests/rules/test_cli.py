@@ -182,3 +182,61 @@ def test_module_entry_point_runs():
     )
     assert done.returncode == 0, done.stderr
     assert "policy files OK" in done.stderr
+
+
+def test_evaluate_names_a_policy_not_in_force_on_the_date(tmp_path, capsys):
+    path = tmp_path / "e.parquet"
+    pl.DataFrame(ROWS).write_parquet(path)
+    args = ["evaluate", "--policies", TORCH, "--enterprises", str(path)]
+    assert main([*args, "--date", "2030-01-01"]) == 1  # torch-rd-subsidy runs through 2025
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no column of bare "ineligible"
+    assert "政策 torch-rd-subsidy-2025 在 2030-01-01 不在有效期内（2025-01-01 – 2025-12-31）" in (
+        captured.err
+    )
+    assert "policy torch-rd-subsidy-2025 is not in force on that date" in captured.err
+    assert "pass --date within their dates" in captured.err
+    # With one policy in force and one not, the one in force is evaluated, the other named.
+    always = tmp_path / "always.yaml"
+    always.write_text(
+        "id: always\ntitle: t\nsource: s\ncategory: screen\nconditions:\n"
+        "  - {label: a, when: in_zone}\n",
+        encoding="utf-8",
+    )
+    assert main([*args, "--policies", TORCH, str(always), "--date", "2030-01-01"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "uscc,policy,status,amount",
+        "91350200MA2XXXXX1A,always,eligible,",
+        "91350200MA2XXXXX2B,always,ineligible,",
+    ]
+    assert "torch-rd-subsidy-2025 is not in force on that date" in captured.err
+    assert main([*args, "--date", "2025-06-30"]) == 0
+    assert "not in force" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "header, nearest",
+    [
+        ("营业收人_2024", "营业收入_2024"),
+        ("revenu_2023", "revenue_2023"),
+        ("备注", None),
+        ("in_zon", "in_zone"),
+        ("统一社会信用代吗", "统一社会信用代码"),
+    ],
+)
+def test_evaluate_refuses_a_column_that_names_no_field(tmp_path, capsys, header, nearest):
+    path = tmp_path / "e.csv"
+    pl.DataFrame([dict(ROWS[0], **{header: 1})]).write_csv(path)
+    argv = ["evaluate", "--policies", TORCH, "--enterprises", str(path), "--date", "2025-06-30"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"列“{header}”不对应任何字段" in captured.err
+    assert f"column '{header}' matches no field" in captured.err
+    if nearest:
+        assert f"是否应为“{nearest}”？" in captured.err
+        assert f"(nearest: '{nearest}')" in captured.err
+    else:
+        assert "see the field catalogue in docs/rules.md" in captured.err
+    assert "Traceback" not in captured.err

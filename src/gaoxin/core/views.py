@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from gaoxin.core import logs
@@ -51,13 +52,17 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, NotFound(_("页面不存在，或您无权查看")))
+    error = NotFound(_("页面不存在，或您无权查看"))
+    return render(request, "404.html", {"error": error}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     error = DomainError(_("系统出错了，已记录。请稍后再试或联系管理员。"))
     error.status = 500
-    return render(request, "error.html", {"error": error}, status=500)
+    try:
+        return render(request, "500.html", {"error": error}, status=500)
+    except Exception:  # the frame reads the database, which may be what failed
+        return HttpResponseServerError(render_to_string("500.html", {"error": error}))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -8,8 +8,6 @@ in one transaction, or nothing. Nothing is written while any error remains.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,19 +194,16 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
     errors = _Errors()
     columns: dict[int, Column] = {}
     seen: dict[tuple[str, int | None, bool], int] = {}
-    known = [c.header_zh for c in catalogue.flat_columns([])] + [
-        f.alias for f in catalogue.YEARLY_FIELDS
-    ]
     for index, header in enumerate(headers):
         if not header:
             errors.add(1, index, header, _("表头为空：请填写列名或删除这一列"))
             continue
         column = catalogue.parse_header(header)
         if column is None:
-            hint = _suggest(header, known)
+            hint = catalogue.nearest_header(header)
             message = _("未知表头“%(h)s”") % {"h": header}
             if hint:
-                message += _("，是否应为“%(s)s”？") % {"s": hint[0]}
+                message += _("，是否应为“%(s)s”？") % {"s": hint}
             elif catalogue.lookup(header) and catalogue.lookup(header).yearly:  # type: ignore[union-attr]
                 message += _("：年度字段须带年份，如“%(h)s_2024”") % {"h": header}
             errors.add(1, index, header, message)
@@ -226,19 +221,6 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
             field_ = catalogue.BY_NAME[name]
             errors.add(1, len(headers), "", _("缺少必需的列“%(h)s”") % {"h": field_.alias})
     return (columns if not errors.count else {}), errors
-
-
-def _suggest(header: str, known: list[str]) -> list[str]:
-    """The closest known header; for `营业收人_2024` the yearly alias with its year."""
-    match = re.match(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$", header)
-    if match:
-        yearly = [f.alias for f in catalogue.YEARLY_FIELDS] + [
-            f.name for f in catalogue.YEARLY_FIELDS
-        ]
-        base = difflib.get_close_matches(match["base"], yearly, n=1, cutoff=0.5)
-        if base:
-            return [f"{base[0]}_{match['year']}"]
-    return difflib.get_close_matches(header, known, n=1, cutoff=0.5)
 
 
 def _read_rows(

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from .errors import PolicyError
 from .loader import check_paths, load_policies, policy_files
+from .model import Policy
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,7 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate enterprises against policies")
     e.add_argument("--policies", required=True, nargs="+")
     e.add_argument("--enterprises", required=True)
-    e.add_argument("--date", type=dt.date.fromisoformat, default=dt.date.today())
+    e.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        default=dt.date.today(),
+        help="evaluate as of this day (YYYY-MM-DD; default today): sets Y and which policies "
+        "are in force",
+    )
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     e.add_argument(
         "--explain",
@@ -88,10 +95,14 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .io import read_enterprises
+    from .io import check_columns, read_enterprises
 
-    policies = load_policies(*args.policies)
+    loaded = load_policies(*args.policies)
+    policies = _in_force(loaded, args.date)
+    if loaded and not policies:
+        return 1
     df = read_enterprises(args.enterprises)
+    check_columns(df.columns)
     with contextlib.ExitStack() as stack:
         out: TextIO = sys.stdout
         if args.output:
@@ -109,6 +120,30 @@ def _evaluate(args: argparse.Namespace) -> int:
             for row in result.iter_rows(named=True):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
+
+
+def _in_force(policies: list[Policy], date: dt.date) -> list[Policy]:
+    """The policies in force on the date; each one that isn't is named on stderr (and left
+    out of the output) rather than reported as a bare `ineligible` for every enterprise."""
+    kept = []
+    for p in policies:
+        if p.in_force(date):
+            kept.append(p)
+            continue
+        span = f"{p.effective_from or '…'} – {p.effective_to or '…'}"
+        print(
+            f"{p.file}: 政策 {p.id} 在 {date} 不在有效期内（{span}），未评估 / "
+            f"policy {p.id} is not in force on that date ({date}; in force {span}): "
+            "not evaluated",
+            file=sys.stderr,
+        )
+    if policies and not kept:
+        print(
+            f"没有在 {date} 有效的政策：请用 --date 指定政策有效期内的日期 / "
+            f"no policy is in force on {date}: pass --date within their dates",
+            file=sys.stderr,
+        )
+    return kept
 
 
 def _write_explained(policies: list, df: object, date: dt.date, fmt: str, out: TextIO) -> None:

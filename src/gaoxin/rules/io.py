@@ -31,6 +31,24 @@ def _text_columns(headers: list[str]) -> dict[str, pl.DataType]:
     return out
 
 
+def check_columns(headers: list[str]) -> None:
+    """Every column names a field of the catalogue; one that doesn't is an error naming it and
+    the nearest field (a misspelt header would otherwise be read as missing data)."""
+    problems = []
+    for h in headers:
+        if C.parse_header(h) is not None:
+            continue
+        near = C.nearest_header(h)
+        problems.append(
+            f"列“{h}”不对应任何字段"
+            + (f"，是否应为“{near}”？" if near else "")
+            + f" / column '{h}' matches no field"
+            + (f" (nearest: '{near}')" if near else " (see the field catalogue in docs/rules.md)")
+        )
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 def read_enterprises(path: str | Path) -> pl.DataFrame:
     p = Path(path)
     suffix = p.suffix.lower()

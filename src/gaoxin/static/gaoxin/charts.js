@@ -4,24 +4,30 @@
   function axisTooltip(unit) {
     return { trigger: "axis", valueFormatter: (v) => (v == null ? "—" : Number(v).toLocaleString("zh-CN") + " " + unit) };
   }
+  // Series data as items that carry the id a click opens (d.ids beside d.values).
+  function withIds(d) {
+    return d.values.map((v, i) => ({ value: v, link: d.ids ? d.ids[i] : undefined }));
+  }
   const builders = {
     bar(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
         grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: d.labels, axisLabel: { interval: 0, rotate: d.labels.length > 6 ? 30 : 0 } },
-        yAxis: { type: "value", name: d.unit }, series: [{ type: "bar", data: d.values, barMaxWidth: 36 }] };
+        yAxis: { type: "value", name: d.unit }, series: [{ type: "bar", data: withIds(d), barMaxWidth: 36 }] };
     },
     hbar(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
         grid: { left: 8, right: 24, top: 56, bottom: 8, containLabel: true },
+        // The largest on top: categories run bottom-up, so both lists are reversed; each bar
+        // carries its own id, which the click below follows (an index would be the reversed one).
         yAxis: { type: "category", data: d.labels.slice().reverse() }, xAxis: { type: "value", name: d.unit },
-        series: [{ type: "bar", data: d.values.slice().reverse(), barMaxWidth: 22, label: { show: true, position: "right" } }] };
+        series: [{ type: "bar", data: withIds(d).reverse(), barMaxWidth: 22, label: { show: true, position: "right" } }] };
     },
     pie(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } },
         tooltip: { trigger: "item", formatter: "{b}: {c} " + d.unit + " ({d}%)" }, legend: { bottom: 0 },
         series: [{ type: "pie", radius: ["38%", "65%"], center: ["50%", "52%"],
-          data: d.labels.map((l, i) => ({ name: l, value: d.values[i] })) }] };
+          data: withIds(d).map((item, i) => ({ ...item, name: d.labels[i] })) }] };
     },
     years(d) {
       return { color: palette, title: { text: d.title, left: 0, textStyle: { fontSize: 14 } }, tooltip: axisTooltip(d.unit),
@@ -58,7 +64,10 @@
       const chart = echarts.init(el, null, { renderer: "svg" });
       chart.setOption(builders[el.dataset.chart](data));
       if (el.dataset.link) {
-        chart.on("click", (p) => { const id = data.ids[p.dataIndex]; if (id !== undefined) window.location = el.dataset.link + encodeURIComponent(id); });
+        chart.on("click", (p) => {
+          const id = p.data && p.data.link;
+          if (id !== undefined && id !== null) window.location = el.dataset.link + encodeURIComponent(id);
+        });
       }
       el.dataset.rendered = "1";
       window.addEventListener("resize", () => chart.resize());

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -177,7 +177,10 @@ def value_text(model_label_: str, name: str, value: Any) -> str:
         return str(dict(field.choices).get(value, value))
     if field is not None and field.is_relation and field.related_model is not None:
         related = field.related_model
-        target = related._default_manager.filter(pk=value).first()
+        try:
+            target = related._default_manager.filter(pk=value).first()
+        except (ValueError, TypeError, ValidationError):
+            return str(value)  # a snapshot that kept the object's number, not its key
         return str(target) if target is not None else "—"
     if isinstance(value, list):
         return "、".join(value_text("", "", v) for v in value[:20]) or "—"

@@ -77,6 +77,12 @@ def test_pages_by_role(year: VoucherYear, role: str) -> None:
         assert response.status_code == expected(role, allowed, denied), url
         if response.status_code == 200 and marker is not None:
             assert marker in response.content.decode(), url
+    # an order page links its statement only for those who may open it
+    if role in ORDER_VIEWERS:
+        link = f'href="/vouchers/settlements/{statement.pk}/"'
+        page = client.get(f"/vouchers/orders/{order.pk}/").content.decode()
+        assert (link in page) == (role in SETTLEMENT_VIEWERS), role
+        assert settlement in page, role
     # orders in the data scope only: staff_other's list does not show enterprise A's order
     if role in ("staff_other",):
         assert n not in client.get("/vouchers/review/").content.decode()

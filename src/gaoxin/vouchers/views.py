@@ -180,6 +180,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rating": getattr(order, "rating", None),
             "contract_fee_yuan": f"{to_yuan(order.contract_fee_fen)}",
             "entries": entries,
+            "settlement_visible": order.settlement_id is not None
+            and selectors.settlements_visible_to(user).filter(pk=order.settlement_id).exists(),
         },
     )
 

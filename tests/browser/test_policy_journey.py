@@ -202,7 +202,8 @@ def test_online_application_from_form_to_approval(
     firm.click("#submit-application")
     firm.wait_for_url("**/my/applications/")
     assert "已提交，待审核" in firm.inner_text("#my-applications")
-    assert "3.50 万元" in firm.inner_text("#my-applications")
+    mine = firm.inner_text("#my-applications")
+    assert "测算金额（万元）" in mine and "\t3.50\t" in mine  # one unit, in the header
     firm.close()
 
     staff = sign_in(browser, live_server, "staff")

@@ -33,6 +33,17 @@ CORPUS: tuple[str, ...] = (
     "' OR '1'='1' --",
     "😀🚀",
 )
+# Tried one field at a time (the others keep their good values): the values that broke a parser
+# or a column. The whole corpus is also tried in every field at once.
+SHARP: tuple[str, ...] = (
+    "100000000000000000000",
+    str(2**64),
+    "10²",
+    "１２３",
+    "12\x00",
+    LONG,
+    "2024-13-45",
+)
 # JSON-only values: types a schema may not expect, and a lone surrogate (a JSON escape, which
 # no form can carry).
 JSON_CORPUS: tuple[Any, ...] = (

@@ -21,13 +21,13 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, resolve
+from hypothesis import HealthCheck, settings
 
 from gaoxin.accounts.models import User
-from tests.fuzz import CORPUS, JSON_CORPUS, RAW_BODIES, FormParser, server_error, shown
+from tests.fuzz import CORPUS, JSON_CORPUS, RAW_BODIES, SHARP, FormParser, server_error, shown
 
 pytestmark = pytest.mark.django_db
 PER_PATTERN = 2  # pages crawled per URL pattern (e.g. two enterprise detail pages)
-ROLES = ("admin", "staff", "ent1", "provider")
 SKIP = {"accounts:logout", "set_language", "javascript-catalog"}  # ends or leaves the session
 
 
@@ -89,10 +89,20 @@ def _crawl(client: Client) -> Iterator[tuple[str, Any]]:
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-@pytest.mark.parametrize("role", ROLES)
+def _attempts(fields: dict[str, str], skip: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """(what, data): each value of the corpus in every field at once, then each sharp value in
+    one field at a time with the others as the page filled them."""
+    names = [f for f in fields if f not in skip]
+    for value in CORPUS:
+        yield f"all={shown(value)}", {**fields, **dict.fromkeys(names, value)}
+    for name in names:
+        for value in SHARP:
+            yield f"{name}={shown(value)}", {**fields, name: value}
+
+
+@pytest.mark.parametrize("role", ("admin", "ent1", "provider"))
 def test_every_form_field_refuses_bad_input_without_a_server_error(demo: None, role: str) -> None:
     client = _client(role)
-    client.raise_request_exception = True
     failures: list[str] = []
     forms_seen: set[tuple[str, str, tuple[str, ...]]] = set()
     fuzzed = 0
@@ -100,43 +110,24 @@ def test_every_form_field_refuses_bad_input_without_a_server_error(demo: None, r
         for form in page.forms:
             action = urlsplit(form.action).path or path
             name = _name(action)
-            fields = [f for f in form.fields if f != "csrfmiddlewaretoken"]
+            fields = {k: v for k, v in form.fields.items() if k != "csrfmiddlewaretoken"}
             key = (name or action, form.method, tuple(sorted(fields)))
             if name is None or name in SKIP or key in forms_seen:
                 continue
             forms_seen.add(key)
-            for field in fields:
-                for value in CORPUS:
-                    data = {**form.fields, field: value}
-                    data.pop("csrfmiddlewaretoken", None)
-                    if form.method == "post":
-                        for upload in form.files:
-                            data[upload] = io.BytesIO(b"%PDF-1.4 fuzz")
-                        _response, why = _request(client, "post", action, data=data)
-                    else:
-                        _response, why = _request(client, "get", f"{action}?{urlencode(data)}")
-                    fuzzed += 1
-                    if why:
-                        failures.append(
-                            f"{form.method.upper()} {action} {field}={shown(value)}: {why}"
-                        )
-    assert fuzzed > 50, f"{role}: only {fuzzed} requests: the crawl found too few forms"
-    assert not failures, f"{len(failures)} of {fuzzed}:\n" + "\n".join(failures[:60])
-
-
-def test_page_query_parameters_refuse_bad_input(demo: None) -> None:
-    """Query parameters the pages read (filters, pagination, years) on every list page."""
-    client = _client("admin")
-    failures: list[str] = []
-    names = ("page", "size", "year", "q", "state", "status", "chain", "sort", "period", "format")
-    pages = [path for path, _page in _crawl(client) if "?" not in path]
-    for path in pages:
-        for param in names:
-            for value in CORPUS:
-                _response, why = _request(client, "get", f"{path}?{urlencode({param: value})}")
+            if form.method == "get":
+                fields |= {"page": "1", "size": "20", "year": "2024"}  # what lists also read
+            for what, data in _attempts(fields, skip=form.hidden):
+                if form.method == "post":
+                    files = {upload: io.BytesIO(b"%PDF-1.4 fuzz") for upload in form.files}
+                    _response, why = _request(client, "post", action, data={**data, **files})
+                else:
+                    _response, why = _request(client, "get", f"{action}?{urlencode(data)}")
+                fuzzed += 1
                 if why:
-                    failures.append(f"GET {path} {param}={shown(value)}: {why}")
-    assert not failures, f"{len(failures)}:\n" + "\n".join(failures[:60])
+                    failures.append(f"{form.method.upper()} {action} {what}: {why}")
+    assert len(forms_seen) >= 5, f"{role}: the crawl found only {len(forms_seen)} forms"
+    assert not failures, f"{len(failures)} of {fuzzed}:\n" + "\n".join(failures[:60])
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -212,6 +203,10 @@ def _body_fields(operation: dict[str, Any], spec: dict[str, Any]) -> tuple[str, 
     return "", {}
 
 
+# Path parameters: numbers a route accepts as digits but no column holds, and what no route takes.
+PATH_CORPUS = ("100000000000000000000", str(2**64), "0", "10²", "１２３", "x")
+
+
 def _encodable(value: Any) -> bool:
     return isinstance(value, str) and (value.isascii() or "\ud800" not in value)
 
@@ -271,16 +266,16 @@ def test_every_api_parameter_refuses_bad_input_without_a_server_error(
                 check(method, path, what)
 
         for param in params:
-            for value in CORPUS:
+            for value in CORPUS if param["in"] == "query" else PATH_CORPUS:
                 what = f"{param['name']}={shown(value)}"
                 if param["in"] == "path":
-                    if "/" in value or not value.strip() or "\x00" in value:
-                        continue  # would be another route or none: 404 by the URL resolver
                     send({**path_values, param["name"]: value}, query, body, what)
                 elif param["in"] == "query":
                     send(path_values, {**query, param["name"]: value}, body, what)
+        for value in CORPUS:
+            send(path_values, query, dict.fromkeys(body, value), f"all={shown(value)}")
         for name in body:
-            for value in (*CORPUS, *JSON_CORPUS):
+            for value in (*SHARP, *JSON_CORPUS):
                 if media == "multipart/form-data" and not _encodable(value):
                     continue  # a form carries text only, and only text that UTF-8 can encode
                 send(path_values, query, {**body, name: value}, f"{name}={shown(value)}")
@@ -295,5 +290,47 @@ def test_every_api_parameter_refuses_bad_input_without_a_server_error(
                 data=b"--x\r\n",
                 content_type="multipart/form-data",
             )
-    assert count > 1000
+    assert count > 500
     assert not failures, f"{len(failures)} of {count}:\n" + "\n".join(failures[:80])
+
+
+# -- schemathesis over the whole spec ---------------------------------------------------------
+
+
+def _schemathesis_schema() -> Any:
+    import schemathesis
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from gaoxin.api import api
+
+    loaded = schemathesis.openapi.from_dict(api.get_openapi_schema())
+    loaded.app = WSGIHandler()
+    return loaded
+
+
+schema = _schemathesis_schema()
+
+
+@pytest.fixture
+def bearer(demo: None) -> dict[str, str]:
+    from gaoxin.accounts.services import issue_token
+    from gaoxin.core.audit import Actor
+
+    user = User.objects.get(username="admin")
+    _token, key = issue_token(actor=Actor.system("test"), user=user, name="schemathesis")
+    return {"Authorization": f"Bearer {key}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_schemathesis_finds_no_server_error(case: Any, bearer: dict[str, str]) -> None:
+    from schemathesis.checks import not_a_server_error
+
+    response = case.call(headers=bearer)
+    case.validate_response(response, checks=[not_a_server_error])

@@ -14,7 +14,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
 
-from gaoxin.core.errors import ValidationFailed
+from gaoxin.core.errors import DomainError, ValidationFailed
 from gaoxin.core.schema_fields import bad_text
 
 _MAX_DEPTH = 64  # JSON nested deeper than this is refused, not walked
@@ -22,7 +22,7 @@ _MAX_DEPTH = 64  # JSON nested deeper than this is refused, not walked
 
 def _check(value: Any, where: str, depth: int = 0) -> None:
     if depth > _MAX_DEPTH:
-        raise ValidationFailed(_("JSON 嵌套过深"), field=where)
+        raise DomainError(_("JSON 嵌套过深，请检查格式"), field=where or None)
     if isinstance(value, str):
         if (why := bad_text(value)) is not None:
             raise ValidationFailed(why, field=where)
@@ -42,7 +42,7 @@ class CheckedParser(Parser):
         try:
             data = json.loads(request.body)
         except RecursionError:
-            raise ValidationFailed(_("JSON 嵌套过深")) from None
+            raise DomainError(_("JSON 嵌套过深，请检查格式")) from None
         _check(data, "")
         return data
 

@@ -18,10 +18,6 @@ from gaoxin.core import numbers
 class _NumberField(forms.CharField):
     """Text in, a number out; `parse` raises NumberError with the message to show."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 60)
-        super().__init__(**kwargs)
-
     def parse(self, text: str) -> Any:
         raise NotImplementedError
 

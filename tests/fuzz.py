@@ -69,7 +69,11 @@ RAW_BODIES: tuple[bytes, ...] = (
     b'{"x": "\\ud800"}',
     b"[" * 5_000 + b"]" * 5_000,
 )
-INTERNALS = re.compile(r"<class '|Traceback \(most recent call last\)|\w+Error: |\bNoneType\b")
+# Bounded repetitions only: the text searched may hold 300,000 characters of one kind.
+INTERNALS = re.compile(
+    r"<class '|Traceback \(most recent call last\)|(?<![A-Za-z])[A-Z][A-Za-z]{0,40}Error: "
+    r"|\bNoneType\b"
+)
 
 
 def server_error(response: Any) -> str | None:

@@ -78,6 +78,9 @@ def _crawl(client: Client) -> Iterator[tuple[str, Any]]:
             continue
         per_pattern[name] += 1
         response = client.get(path)
+        if response.status_code in (301, 302):
+            queue.append(response["Location"])
+            continue
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
         page = FormParser(path)

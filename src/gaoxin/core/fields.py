@@ -85,3 +85,17 @@ class TextField(forms.CharField):
             except UnicodeEncodeError:
                 raise ValidationError(_("含有无法识别的字符，请重新输入"), code="invalid") from None
         return text
+
+
+def posted_fen(data: Any, name: str) -> int:
+    """For a view that reads a posted amount by hand: the yuan typed in field `name` (read as
+    MoneyField reads it) as integer fen; ValidationFailed naming the field otherwise."""
+    from gaoxin.core.errors import ValidationFailed
+
+    text = str(data.get(name, "") or "")
+    if not text.strip():
+        raise ValidationFailed(_("请填写金额"), field=name)
+    try:
+        return numbers.parse_fen(text)
+    except numbers.NumberError as exc:
+        raise ValidationFailed(str(exc), field=name) from None

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from gaoxin.core.errors import DomainError, ValidationFailed
 
+MAX_QUERY_VALUE = 1000
+
 
 class DomainErrorMiddleware:
     """A DomainError that escapes a page view becomes an error page with its status and message,
@@ -21,7 +23,9 @@ class DomainErrorMiddleware:
 
     def process_view(self, request: HttpRequest, *args: object) -> HttpResponse | None:
         """Text with a NUL character cannot be stored (PostgreSQL refuses it) and is never
-        meant: such a query or form is answered as bad input before any view reads it."""
+        meant: such a query or form is answered as bad input before any view reads it. So is a
+        query parameter longer than any filter or search needs (a search of 300,000 characters
+        is a LIKE pattern the database refuses)."""
         if request.path.startswith("/api/"):
             return None  # the API's schemas refuse it with a JSON answer
         if request.method == "POST" and request.content_type not in (
@@ -31,7 +35,13 @@ class DomainErrorMiddleware:
             values: list[str] = []
         else:
             values = [v for _k, vs in request.POST.lists() for v in vs]
-        values += [v for _k, vs in request.GET.lists() for v in vs]
+        query = [v for _k, vs in request.GET.lists() for v in vs]
+        if any(len(v) > MAX_QUERY_VALUE for v in query):
+            error = ValidationFailed(
+                _("查询条件过长（最多 %(n)s 字），请缩短后重试") % {"n": MAX_QUERY_VALUE}
+            )
+            return render(request, "error.html", {"error": error}, status=400)
+        values += query
         if any("\x00" in v for v in values if isinstance(v, str)):
             error = ValidationFailed(_("输入中含有不可见的空字符（NUL），请删除后重试"))
             return render(request, "error.html", {"error": error}, status=400)

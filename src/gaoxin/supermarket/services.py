@@ -400,18 +400,12 @@ def reject_listing(*, actor: Actor, listing: ServiceListing, reason: str) -> Ser
 
 def listing_data(values: Any) -> ListingData:
     """Form values in yuan to ListingData in fen; bad numbers answered clearly."""
-    from gaoxin.ledger.money import to_fen
+    from gaoxin.core.fields import posted_fen
 
     def fen(name: str, label: str) -> int:
-        text = str(values.get(name, "")).replace(",", "").replace("，", "").strip()
-        if not text:
+        if not str(values.get(name, "")).strip():
             raise ValidationFailed(_("请填写%(f)s") % {"f": label}, field=name)
-        try:
-            return to_fen(text)
-        except ValidationFailed:
-            raise ValidationFailed(
-                _("%(f)s不是有效的金额：%(v)s") % {"f": label, "v": text}, field=name
-            ) from None
+        return posted_fen(values, name)
 
     return ListingData(
         category=str(values.get("category", "")),

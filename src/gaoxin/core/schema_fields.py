@@ -44,12 +44,39 @@ class Bounded(GroupedMetadata):
 
     minimum: int = 0
     maximum: int = MAX_INT
+    strict: bool = False  # a JSON body's number: text ("500") is refused too
 
     def __iter__(self) -> Iterator[Any]:
         lo, hi = self.minimum, self.maximum
         yield Ge(lo)  # the bounds first: after a validator they would not reach the schema
         yield Le(hi)
-        yield _refusing(lambda value: numbers.parse_int(value, minimum=lo, maximum=hi))
+        yield _refusing(
+            lambda value: numbers.parse_int(_number(value, self.strict), minimum=lo, maximum=hi)
+        )
+
+
+def _number(value: Any, strict: bool) -> Any:
+    if strict and isinstance(value, str):
+        raise numbers.NumberError(_("应为整数（JSON 数字），不是文字"))
+    return value
+
+
+@dataclass(frozen=True)
+class AnyId(GroupedMetadata):
+    """`Annotated[int, AnyId()]`: the id of an object. A whole number no object can have (0,
+    -1, 10^30) is looked up as 0 and so answered 404 like any missing object, never a database
+    overflow; what is not a whole number is refused."""
+
+    strict: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        def parse(value: Any) -> int:
+            number = numbers.parse_int(
+                _number(value, self.strict), minimum=-(10**60), maximum=10**60
+            )
+            return number if 1 <= number <= MAX_INT else 0
+
+        yield _refusing(parse)
 
 
 @dataclass(frozen=True)
@@ -100,8 +127,11 @@ class Text(GroupedMetadata):
         yield BeforeValidator(_text)
 
 
-Fen = Annotated[int, Bounded(0, MAX_FEN)]  # integer fen (1 元 = 100), at most 10万亿元
-Id = Annotated[int, Bounded(1, MAX_INT)]
+# Integer fen (1 元 = 100), at most 10万亿元: in a JSON body, and in a query or form.
+Fen = Annotated[int, Bounded(0, MAX_FEN, strict=True)]
+FenParam = Annotated[int, Bounded(0, MAX_FEN)]
+Id = Annotated[int, AnyId(strict=True)]
+IdParam = Annotated[int, AnyId()]
 Page = Annotated[int, Clamped(1, MAX_PAGE)]
 PageSize = Annotated[int, Clamped(1, MAX_PAGE_SIZE)]
 Year = Annotated[int, Bounded(1900, 2100)]

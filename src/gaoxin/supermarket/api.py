@@ -19,7 +19,8 @@ from pydantic import ConfigDict, Field
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import Conflict, NotFound, PermissionDenied
-from gaoxin.core.schema_fields import Fen, Page, PageSize, Text
+from gaoxin.core.numbers import MAX_INT
+from gaoxin.core.schema_fields import Bounded, Fen, Page, PageSize, Text
 from gaoxin.enterprises.schemas import ErrorOut
 from gaoxin.supermarket import selectors, services
 from gaoxin.supermarket.models import ProviderProfile, ServiceListing
@@ -144,11 +145,11 @@ class ListingQuery(Schema):
     category: Annotated[str, Text(32)] = Field(
         "", description="类别编码 / category code, e.g. testing"
     )
-    min_fen: Fen | None = Field(
+    min_fen: Annotated[int, Bounded(0, MAX_INT)] | None = Field(
         None,
         description="价格区间下限（分），匹配最高价不低于它的服务 / lower bound, fen",
     )
-    max_fen: Fen | None = Field(
+    max_fen: Annotated[int, Bounded(0, MAX_INT)] | None = Field(
         None,
         description="价格区间上限（分），匹配最低价不高于它的服务 / upper bound, fen",
     )

@@ -20,7 +20,7 @@ from pydantic import Field
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.idempotency import idempotent
-from gaoxin.core.schema_fields import Fen, Id, Page, PageSize, Text
+from gaoxin.core.schema_fields import FenParam, IdParam, Page, PageSize, Text
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
@@ -164,9 +164,9 @@ def get_order(request: HttpRequest, order_id: str) -> Any:
 @decorate_view(idempotent)
 def place_order(
     request: HttpRequest,
-    listing_id: Annotated[Id, Form(description="上架中的服务 id / id of a listing on sale")],
+    listing_id: Annotated[IdParam, Form(description="上架中的服务 id / id of a listing on sale")],
     contract_fee_fen: Annotated[
-        Fen, Form(description="合同金额，整数分 / contract fee, integer fen (1 元 = 100)")
+        FenParam, Form(description="合同金额，整数分 / contract fee, integer fen (1 元 = 100)")
     ],
     contract_file: Annotated[
         UploadedFile, File(description="服务合同：PDF、JPG、PNG 或 DOCX / the signed contract")

@@ -114,7 +114,7 @@ class ReviewIn(InputSchema):
 
 
 class RateIn(InputSchema):
-    stars: Annotated[int, Bounded(1, 5)]
+    stars: Annotated[int, Bounded(1, 5, strict=True)]
     comment: Annotated[str, Text(500)] = ""
 
 

@@ -33,7 +33,7 @@ SKIP = {"accounts:logout", "set_language", "javascript-catalog"}  # ends or leav
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    from gaoxin.enterprises.demo import build_demo_zone
+    from gaoxin.demo import build_demo_zone
 
     with django_db_blocker.unblock(), transaction.atomic():
         build_demo_zone(enterprises=60)

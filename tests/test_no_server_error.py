@@ -315,13 +315,25 @@ schema = _schemathesis_schema()
 
 
 @pytest.fixture
-def bearer(demo: None) -> dict[str, str]:
+def bearer(demo: None) -> Iterator[dict[str, str]]:
+    """A zone admin's token. The requests go through Django's own WSGI handler, which closes
+    the database connection after each one; the test's transaction needs it kept open (as
+    Django's test client does)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from gaoxin.accounts.services import issue_token
     from gaoxin.core.audit import Actor
 
     user = User.objects.get(username="admin")
     _token, key = issue_token(actor=Actor.system("test"), user=user, name="schemathesis")
-    return {"Authorization": f"Bearer {key}"}
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"Authorization": f"Bearer {key}"}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -93,6 +93,10 @@ def _clean_profile(data: ProfileData) -> tuple[str, list[ServiceCategory]]:
         raise ValidationFailed(_("请填写联系人"), field="contact_name")
     if not data.contact_phone.strip():
         raise ValidationFailed(_("请填写联系电话"), field="contact_phone")
+    for name in ("contact_name", "contact_phone", "contact_email"):
+        limit = getattr(ProviderProfile._meta.get_field(name), "max_length", None) or 0
+        if len(getattr(data, name).strip()) > limit:
+            raise ValidationFailed(_("最多 %(n)s 个字") % {"n": limit}, field=name)
     categories = list(ServiceCategory.objects.filter(code__in=data.categories))
     if len(categories) != len(set(data.categories)):
         raise ValidationFailed(_("服务类别不存在"), field="categories")

@@ -38,6 +38,7 @@ def token_caller(request: HttpRequest) -> Any:
 
 idempotency.caller_resolvers.append(token_caller)
 
+
 class SignedInSession(SessionAuth):
     """The browser session. An anonymous caller is answered 401 (sign in) before any CSRF
     check: a CSRF 403 would tell them nothing they can act on."""

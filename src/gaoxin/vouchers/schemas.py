@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field, field_validator
 
+from gaoxin.core.numbers import MAX_FEN
 from gaoxin.core.schema_fields import Bounded, Fen, Id, Text
 from gaoxin.supermarket.api import InputSchema
 
@@ -211,15 +212,12 @@ class SettlementPage(Schema):
 
 
 class ManualQuotaIn(InputSchema):
-    enterprise_id: int = Field(strict=True, ge=1)
-    amount_fen: int = Field(
-        strict=True,
-        gt=0,
-        le=MAX_FEN,
+    enterprise_id: Id
+    amount_fen: Annotated[int, Bounded(1, MAX_FEN, strict=True)] = Field(
         description=f"年度额度，不超过方案的单家企业年度上限 / the quota, at most the scheme's "
         f"cap per enterprise, {FEN}",
     )
-    note: str = Field(max_length=300, description="手工核定的原因（必填）/ why (required)")
+    note: Annotated[str, Text(300)] = Field(description="手工核定的原因（必填）/ why (required)")
 
 
 class ManualQuotaOut(Schema):

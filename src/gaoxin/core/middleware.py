@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -48,6 +49,9 @@ class DomainErrorMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, MultiPartParserError) and request.path.startswith("/api/"):
+            message = _("无法读取表单数据：multipart/form-data 请求须带 boundary，且内容完整")
+            return JsonResponse({"code": "bad_request", "message": message}, status=400)
         if isinstance(exception, DomainError):
             return render(request, "error.html", {"error": exception}, status=exception.status)
         return None

@@ -204,8 +204,9 @@ def test_yuan_form_values(zone: Any) -> None:
         }
     )
     assert (data.price_min_fen, data.price_max_fen) == (120_050, 300_000)
-    with pytest.raises(ValidationFailed, match="最高价不是有效的金额"):
+    with pytest.raises(ValidationFailed, match="应为金额（元）") as refused:
         services.listing_data({"price_min": "1", "price_max": "abc"})
+    assert refused.value.field == "price_max"
 
 
 def test_unapproved_provider_listing_is_not_shown(zone: Any) -> None:

@@ -633,7 +633,7 @@ def test_a_step_out_of_turn_is_a_conflict(year: VoucherYear) -> None:
     ("fields", "status", "field"),
     [
         ({"contract_fee_fen": 0}, 422, "contract_fee"),
-        ({"contract_fee_fen": -100}, 422, "contract_fee"),
+        ({"contract_fee_fen": -100}, 422, "contract_fee_fen"),  # fen are never negative
         ({"contract_fee_fen": 1_800_001}, 422, "contract_fee"),  # above the listing's range
         ({"contract_fee_fen": 299_999}, 422, "contract_fee"),  # below it
         ({"contract_fee_fen": 10**30}, 422, "contract_fee_fen"),  # beyond any database column

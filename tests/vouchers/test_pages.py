@@ -118,7 +118,7 @@ def test_the_whole_flow_through_the_pages_and_the_statement(year: VoucherYear) -
         {"contract_fee": "一万", "contract_file": contract()},
     )
     assert response.status_code == 200
-    assert "不是有效的金额" in response.content.decode()
+    assert "应为金额（元）" in response.content.decode()
     response = enterprise.post(
         f"/vouchers/order/{year.listing.pk}/",
         {"contract_fee": "12,000", "contract_file": contract("合同.txt", b"hello")},
@@ -185,7 +185,7 @@ def test_scheme_page_funds_and_grants(year: VoucherYear) -> None:
     response = admin.post(
         f"/vouchers/manage/{year.scheme.pk}/fund/", {"amount": "abc"}, follow=True
     )
-    assert "不是有效的金额" in response.content.decode()
+    assert "应为金额（元）" in response.content.decode()
     assert "150.00 万元" in response.content.decode()
     admin.post(
         f"/vouchers/manage/{year.scheme.pk}/grant_one/",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import PermissionDenied
+from gaoxin.core.schema_fields import Page, PageSize, Text, Year
 from gaoxin.enterprises import listing, selectors, services
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.figures import sources_by_field
@@ -31,17 +32,17 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 class ListQuery(Schema):
-    q: str = ""
-    chain: str = ""
-    segment: str = ""
-    area: str = ""
-    size: str = ""
-    qualification: str = ""
-    industry: str = ""
-    year: int | None = None
-    sort: str = "-revenue"
-    page: int = 1
-    page_size: int = 50
+    q: Annotated[str, Text(100)] = ""
+    chain: Annotated[str, Text(32)] = ""
+    segment: Annotated[str, Text(32)] = ""
+    area: Annotated[str, Text(32)] = ""
+    size: Annotated[str, Text(16)] = ""
+    qualification: Annotated[str, Text(32)] = ""
+    industry: Annotated[str, Text(8)] = ""
+    year: Year | None = None
+    sort: Annotated[str, Text(32)] = "-revenue"
+    page: Page = 1
+    page_size: PageSize = 50
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -57,10 +58,10 @@ def list_enterprises(request: HttpRequest, params: Query[ListQuery]) -> Any:
         f.year = listing.default_year()
     matching = listing.filtered(visible, f)
     enterprises = listing.with_figures(matching, f)
-    size = min(max(params.page_size, 1), 200)
+    size = params.page_size
     count = matching.count()
     pages = max(1, math.ceil(count / size))
-    page = min(max(params.page, 1), pages)
+    page = min(params.page, pages)
     items = list(enterprises[(page - 1) * size : page * size])
     qualified = listing.valid_qualifications([e.pk for e in items])
     summary_fields = (

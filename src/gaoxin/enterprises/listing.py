@@ -9,6 +9,7 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gaoxin import catalogue
+from gaoxin.core import numbers
 from gaoxin.enterprises.choices import SizeBand
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
 
@@ -38,7 +39,7 @@ class RegistryFilter:
 
     @classmethod
     def from_query(cls, params: Any) -> RegistryFilter:
-        year_text = (params.get("year") or "").strip()
+        year_text = str(params.get("year") or "").strip()
         sort = params.get("sort") or "-revenue"
         return cls(
             q=(params.get("q") or "").strip()[:100],
@@ -48,13 +49,21 @@ class RegistryFilter:
             size=params.get("size") if params.get("size") in SizeBand.values else "",
             qualification=params.get("qualification") or "",
             industry=(params.get("industry") or "").strip().upper()[:8],
-            year=int(year_text) if year_text.isdigit() and 1990 <= int(year_text) <= 2100 else None,
+            year=_year(year_text),
             sort=sort if sort in SORTS else "-revenue",
         )
 
     @property
     def more_open(self) -> bool:
         return bool(self.segment or self.industry or self.qualification)
+
+
+def _year(text: str) -> int | None:
+    """A year to show, from a query; anything else shows the default year."""
+    try:
+        return numbers.parse_int(text, minimum=1990, maximum=2100) if text else None
+    except numbers.NumberError:
+        return None
 
 
 def default_year() -> int | None:

@@ -9,21 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, partial
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from gaoxin.catalogue import Field, FieldType
+from gaoxin.core import numbers
 from gaoxin.core import uscc as uscc_codes
 from gaoxin.core.language import english
 
-FEN = Decimal("0.01")
-MAX_MONEY = Decimal("9999999999999999.99")  # what DecimalField(18, 2) holds
-_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
-_PLAIN_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*$")
-_MONEY = re.compile(r"^(?P<num>[+-]?\d+(?:\.\d+)?)\s*(?P<unit>万|亿)?\s*元?$")
+MAX_INTEGER = 2_000_000_000  # what an IntegerField holds, with room
+_WHOLE = re.compile(r"^\s*-?[0-9]+\.0*\s*$")
+_PLAIN_NUMBER = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", "×"}
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
@@ -113,45 +112,24 @@ def _money(raw: Any) -> Decimal:
     if kind is float:
         # The common case in a sheet. Excel stores numbers as binary floats: repr gives the
         # shortest decimal that round-trips, which is what the cell showed.
-        value = Decimal(repr(raw))
-    elif kind is bool:
-        raise InvalidValue(_("应为金额（元），如 1234.56、500万、2亿"))
-    elif isinstance(raw, int | Decimal):
-        value = Decimal(raw)
-    elif (plain := _PLAIN_NUMBER.match(raw if kind is str else str(raw))) is not None:
-        value = Decimal(plain[1])
-    else:
-        text = str(raw).strip().replace(",", "").replace("，", "").replace(" ", "")
-        match = _MONEY.match(text)
-        if not match:
-            raise InvalidValue(
-                _("应为金额（元），如 1234.56、500万、2亿；实为“%(v)s”") % {"v": raw}
-            )
-        value = Decimal(match["num"]) * _UNITS[match["unit"] or ""]
-    if not value.is_finite():
-        raise InvalidValue(_("应为金额（元）"))
-    rounded = value.quantize(FEN, rounding=ROUND_HALF_UP)
-    if rounded != value:
-        raise InvalidValue(_("金额最多保留两位小数（到分）"))
-    if abs(rounded) > MAX_MONEY:
-        raise InvalidValue(_("金额过大"))
-    return rounded
+        raw = Decimal(repr(raw))
+    elif kind is str and (plain := _PLAIN_NUMBER.match(raw)) is not None:
+        raw = plain[1]  # the fast path of an import: "1234.56"
+    try:
+        return numbers.parse_money(raw, negative=True)
+    except numbers.NumberError as exc:
+        raise InvalidValue(str(exc)) from None
 
 
 def _integer(raw: Any) -> int:
-    if isinstance(raw, bool):
-        raise InvalidValue(_("应为整数"))
-    if isinstance(raw, int):
-        return raw
+    if isinstance(raw, float | Decimal) and Decimal(raw).is_finite() and raw == int(raw):
+        raw = int(raw)  # a sheet's 120.0
+    if isinstance(raw, str) and _WHOLE.match(raw):
+        raw = raw.strip().split(".")[0]  # "120.0" from a sheet saved as text
     try:
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise InvalidValue(_("应为整数；实为“%(v)s”") % {"v": raw}) from None
-    if not value.is_finite() or value != value.to_integral_value():
-        raise InvalidValue(_("应为整数；实为“%(v)s”") % {"v": raw})
-    if abs(value) > 2_000_000_000:
-        raise InvalidValue(_("数值过大"))
-    return int(value)
+        return numbers.parse_int(raw, minimum=-MAX_INTEGER, maximum=MAX_INTEGER)
+    except numbers.NumberError as exc:
+        raise InvalidValue(str(exc)) from None
 
 
 def _boolean(raw: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -14,18 +14,14 @@ from ninja.decorators import decorate_view
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied
 from gaoxin.core.idempotency import idempotent
+from gaoxin.core.schema_fields import Text
+from gaoxin.enterprises.schemas import ErrorOut
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
 from gaoxin.ledger.money import to_yuan
 from gaoxin.policies import payouts, selectors
 from gaoxin.policies.models import Payout
 
 router = Router(tags=["policies"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -69,9 +65,9 @@ class PayoutOut(Schema):
 
 
 class ConfirmIn(Schema):
-    bank_name: str
-    account_name: str
-    account_number: str
+    bank_name: Annotated[str, Text(100)]
+    account_name: Annotated[str, Text(200)]
+    account_number: Annotated[str, Text(40)]
 
 
 def _policy(p: Any) -> dict[str, Any]:
@@ -133,7 +129,9 @@ def get_policy(request: HttpRequest, policy_id: int) -> Any:
 
 
 @router.get("/{int:policy_id}/matches", response={200: list[MatchOut], **ERRORS})
-def policy_matches(request: HttpRequest, policy_id: int, status: str = "") -> Any:
+def policy_matches(
+    request: HttpRequest, policy_id: int, status: Annotated[str, Text(16)] = ""
+) -> Any:
     if not request.user.has_perm("policies.view_policymatch"):
         raise PermissionDenied(_("您的账号没有此操作的权限"))
     policy = selectors.get_visible(request.user, policy_id)
@@ -192,12 +190,12 @@ class ApplicationOut(Schema):
 
 
 class ApplyIn(Schema):
-    inputs: dict[str, str]
+    inputs: dict[Annotated[str, Text(64)], Annotated[str, Text(200)]]
 
 
-class ReviewIn(Schema):
-    decision: str
-    comment: str = ""
+class ApplicationReviewIn(Schema):
+    decision: Annotated[str, Text(16)]
+    comment: Annotated[str, Text(300)] = ""
 
 
 class BatchOut(Schema):
@@ -263,7 +261,7 @@ def my_applications(request: HttpRequest) -> Any:
 
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS})
-def applications_to_review(request: HttpRequest, state: str = "") -> Any:
+def applications_to_review(request: HttpRequest, state: Annotated[str, Text(16)] = "") -> Any:
     from gaoxin.policies.models import Application
 
     _require(request, "policies.review_application")
@@ -272,7 +270,9 @@ def applications_to_review(request: HttpRequest, state: str = "") -> Any:
 
 
 @router.post("/applications/{int:application_id}/review", response={200: ApplicationOut, **ERRORS})
-def review_application(request: HttpRequest, application_id: int, payload: ReviewIn) -> Any:
+def review_application(
+    request: HttpRequest, application_id: int, payload: ApplicationReviewIn
+) -> Any:
     from gaoxin.policies import applications
     from gaoxin.policies.models import Application
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.fields import MoneyField
 from gaoxin.core.idempotency import idempotent
 from gaoxin.core.uscc import mask
 from gaoxin.core.web import paginate, permission_required
@@ -49,12 +50,7 @@ class ConfirmForm(forms.Form):
 
 
 class FundForm(forms.Form):
-    amount = forms.DecimalField(
-        label=gettext_lazy("下达预算（元）"),
-        min_value=Decimal("0.01"),
-        max_digits=16,
-        decimal_places=2,
-    )
+    amount = MoneyField(label=gettext_lazy("下达预算（元）"))
 
 
 def _payout_of_policy(user: Any, policy: Any, pk: Any) -> Payout:

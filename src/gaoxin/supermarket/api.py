@@ -9,16 +9,18 @@ answered 404 exactly as a missing one. Prices are integer fen (分): 1 元 = 100
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import Conflict, NotFound, PermissionDenied
+from gaoxin.core.numbers import MAX_INT
+from gaoxin.core.schema_fields import Bounded, Fen, Page, PageSize, Text
 from gaoxin.enterprises.schemas import ErrorOut
 from gaoxin.supermarket import selectors, services
 from gaoxin.supermarket.models import ProviderProfile, ServiceListing
@@ -34,7 +36,6 @@ ERRORS = {
 }
 REGISTER = "supermarket.register_providerprofile"
 MAX_PAGE_SIZE = 200
-MAX_FEN = 2**63 - 1  # the largest amount a database column holds; larger is refused as input
 
 
 def pk_of(value: str) -> int:
@@ -44,23 +45,11 @@ def pk_of(value: str) -> int:
     return int(value)
 
 
-def no_nul(value: Any) -> Any:
-    """PostgreSQL text cannot hold NUL: refused as bad input instead of failing in the
-    database."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(_("不能包含空字符 (NUL)"))
-    return value
-
-
 class InputSchema(Schema):
-    """A request body: unknown fields are refused, not ignored; text never holds NUL."""
+    """A request body: unknown fields are refused, not ignored. (Text that no column can hold
+    is refused for every endpoint by the API's parser.)"""
 
     model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def text_without_nul(cls, value: Any) -> Any:
-        return no_nul(value)
 
 
 # -- output --------------------------------------------------------------------------------
@@ -93,7 +82,7 @@ class ListingPage(Schema):
     items: list[ListingOut]
 
 
-class RatingOut(Schema):
+class ProviderRatingOut(Schema):
     count: int
     average: float | None = Field(description="平均星级 1–5 / average stars, null without ratings")
 
@@ -109,7 +98,7 @@ class ProviderOut(Schema):
     contact_phone: str
     contact_email: str
     listings: int = Field(description="上架中的服务数 / listings on sale")
-    rating: RatingOut
+    rating: ProviderRatingOut
 
 
 def _category(category: Any) -> dict[str, str]:
@@ -150,28 +139,23 @@ def page_of(items: QuerySet[Any], page: int, page_size: int) -> tuple[list[Any],
 
 
 class ListingQuery(Schema):
-    q: str = Field("", description="在服务名称、内容、机构名称中搜索 / search text")
-    category: str = Field("", description="类别编码 / category code, e.g. testing")
-    min_fen: int | None = Field(
+    q: Annotated[str, Text(100)] = Field(
+        "", description="在服务名称、内容、机构名称中搜索 / search text"
+    )
+    category: Annotated[str, Text(32)] = Field(
+        "", description="类别编码 / category code, e.g. testing"
+    )
+    min_fen: Annotated[int, Bounded(0, MAX_INT)] | None = Field(
         None,
-        ge=0,
-        le=MAX_FEN,
         description="价格区间下限（分），匹配最高价不低于它的服务 / lower bound, fen",
     )
-    max_fen: int | None = Field(
+    max_fen: Annotated[int, Bounded(0, MAX_INT)] | None = Field(
         None,
-        ge=0,
-        le=MAX_FEN,
         description="价格区间上限（分），匹配最低价不高于它的服务 / upper bound, fen",
     )
     sort: Literal["new", "price", "-price", "title"] = "new"
-    page: int = 1
-    page_size: int = 50
-
-    @field_validator("q", "category", mode="after")
-    @classmethod
-    def text_without_nul(cls, value: Any) -> Any:
-        return no_nul(value)
+    page: Page = 1
+    page_size: PageSize = 50
 
 
 @router.get("/listings", response={200: ListingPage, **ERRORS})
@@ -220,21 +204,17 @@ def get_provider(request: HttpRequest, provider_id: str) -> Any:
 
 
 class ListingIn(InputSchema):
-    category: str = Field(description="类别编码 / category code, e.g. testing")
-    title: str = Field(max_length=120)
-    description: str
-    price_min_fen: int = Field(
-        strict=True,
-        le=MAX_FEN,
+    category: Annotated[str, Text(32)] = Field(description="类别编码 / category code, e.g. testing")
+    title: Annotated[str, Text(120)]
+    description: Annotated[str, Text(5000)]
+    price_min_fen: Fen = Field(
         description="最低价，整数分 / lowest price, integer fen (300000 = 3,000 元)",
     )
-    price_max_fen: int = Field(
-        strict=True,
-        le=MAX_FEN,
+    price_max_fen: Fen = Field(
         description="最高价，整数分，不超过 1 亿元 / highest price, integer fen",
     )
-    unit: str = Field(max_length=20, description="计价单位，例如 次、项、人天 / unit of sale")
-    delivery_terms: str = ""
+    unit: Annotated[str, Text(20)] = Field(description="计价单位，例如 次、项、人天 / unit of sale")
+    delivery_terms: Annotated[str, Text(5000)] = ""
     submit: bool = Field(False, description="同时提交园区审核 / submit for review at once")
 
 
@@ -269,8 +249,8 @@ def submit_listing(request: HttpRequest, listing_id: str) -> Any:
 
 
 class RejectIn(InputSchema):
-    reason: str = Field(
-        "", max_length=300, description="退回原因，机构会看到 / shown to the provider"
+    reason: Annotated[str, Text(300)] = Field(
+        "", description="退回原因，机构会看到 / shown to the provider"
     )
 
 

@@ -93,6 +93,10 @@ def _clean_profile(data: ProfileData) -> tuple[str, list[ServiceCategory]]:
         raise ValidationFailed(_("请填写联系人"), field="contact_name")
     if not data.contact_phone.strip():
         raise ValidationFailed(_("请填写联系电话"), field="contact_phone")
+    for name in ("contact_name", "contact_phone", "contact_email"):
+        limit = getattr(ProviderProfile._meta.get_field(name), "max_length", None) or 0
+        if len(getattr(data, name).strip()) > limit:
+            raise ValidationFailed(_("最多 %(n)s 个字") % {"n": limit}, field=name)
     categories = list(ServiceCategory.objects.filter(code__in=data.categories))
     if len(categories) != len(set(data.categories)):
         raise ValidationFailed(_("服务类别不存在"), field="categories")
@@ -400,18 +404,12 @@ def reject_listing(*, actor: Actor, listing: ServiceListing, reason: str) -> Ser
 
 def listing_data(values: Any) -> ListingData:
     """Form values in yuan to ListingData in fen; bad numbers answered clearly."""
-    from gaoxin.ledger.money import to_fen
+    from gaoxin.core.fields import posted_fen
 
     def fen(name: str, label: str) -> int:
-        text = str(values.get(name, "")).replace(",", "").replace("，", "").strip()
-        if not text:
+        if not str(values.get(name, "")).strip():
             raise ValidationFailed(_("请填写%(f)s") % {"f": label}, field=name)
-        try:
-            return to_fen(text)
-        except ValidationFailed:
-            raise ValidationFailed(
-                _("%(f)s不是有效的金额：%(v)s") % {"f": label, "v": text}, field=name
-            ) from None
+        return posted_fen(values, name)
 
     return ListingData(
         category=str(values.get("category", "")),

@@ -12,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gaoxin.core import numbers
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied
 from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.ledger.money import to_fen, to_yuan
+from gaoxin.ledger.money import to_yuan
 from gaoxin.supermarket import exporting, selectors, services
 from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceCategory, ServiceListing
@@ -31,8 +32,8 @@ def _yuan(text: str) -> int | None:
     if not text:
         return None
     try:
-        return to_fen(text.replace(",", ""))
-    except DomainError:
+        return numbers.parse_fen(text)
+    except numbers.NumberError:
         return None
 
 

@@ -15,16 +15,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.decorators import decorate_view
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.idempotency import idempotent
+from gaoxin.core.schema_fields import FenParam, IdParam, Page, PageSize, Text
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.enterprises.selectors import visible_to as visible_enterprises
 from gaoxin.supermarket import selectors as supermarket
-from gaoxin.supermarket.api import ERRORS, MAX_FEN, no_nul, page_of, pk_of
+from gaoxin.supermarket.api import ERRORS, page_of, pk_of
 from gaoxin.supermarket.models import ProviderProfile
 from gaoxin.vouchers import orders, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SettlementState
@@ -130,15 +131,14 @@ def _order_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 
 class OrderQuery(Schema):
-    state: str = Field("", description="订单状态 / one of: " + ", ".join(OrderState.values))
-    q: str = Field("", description="订单号、企业、机构或服务名称 / number, enterprise, provider")
-    page: int = 1
-    page_size: int = 50
-
-    @field_validator("state", "q", mode="after")
-    @classmethod
-    def text_without_nul(cls, value: Any) -> Any:
-        return no_nul(value)
+    state: Annotated[str, Text(16)] = Field(
+        "", description="订单状态 / one of: " + ", ".join(OrderState.values)
+    )
+    q: Annotated[str, Text(100)] = Field(
+        "", description="订单号、企业、机构或服务名称 / number, enterprise, provider"
+    )
+    page: Page = 1
+    page_size: PageSize = 50
 
 
 @router.get("/orders", response={200: OrderPage, **ERRORS})
@@ -164,10 +164,9 @@ def get_order(request: HttpRequest, order_id: str) -> Any:
 @decorate_view(idempotent)
 def place_order(
     request: HttpRequest,
-    listing_id: Annotated[int, Form(description="上架中的服务 id / id of a listing on sale")],
+    listing_id: Annotated[IdParam, Form(description="上架中的服务 id / id of a listing on sale")],
     contract_fee_fen: Annotated[
-        int,
-        Form(le=MAX_FEN, description="合同金额，整数分 / contract fee, integer fen (1 元 = 100)"),
+        FenParam, Form(description="合同金额，整数分 / contract fee, integer fen (1 元 = 100)")
     ],
     contract_file: Annotated[
         UploadedFile, File(description="服务合同：PDF、JPG、PNG 或 DOCX / the signed contract")
@@ -393,15 +392,10 @@ def _settlement_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 
 class SettlementQuery(Schema):
-    state: str = Field("", description="issued | paid")
-    period: str = Field("", description="例如 2026Q4 / e.g. 2026Q4")
-    page: int = 1
-    page_size: int = 50
-
-    @field_validator("state", "period", mode="after")
-    @classmethod
-    def text_without_nul(cls, value: Any) -> Any:
-        return no_nul(value)
+    state: Annotated[str, Text(16)] = Field("", description="issued | paid")
+    period: Annotated[str, Text(8)] = Field("", description="例如 2026Q4 / e.g. 2026Q4")
+    page: Page = 1
+    page_size: PageSize = 50
 
 
 @router.get("/settlements", response={200: SettlementPage, **ERRORS})

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field, field_validator
 
-from gaoxin.supermarket.api import MAX_FEN, InputSchema
+from gaoxin.core.numbers import MAX_FEN
+from gaoxin.core.schema_fields import Bounded, Fen, Id, Text
+from gaoxin.supermarket.api import InputSchema
 
 FEN = "整数分 / integer fen (1 元 = 100)"
 
@@ -96,25 +98,25 @@ class OrderPage(Schema):
 
 
 class ReasonIn(InputSchema):
-    reason: str = Field("", max_length=300, description="原因（必填）/ reason (required)")
+    reason: Annotated[str, Text(300)] = Field("", description="原因（必填）/ reason (required)")
 
 
 class RedeemIn(InputSchema):
-    invoice_fee_fen: int = Field(
-        strict=True,
-        le=MAX_FEN,
+    invoice_fee_fen: Fen = Field(
         description=f"实际结算金额，不超过合同金额 / fee actually invoiced, {FEN}",
     )
 
 
 class ReviewIn(InputSchema):
     decision: Literal["approve", "reject"]
-    comment: str = Field("", max_length=500, description="意见；不通过时必填 / required to reject")
+    comment: Annotated[str, Text(500)] = Field(
+        "", description="意见；不通过时必填 / required to reject"
+    )
 
 
 class RateIn(InputSchema):
-    stars: int = Field(strict=True, ge=1, le=5)
-    comment: str = Field("", max_length=500)
+    stars: Annotated[int, Bounded(1, 5, strict=True)]
+    comment: Annotated[str, Text(500)] = ""
 
 
 class RatingOut(Schema):
@@ -210,15 +212,12 @@ class SettlementPage(Schema):
 
 
 class ManualQuotaIn(InputSchema):
-    enterprise_id: int = Field(strict=True, ge=1)
-    amount_fen: int = Field(
-        strict=True,
-        gt=0,
-        le=MAX_FEN,
+    enterprise_id: Id
+    amount_fen: Annotated[int, Bounded(1, MAX_FEN, strict=True)] = Field(
         description=f"年度额度，不超过方案的单家企业年度上限 / the quota, at most the scheme's "
         f"cap per enterprise, {FEN}",
     )
-    note: str = Field(max_length=300, description="手工核定的原因（必填）/ why (required)")
+    note: Annotated[str, Text(300)] = Field(description="手工核定的原因（必填）/ why (required)")
 
 
 class ManualQuotaOut(Schema):
@@ -230,9 +229,11 @@ class ManualQuotaOut(Schema):
 
 
 class IssueIn(InputSchema):
-    scheme_id: int = Field(strict=True)
-    provider_id: int = Field(strict=True)
-    period: str = Field(description="结算期，例如 2026Q4 / the quarter, e.g. 2026Q4")
+    scheme_id: Id
+    provider_id: Id
+    period: Annotated[str, Text(8)] = Field(
+        description="结算期，例如 2026Q4 / the quarter, e.g. 2026Q4"
+    )
 
     @field_validator("period", mode="after")
     @classmethod

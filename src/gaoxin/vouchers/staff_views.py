@@ -4,7 +4,6 @@ and reports."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaoxin.accounts.choices import OrganisationKind
+from gaoxin.core import numbers
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
@@ -102,9 +102,9 @@ def scheme(request: HttpRequest) -> HttpResponse:
 def _scheme_data(request: HttpRequest, year: int) -> services.SchemeData:
     post = request.POST
     try:
-        ratio = Decimal(post.get("ratio", "").strip().rstrip("%")) / 100
-    except InvalidOperation:
-        raise ValidationFailed(_("抵扣比例请填写百分数，如 35"), field="ratio") from None
+        ratio = numbers.parse_percent(post.get("ratio", ""))
+    except numbers.NumberError as exc:
+        raise ValidationFailed(str(exc), field="ratio") from None
     dates = {}
     for name in ("opens_on", "closes_on"):
         try:
@@ -116,7 +116,7 @@ def _scheme_data(request: HttpRequest, year: int) -> services.SchemeData:
     if chosen:
         policy = (
             Policy.objects.filter(pk=int(chosen), category="voucher").first()
-            if chosen.isdigit()
+            if chosen.isascii() and chosen.isdigit() and len(chosen) < 19
             else None
         )
         if policy is None:
@@ -140,9 +140,10 @@ def scheme_form(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     year_text = request.GET.get("year") or request.POST.get("year") or ""
     try:
-        year = int(year_text) if year_text else timezone.localdate().year
-    except ValueError:
+        year = numbers.parse_int(year_text, minimum=1900, maximum=2100) if year_text else None
+    except numbers.NumberError:
         raise NotFound(_("年度不正确")) from None
+    year = year or timezone.localdate().year
     existing = VoucherScheme.objects.filter(year=year).first()
     error: DomainError | None = None
     if request.method == "POST":
@@ -413,11 +414,10 @@ def report(request: HttpRequest) -> HttpResponse:
     by_year = selectors.by_year(orders)
     years = [r["scheme__year"] for r in by_year]
     year_text = request.GET.get("year", "")
-    year = (
-        int(year_text)
-        if year_text.isdigit()
-        else (years[-1] if years else timezone.localdate().year)
-    )
+    try:
+        year = numbers.parse_int(year_text, minimum=1900, maximum=2100)
+    except numbers.NumberError:
+        year = years[-1] if years else timezone.localdate().year
     data = selectors.report(orders.filter(scheme__year=year))
     return render(
         request,

@@ -13,14 +13,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaoxin.accounts.choices import OrganisationKind
+from gaoxin.core import numbers
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gaoxin.core.exporting import export_response, wants_csv
+from gaoxin.core.fields import posted_fen
 from gaoxin.core.idempotency import idempotent
 from gaoxin.core.web import paginate
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.ledger.models import JournalEntry
-from gaoxin.ledger.money import to_fen, to_yuan
+from gaoxin.ledger.money import to_yuan
 from gaoxin.supermarket import selectors as supermarket
 from gaoxin.vouchers import eligibility, exporting, orders, selectors, services
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState
@@ -39,16 +41,7 @@ STEPS = (
 
 def yuan_field(request: HttpRequest, name: str) -> int:
     """A money field in yuan, as fen; ValidationFailed names the field."""
-    text = request.POST.get(name, "").replace(",", "").replace("，", "").strip()
-    if not text:
-        raise ValidationFailed(_("请填写金额"), field=name)
-    try:
-        return to_fen(text)
-    except ValidationFailed:
-        raise ValidationFailed(
-            _("“%(v)s”不是有效的金额，请填写数字（元），如 12000 或 12000.50") % {"v": text},
-            field=name,
-        ) from None
+    return posted_fen(request.POST, name)
 
 
 def _current_quota(enterprise: Any) -> VoucherQuota | None:
@@ -198,8 +191,8 @@ def contract(request: HttpRequest, pk: int) -> FileResponse:
 
 def _int(text: str, field: str) -> int:
     try:
-        return int(text)
-    except (TypeError, ValueError):
+        return numbers.parse_int(text, minimum=1, maximum=5)
+    except numbers.NumberError:
         raise ValidationFailed(_("请选择评分"), field=field) from None
 
 

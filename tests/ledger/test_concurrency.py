@@ -28,15 +28,19 @@ STAFF = Actor.system("finance-office")
 THREADS = 20
 
 
-def retrying(call: Callable[[], Any]) -> Any:
-    for _attempt in range(200):
+def retrying(call: Callable[[], Any], patience: float = 90.0) -> Any:
+    """SQLite lets one writer in at a time: a thread retries while others write, for as long
+    as the whole queue of writers may take on a slow machine (PostgreSQL waits on its own)."""
+    deadline = time.monotonic() + patience
+    while True:
         try:
             return call()
         except OperationalError as exc:
             if "locked" not in str(exc):
                 raise
+            if time.monotonic() > deadline:
+                raise AssertionError("the database stayed locked") from exc
             time.sleep(0.01)
-    raise AssertionError("the database stayed locked")
 
 
 def in_threads(n: int, work: Callable[[int], Any]) -> list[Any]:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # A folder beside the checkout, or a path of the machine a file was written on.
-OUTSIDE = re.compile(r"\.\./shared\b|/work/|/root/|/home/[a-z]|/tmp/gaoxin|C:\\\\Users")
+# Spelt in parts, so that this guard does not name the paths it looks for.
+_PLACES = (
+    ("..", "/shared\\b"),
+    ("/wo", "rk/"),
+    ("/ro", "ot/"),
+    ("/ho", "me/[a-z]"),
+    ("/tm", "p/gaoxin"),
+    ("C:", r"\\\\Users"),
+)
+OUTSIDE = re.compile("|".join(re.escape(a) + b for a, b in _PLACES))
 
 
 SKIPPED_FOLDERS = {".git", ".venv", "var", "__pycache__", ".mypy_cache", ".ruff_cache"}
@@ -36,7 +45,7 @@ def test_no_file_reaches_outside_the_repository() -> None:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), 1):
-            if OUTSIDE.search(line) and path != Path(__file__):
+            if OUTSIDE.search(line):
                 found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()[:120]}")
     assert not found, "\n".join(found)
 

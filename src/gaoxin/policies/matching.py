@@ -225,10 +225,18 @@ def match_published(on: dt.date | None = None, push: bool = True) -> list[MatchR
     if not runs:
         return []
     for partition in range(runs[0].partitions):
-        data = Partition(flat_rows(partition_ids(runs[0], partition), on))
-        for run in runs:
-            match_partition(run, partition, data, push=push)
+        match_partitions(runs, partition, push=push)
     return runs
+
+
+def match_partitions(runs: Sequence[MatchRun], partition: int, push: bool = True) -> int:
+    """One partition of the registry matched against several runs' versions at once (the
+    runs were planned together, so their partitions cover the same enterprises): the unit of
+    work a worker takes. Idempotent. Returns the number of matches stored."""
+    if not runs:
+        return 0
+    data = Partition(flat_rows(partition_ids(runs[0], partition), runs[0].evaluated_on))
+    return sum(match_partition(run, partition, data, push=push) for run in runs)
 
 
 def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:

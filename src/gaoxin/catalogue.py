@@ -13,6 +13,7 @@ an optional `_until` column. Chinese headers use the alias (`营业收入_2024`,
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -198,6 +199,7 @@ class Column:
 _YEAR_SUFFIX = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_header(header: str) -> Column | None:
     """`revenue_2024`, `营业收入_2024`, `营业收入2024年`, `high_tech_enterprise_until`,
     `高新技术企业_有效期至` → the column they name; None for an unknown header."""

@@ -1,83 +1,211 @@
 """The registry in the flat layout of docs/rules-contract.md — what the rules engine reads.
 
-One mapping per enterprise: `uscc`, static fields by name, yearly fields as `field_YEAR`, and
-for each qualification the grant date and `<name>_until` of the certificate that counts on the
-evaluation day (the one valid then, else the latest granted before it).
+One row per enterprise: `uscc`, static fields by name, yearly fields as `field_YEAR`, and for
+each qualification the grant date and `<name>_until` of the certificate that counts on the
+evaluation day (the one valid then, else the latest granted before it, else the first granted
+after it).
+
+Read without the ORM: one SQL query per table, straight into Polars (on PostgreSQL through
+`COPY … TO STDOUT`, parsed by Polars' CSV reader), on the request's own connection so that
+an open transaction sees its own writes. A province-size registry is read a range of ids at a
+time (`registry_frame(on, first_id, last_id)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
+from gaoxin.core.sql_frames import query_frame
 from gaoxin.enterprises.figures import STATIC_NAMES, YEARLY_NAMES
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
 
-CHUNK = 2000
+MONEY = pl.Decimal(18, 2)
 _DTYPES: dict[FieldType, pl.DataType] = {
     FieldType.TEXT: pl.String(),
-    FieldType.MONEY: pl.Decimal(18, 2),
+    FieldType.MONEY: MONEY,
     FieldType.INTEGER: pl.Int64(),
     FieldType.BOOLEAN: pl.Boolean(),
     FieldType.DATE: pl.Date(),
 }
+# How a column travels from SQL to Polars: as text (money keeps every digit, dates their ISO
+# form, the same on SQLite and PostgreSQL) or as an integer (counts, booleans).
+_WIRE = {
+    FieldType.TEXT: pl.String(),
+    FieldType.MONEY: pl.String(),
+    FieldType.DATE: pl.String(),
+    FieldType.INTEGER: pl.Int64(),
+    FieldType.BOOLEAN: pl.Int64(),
+}
+
+
+def _select(column: str, kind: FieldType) -> str:
+    if kind in (FieldType.MONEY, FieldType.DATE):
+        return f"CAST({column} AS TEXT)"
+    if kind is FieldType.BOOLEAN:
+        return f"CAST({column} AS INTEGER)"
+    return column
+
+
+def _typed(name: str, kind: FieldType) -> pl.Expr:
+    c = pl.col(name)
+    if kind is FieldType.MONEY:
+        return c.cast(MONEY)
+    if kind is FieldType.DATE:
+        return c.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    if kind is FieldType.BOOLEAN:
+        return c.cast(pl.Boolean)
+    if kind is FieldType.TEXT:
+        return pl.when(c != "").then(c)
+    return c
+
+
+def _column(model: Any, name: str) -> str:
+    field = model._meta.get_field(name)
+    assert field.concrete, name
+    return str(field.column)
+
+
+def _field_kind(model: Any, name: str) -> FieldType:
+    field = catalogue.lookup(name)
+    assert field is not None, name
+    return field.type
+
+
+def _between(column: str, first_id: int | None, last_id: int | None) -> tuple[str, list[int]]:
+    if first_id is None or last_id is None:
+        return "", []
+    return f" WHERE {column} BETWEEN %s AND %s", [first_id, last_id]
+
+
+def registry_frame(
+    on: dt.date, first_id: int | None = None, last_id: int | None = None
+) -> pl.DataFrame:
+    """`enterprise_id`, then every column of the flat layout with the catalogue's types, for
+    the enterprises with ids in [first_id, last_id] (all of them when not given), as of `on`."""
+    static = _static(first_id, last_id)
+    yearly = _yearly(first_id, last_id)
+    certificates = _certificates(on, first_id, last_id)
+    years = sorted(int(y) for y in yearly["year"].unique().to_list()) if yearly.height else []
+    frame = static
+    if yearly.height:
+        wide = yearly.pivot(on="year", index="enterprise_id", values=list(YEARLY_NAMES))
+        frame = frame.join(wide, on="enterprise_id", how="left")
+    if certificates.height:
+        frame = frame.join(certificates, on="enterprise_id", how="left")
+    schema = _flat_schema(years)
+    return frame.select(
+        pl.col("enterprise_id"),
+        *[
+            (pl.col(n) if n in frame.columns else pl.lit(None)).cast(t).alias(n)
+            for n, t in schema.items()
+        ],
+    )
+
+
+def _flat_schema(years: Sequence[int]) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {}
+    for column in catalogue.flat_columns(list(years)):
+        qualification = column.field.kind is catalogue.FieldKind.QUALIFICATION
+        schema[column.header] = _DTYPES[FieldType.DATE if qualification else column.field.type]
+    return schema
+
+
+def _static(first_id: int | None, last_id: int | None) -> pl.DataFrame:
+    table = Enterprise._meta.db_table
+    kinds = {n: _field_kind(Enterprise, n) for n in STATIC_NAMES}
+    columns = ", ".join(_select(_column(Enterprise, n), k) for n, k in kinds.items())
+    where, params = _between("id", first_id, last_id)
+    wire = {"enterprise_id": pl.Int64(), **{n: _WIRE[k] for n, k in kinds.items()}}
+    frame = query_frame(f"SELECT id, {columns} FROM {table}{where}", params, wire)
+    return frame.with_columns(_typed(n, k).alias(n) for n, k in kinds.items())
+
+
+def _yearly(first_id: int | None, last_id: int | None) -> pl.DataFrame:
+    table = YearlyFigures._meta.db_table
+    columns = ", ".join(_select(_column(YearlyFigures, n), FieldType.MONEY) for n in YEARLY_NAMES)
+    where, params = _between("enterprise_id", first_id, last_id)
+    wire = {
+        "enterprise_id": pl.Int64(),
+        "year": pl.Int64(),
+        **dict.fromkeys(YEARLY_NAMES, pl.String()),
+    }
+    frame = query_frame(f"SELECT enterprise_id, year, {columns} FROM {table}{where}", params, wire)
+    kinds = {n: _field_kind(YearlyFigures, n) for n in YEARLY_NAMES}
+    return frame.with_columns(_typed(n, k).alias(n) for n, k in kinds.items())
+
+
+def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.DataFrame:
+    """Per enterprise, the grant date and expiry of the certificate of each kind that counts
+    on `on`: the latest granted of those valid then; else the latest granted before; else the
+    first granted after."""
+    table = Qualification._meta.db_table
+    where, params = _between("enterprise_id", first_id, last_id)
+    wire = {
+        "enterprise_id": pl.Int64(),
+        "kind": pl.String(),
+        "granted_on": pl.String(),
+        "valid_until": pl.String(),
+    }
+    sql = (
+        "SELECT enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT) "
+        f"FROM {table}{where}"
+    )
+    rows = query_frame(sql, params, wire).with_columns(
+        _typed("granted_on", FieldType.DATE), _typed("valid_until", FieldType.DATE)
+    )
+    kinds = [q for q in catalogue.QUALIFICATIONS if q.name in set(rows["kind"].unique())]
+    if not rows.height or not kinds:
+        return pl.DataFrame(schema={"enterprise_id": pl.Int64()})
+    day = pl.lit(on)
+    past = pl.col("granted_on") <= day
+    valid = past & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= day))
+    rank = pl.when(valid).then(0).when(past).then(1).otherwise(2)
+    # Within a rank: latest grant first (valid, past), earliest first (future).
+    order = (
+        pl.when(rank < 2)
+        .then(-pl.col("granted_on").cast(pl.Int64))
+        .otherwise(pl.col("granted_on").cast(pl.Int64))
+    )
+    chosen = (
+        rows.with_columns(rank=rank, order=order)
+        .sort("enterprise_id", "kind", "rank", "order")
+        .unique(subset=["enterprise_id", "kind"], keep="first", maintain_order=True)
+    )
+    wide = chosen.pivot(on="kind", index="enterprise_id", values=["granted_on", "valid_until"])
+    renames: dict[str, str] = {}
+    for q in kinds:
+        renames[f"granted_on_{q.name}"] = q.name
+        renames[f"valid_until_{q.name}"] = q.name + "_until"
+    return wide.rename({k: v for k, v in renames.items() if k in wide.columns})
 
 
 def flat_rows(enterprise_ids: Sequence[int], on: dt.date) -> dict[int, dict[str, Any]]:
-    """{enterprise id: flat mapping} for the given enterprises, as of `on`."""
+    """{enterprise id: flat mapping} for the given enterprises, as of `on` (absent values and
+    columns left out, as the scalar evaluator reads them)."""
+    if not enterprise_ids:
+        return {}
+    wanted = set(enterprise_ids)
+    frame = registry_frame(on, min(wanted), max(wanted))
+    if len(wanted) < frame.height:
+        frame = frame.filter(pl.col("enterprise_id").is_in(list(wanted)))
     out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(enterprise_ids), CHUNK):
-        chunk = list(enterprise_ids[start : start + CHUNK])
-        for values in Enterprise.objects.filter(pk__in=chunk).values("pk", *STATIC_NAMES):
-            pk = values.pop("pk")
-            out[pk] = {n: (None if values[n] == "" else values[n]) for n in STATIC_NAMES}
-        for figures in YearlyFigures.objects.filter(enterprise_id__in=chunk).values(
-            "enterprise_id", "year", *YEARLY_NAMES
-        ):
-            row = out[figures["enterprise_id"]]
-            for name in YEARLY_NAMES:
-                if figures[name] is not None:
-                    row[f"{name}_{figures['year']}"] = figures[name]
-        certificates = Qualification.objects.filter(enterprise_id__in=chunk).order_by(
-            "enterprise_id", "kind", "granted_on"
-        )
-        for q in certificates.values("enterprise_id", "kind", "granted_on", "valid_until"):
-            row = out[q["enterprise_id"]]
-            current = row.get(q["kind"])
-            if _counts_more(q, current, row.get(f"{q['kind']}_until"), on):
-                row[q["kind"]] = q["granted_on"]
-                row[f"{q['kind']}_until"] = q["valid_until"]
+    for row in frame.iter_rows(named=True):
+        pk = row.pop("enterprise_id")
+        out[pk] = {k: v for k, v in row.items() if v is not None}
     return out
 
 
-def _counts_more(
-    q: Mapping[str, Any], granted: dt.date | None, until: dt.date | None, on: dt.date
-) -> bool:
-    """Whether certificate `q` is the one to show for `on` rather than the one held so far."""
-    if q["granted_on"] > on:
-        return granted is None  # a future grant only when nothing else is known
-    valid = q["valid_until"] is None or q["valid_until"] >= on
-    held_valid = granted is not None and granted <= on and (until is None or until >= on)
-    return valid or not held_valid
-
-
 def flat_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
-    """The rows as a Polars frame with the catalogue's types, every column present."""
+    """Flat mappings as a Polars frame with the catalogue's types, every column present."""
     years = sorted(
         {int(k.rsplit("_", 1)[1]) for r in rows for k in r if k.rsplit("_", 1)[-1].isdigit()}
     )
-    schema: dict[str, pl.DataType] = {}
-    for column in catalogue.flat_columns(years):
-        kind = (
-            FieldType.DATE
-            if column.field.kind is catalogue.FieldKind.QUALIFICATION
-            else (column.field.type)
-        )
-        schema[column.header] = _DTYPES[kind]
+    schema = _flat_schema(years)
     data = {name: [r.get(name) for r in rows] for name in schema}
     return pl.DataFrame(data, schema=schema)

@@ -1,31 +1,42 @@
 """Matching policies against the registry.
 
-A policy version is matched in partitions of enterprises (by id), each evaluated in batch on
-Polars; the rows people look at (eligible, review, unknown, near misses) are explained one by
-one and stored with the version. One enterprise whose data changed is re-explained against
-every published policy.
+The registry is matched in partitions of enterprises (ranges of ids): a partition is read
+straight into Polars (`enterprises.flat.registry_frame`), every policy version of the run is
+evaluated over it in one batch, and only what people act on is kept (see `keep`). Eligible and
+review rows come from the batch alone; unknowns and near misses are explained, because what
+they lack (the missing data, the gap) is what people read. Stored rows are compared with the
+new ones and only the changes are written, in bulk (`match_store`). A match's full explanation
+is computed when someone opens it (`explain_matches`), not stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
+import polars as pl
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoxin.enterprises.flat import flat_frame, flat_rows
+from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise
+from gaoxin.policies import match_store
 from gaoxin.policies.choices import MatchStatus, PolicyStatus, RunStatus
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
 from gaoxin.policies.wording import humanise, humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules.batch import evaluate
+from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, compile_plan, evaluate_wide
+from gaoxin.rules.explain import explain_record, typed_inputs
+from gaoxin.rules.frame import records
+from gaoxin.rules.model import STATUSES
+from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
 
 PARTITION_SIZE = 20_000
@@ -61,91 +72,200 @@ def partition_ids(run: MatchRun, partition: int) -> list[int]:
     return list(ordered[start : start + PARTITION_SIZE])
 
 
-def match_partition(
-    run: MatchRun, partition: int, data: Partition | None = None, push: bool = True
-) -> int:
-    """Evaluate one partition and replace its stored matches; idempotent, so a partition taken
-    twice (a worker that died) stores the same rows. `data`: the partition's registry, when
-    the caller matches several policies over it."""
-    version = run.version
-    policy = rules_policy(version)
-    ids = partition_ids(run, partition)
-    if data is None:
-        data = Partition(flat_rows(ids, run.evaluated_on))
-    kept = _interesting(policy, data, run.evaluated_on)
+def match_partition(run: MatchRun, partition: int, data: Any = None, push: bool = True) -> int:
+    """One run's partition (see match_partitions)."""
+    return match_partitions([run], partition, push=push)
+
+
+def match_partitions(runs: Sequence[MatchRun], partition: int, push: bool = True) -> int:
+    """One partition of the registry matched against several runs' versions at once (the
+    runs were planned together, so their partitions cover the same enterprises): the unit of
+    work a worker takes. Idempotent: a partition taken twice (a worker that died) stores the
+    same rows. Returns the number of matches the partition holds for these policies."""
+    if not runs:
+        return 0
+    on = runs[0].evaluated_on
+    ids = partition_ids(runs[0], partition)
+    versions = [run.version for run in runs]
+    if ids:
+        frame = registry_frame(on, ids[0], ids[-1])
+        rows = match_rows(versions, frame, on)
+    else:
+        rows = match_store.empty_rows()
     with transaction.atomic():
-        PolicyMatch.objects.filter(policy_id=version.policy_id, enterprise_id__in=ids).delete()
-        PolicyMatch.objects.bulk_create(
-            [_match(version, pk, e, run.evaluated_on) for pk, e in kept], batch_size=2000
+        changed = match_store.replace(
+            rows,
+            on,
+            policy_ids=[v.policy_id for v in versions],
+            first_id=ids[0] if ids else None,
+            last_id=ids[-1] if ids else None,
         )
-        MatchRun.objects.filter(pk=run.pk).update(partitions_done=F("partitions_done") + 1)
-        pushable = [pk for pk, e in kept if e.status in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW)]
-        if pushable and push:
-            transaction.on_commit(lambda: _queue_pushes(version.pk, pushable))
-        run.refresh_from_db()
-        if run.partitions_done >= run.partitions:
-            run.status, run.finished_at = RunStatus.DONE, timezone.now()
-            run.seconds = (run.finished_at - run.started_at).total_seconds()
-            run.save(update_fields=["status", "finished_at", "seconds"])
-    return len(kept)
+        for run in runs:
+            _partition_done(run)
+        if push:
+            _push_changed(versions, changed)
+    return rows.height
 
 
-class Partition:
-    """A partition's registry, in the two forms the engine reads: a frame for the batch, and
-    normalised records for explanations (normalising costs ~15× an explanation: once each)."""
-
-    def __init__(self, rows: dict[int, dict[str, Any]]) -> None:
-        self.rows = rows
-        self._frame: Any = None
-        self._records: dict[int, Any] = {}
-        self.by_uscc = {row["uscc"]: pk for pk, row in rows.items()}
-
-    @property
-    def frame(self) -> Any:
-        if self._frame is None:
-            self._frame = flat_frame(list(self.rows.values()))
-        return self._frame
-
-    def record(self, pk: int) -> Any:
-        if pk not in self._records:
-            self._records[pk] = record(self.rows[pk])
-        return self._records[pk]
+def _partition_done(run: MatchRun) -> None:
+    MatchRun.objects.filter(pk=run.pk).update(partitions_done=F("partitions_done") + 1)
+    run.refresh_from_db()
+    if run.partitions_done >= run.partitions and run.status != RunStatus.DONE:
+        run.status, run.finished_at = RunStatus.DONE, timezone.now()
+        run.seconds = (run.finished_at - run.started_at).total_seconds()
+        run.save(update_fields=["status", "finished_at", "seconds"])
 
 
-def _interesting(
-    policy: RulesPolicy, partition: Partition, on: dt.date
-) -> list[tuple[int, Explanation]]:
-    """The batch finds candidates (anything but a plain miss); each is explained and kept if
-    people would act on it."""
-    if not partition.rows:
-        return []
-    result = evaluate([policy], partition.frame, on, interesting_only=True)
+def _push_changed(versions: Sequence[PolicyVersion], changed: pl.DataFrame) -> None:
+    """Queue pushes for rows that became eligible or review (pushes are deduplicated per
+    enterprise and policy anyway; rows that did not change were pushed before)."""
+    pushable = changed.filter(
+        pl.col("status").is_in([MatchStatus.ELIGIBLE.value, MatchStatus.REVIEW.value])
+    )
+    for version in versions:
+        ids = pushable.filter(pl.col("policy_id") == version.policy_id)["enterprise_id"]
+        if ids.len():
+            transaction.on_commit(partial(_queue_pushes, version.pk, ids.to_list()))
+
+
+def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """The rows to store for these versions over a registry frame (`registry_frame`): the
+    batch decides every pair; unknowns and near misses are explained to name what they lack
+    and kept only if people can act on them."""
+    parts = [match_store.empty_rows()]
+    for batch in _distinct_ids(versions):
+        candidates = _candidates(batch, frame, on)
+        direct = candidates.filter(pl.col("code").is_in([ELIGIBLE, REVIEW]))
+        parts.append(
+            direct.select(
+                pl.col("policy_id"),
+                pl.col("version_id"),
+                pl.col("enterprise_id"),
+                pl.col("code").replace_strict(list(range(4)), list(STATUSES)).alias("status"),
+                pl.col("amount_fen"),
+                pl.lit("").alias("shortfall"),
+                pl.lit(None, dtype=pl.Float64).alias("gap"),
+                pl.lit("[]").alias("missing"),
+            )
+        )
+        parts.append(
+            _explained(
+                batch, candidates.filter(~pl.col("code").is_in([ELIGIBLE, REVIEW])), frame, on
+            )
+        )
+    columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
+    return pl.concat([part.select(columns) for part in parts])
+
+
+def _distinct_ids(versions: Sequence[PolicyVersion]) -> list[list[PolicyVersion]]:
+    """Versions in batches whose rules ids are distinct (the batch names columns by id)."""
+    batches: list[list[PolicyVersion]] = []
+    for version in versions:
+        pid = rules_policy(version).id
+        for batch in batches:
+            if all(rules_policy(v).id != pid for v in batch):
+                batch.append(version)
+                break
+        else:
+            batches.append([version])
+    return batches
+
+
+def _candidates(
+    versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date
+) -> pl.DataFrame:
+    """(policy_id, version_id, enterprise_id, code, amount_fen) for every pair that is not a
+    plain miss: eligible, review, unknown, or every condition decided and exactly one false."""
+    policies = [rules_policy(v) for v in versions]
+    plan = compile_plan(policies, on)
+    wide = evaluate_wide(policies, frame, on, near_miss=True, plan=plan)
+    wide = wide.with_columns(frame["enterprise_id"]) if "uscc" in wide.columns else wide
+    parts = []
+    for version, pp in zip(versions, plan.policies, strict=True):
+        pid = pp.policy.id
+        status = pl.col(f"status:{pid}")
+        amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
+        parts.append(
+            wide.lazy()
+            .filter((status != INELIGIBLE) | pl.col(f"near:{pid}"))
+            .select(
+                pl.lit(version.policy_id, dtype=pl.Int64).alias("policy_id"),
+                pl.lit(version.pk, dtype=pl.Int64).alias("version_id"),
+                pl.col("enterprise_id"),
+                status.cast(pl.Int64).alias("code"),
+                amount.cast(pl.Int64).alias("amount_fen"),
+            )
+        )
+    return pl.concat(parts).collect()
+
+
+def _explained(
+    versions: Sequence[PolicyVersion],
+    candidates: pl.DataFrame,
+    frame: pl.DataFrame,
+    on: dt.date,
+) -> pl.DataFrame:
+    """Unknowns and near misses, explained; those people can act on, as rows."""
+    if not candidates.height:
+        return match_store.empty_rows()
+    by_id = {v.pk: v for v in versions}
+    resolved = {pk: resolve(rules_policy(v), on) for pk, v in by_id.items()}
+    no_inputs = {pk: typed_inputs(rules_policy(v), None) for pk, v in by_id.items()}
+    wanted = frame.filter(
+        pl.col("enterprise_id").is_in(candidates["enterprise_id"].unique().to_list())
+    )
+    by_enterprise = dict(
+        zip(wanted["enterprise_id"].to_list(), records(wanted.drop("enterprise_id")), strict=True)
+    )
     out = []
-    for uscc in result["uscc"].to_list():
-        pk = partition.by_uscc[uscc]
-        explanation = explain(policy, partition.record(pk), on)
-        if keep(explanation, applies=policy.delivery == "apply"):
-            out.append((pk, explanation))
-    return out
+    for version_id, enterprise_id in candidates.select("version_id", "enterprise_id").iter_rows():
+        version = by_id[version_id]
+        rec = by_enterprise[enterprise_id]
+        explanation = explain_record(resolved[version_id], rec, no_inputs[version_id])
+        if keep(explanation, applies=rules_policy(version).delivery == "apply"):
+            out.append(_row(version, enterprise_id, explanation, on))
+    return pl.DataFrame(out, schema=match_store.ROW_SCHEMA, orient="row")
 
 
-def _match(
+def _row(
     version: PolicyVersion, enterprise_id: int, explanation: Explanation, on: dt.date
-) -> PolicyMatch:
+) -> tuple[Any, ...]:
     year = rules_policy(version).year or on.year  # Y, as the policy's expressions use it
     shortfalls = [humanise(s.text, year) for s in explanation.shortfalls]
-    return PolicyMatch(
-        policy_id=version.policy_id,
-        version=version,
-        enterprise_id=enterprise_id,
-        status=explanation.status,
-        amount=explanation.amount,
-        shortfall="；".join(shortfalls)[:300],
-        gap=relative_gap(explanation),
-        missing=[f"{f}_{y}" if y is not None else f for f, y in explanation.missing],
-        explanation=humanise_explanation(explanation.to_dict(), year),
-        evaluated_on=on,
+    missing = [f"{f}_{y}" if y is not None else f for f, y in explanation.missing]
+    amount = explanation.amount
+    return (
+        version.policy_id,
+        version.pk,
+        enterprise_id,
+        explanation.status,
+        None if amount is None else int(amount * 100),
+        "；".join(shortfalls)[:300],
+        relative_gap(explanation),
+        json.dumps(missing),
     )
+
+
+def explain_matches(matches: Sequence[PolicyMatch]) -> None:
+    """Give each match its explanation (`match.explanation`, humanised as people read it), as
+    of the day it was evaluated, reading each enterprise's record once."""
+    by_day: dict[dt.date, set[int]] = {}
+    for m in matches:
+        by_day.setdefault(m.evaluated_on, set()).add(m.enterprise_id)
+    records = {
+        (day, pk): record(row)
+        for day, ids in by_day.items()
+        for pk, row in flat_rows(sorted(ids), day).items()
+    }
+    for m in matches:
+        rec = records.get((m.evaluated_on, m.enterprise_id))
+        if rec is None:
+            m.explanation = {}
+            continue
+        loaded = rules_policy(m.version)
+        year = loaded.year or m.evaluated_on.year
+        found = explain(loaded, rec, m.evaluated_on)
+        m.explanation = humanise_explanation(found.to_dict(), year)
 
 
 def relative_gap(explanation: Explanation) -> float | None:
@@ -182,7 +302,8 @@ def keep(explanation: Explanation, applies: bool = False) -> bool:
 def match_enterprise(
     enterprise_id: int, on: dt.date | None = None, policies: Sequence[Policy] | None = None
 ) -> int:
-    """Re-explain one enterprise against every published policy (its data changed)."""
+    """Re-explain one enterprise against every published policy (its data changed); its
+    matches under other policies go."""
     on = on or timezone.localdate()
     rows = flat_rows([enterprise_id], on)
     if enterprise_id not in rows:
@@ -204,10 +325,12 @@ def match_enterprise(
         loaded = rules_policy(version)
         explanation = explain(loaded, normalised, on)
         if keep(explanation, applies=loaded.delivery == "apply"):
-            stored.append(_match(version, enterprise_id, explanation, on))
+            stored.append(_row(version, enterprise_id, explanation, on))
+    frame = pl.DataFrame(stored, schema=match_store.ROW_SCHEMA, orient="row")
     with transaction.atomic():
-        PolicyMatch.objects.filter(enterprise_id=enterprise_id).delete()
-        PolicyMatch.objects.bulk_create(stored)
+        match_store.replace(
+            frame, on, policy_ids=None, first_id=enterprise_id, last_id=enterprise_id
+        )
     return len(stored)
 
 
@@ -227,16 +350,6 @@ def match_published(on: dt.date | None = None, push: bool = True) -> list[MatchR
     for partition in range(runs[0].partitions):
         match_partitions(runs, partition, push=push)
     return runs
-
-
-def match_partitions(runs: Sequence[MatchRun], partition: int, push: bool = True) -> int:
-    """One partition of the registry matched against several runs' versions at once (the
-    runs were planned together, so their partitions cover the same enterprises): the unit of
-    work a worker takes. Idempotent. Returns the number of matches stored."""
-    if not runs:
-        return 0
-    data = Partition(flat_rows(partition_ids(runs[0], partition), runs[0].evaluated_on))
-    return sum(match_partition(run, partition, data, push=push) for run in runs)
 
 
 def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:

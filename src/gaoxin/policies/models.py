@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -127,7 +129,6 @@ class PolicyMatch(models.Model):
     # How far a near miss is from passing, relative to what was needed (0.08 = 8% short): the
     # order in which staff read near misses. Not money; None when the gap is not a number.
     gap = models.FloatField(_("差距比例"), null=True, blank=True)
-    explanation = models.JSONField(default=dict, blank=True)
     evaluated_on = models.DateField(_("评估日期"))
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,6 +145,23 @@ class PolicyMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id}/{self.enterprise_id}: {self.status}"
+
+    @property
+    def explanation(self) -> dict[str, Any]:
+        """Each condition with the values read, as of `evaluated_on`: computed when someone
+        opens it, not stored (`matching.explain_matches` does a list at once)."""
+        if self._explanation is None:
+            from gaoxin.policies.matching import explain_matches
+
+            explain_matches([self])
+        assert self._explanation is not None
+        return self._explanation
+
+    @explanation.setter
+    def explanation(self, value: dict[str, Any]) -> None:
+        self._explanation = value
+
+    _explanation: dict[str, Any] | None = None
 
 
 class PayoutBatch(models.Model):

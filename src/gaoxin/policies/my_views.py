@@ -9,6 +9,7 @@ from django.shortcuts import render
 from gaoxin.enterprises.selectors import own_enterprise
 from gaoxin.policies import selectors
 from gaoxin.policies.choices import MatchStatus
+from gaoxin.policies.matching import explain_matches
 
 
 @login_required
@@ -20,6 +21,7 @@ def my_policies(request: HttpRequest) -> HttpResponse:
         .select_related("policy", "version")
         .order_by("-amount", "policy__title")
     )
+    explain_matches(list(matches))
     groups = {status: [m for m in matches if m.status == status] for status in MatchStatus}
     # A draft for comment is shown (what it would mean) but promises nothing: not in the total.
     amounts = [

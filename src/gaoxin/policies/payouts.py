@@ -30,6 +30,7 @@ from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
 from gaoxin.policies.budgeting import Allocation, RankOrder, prorate_fen, rank_and_cut
 from gaoxin.policies.choices import BatchState, Delivery, PayoutState, RiskLevel
+from gaoxin.policies.matching import explain_matches
 from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
 from gaoxin.policies.standing import ensure_payable, ensure_pushable
 
@@ -144,6 +145,7 @@ def identify(
     if preview.over_budget:
         amounts = fit_to_budget(actor, policy, preview, allocation, order)
     matches = [m for m in identify_candidates(policy, year) if amounts.get(m.enterprise_id)]
+    explain_matches(matches)
     added = 0
     for match in matches:
         original = item_of(match).fen

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from django.db.models import Sum
 from django.utils import timezone
 
-from gaoxin.enterprises.flat import flat_rows
-from gaoxin.enterprises.models import Contact, Enterprise
+from gaoxin.enterprises.flat import registry_frame
+from gaoxin.enterprises.models import Contact
 from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.notifications.choices import Channel, WebhookKind
@@ -130,23 +130,19 @@ def publish_preview(policy: Policy, on: dt.date | None = None) -> Preview:
     pushed: list[int] = []
     if policy.for_comment or ended(policy, on):
         return Preview([], [], budget_left(policy, year), year, notes=[why_not(policy, on)])
-    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
-    from gaoxin.policies.matching import PARTITION_SIZE, Partition
-
-    for start in range(0, len(ids), PARTITION_SIZE):
-        part = Partition(flat_rows(ids[start : start + PARTITION_SIZE], on))
-        if not part.rows:
-            continue
-        result = evaluate([loaded], part.frame, on, interesting_only=True)
-        for uscc, status, amount in result.select("uscc", "status", "amount").iter_rows():
-            pk = part.by_uscc[uscc]
-            row = part.rows[pk]
-            if str(status) == MatchStatus.ELIGIBLE and amount is not None and amount > 0:
-                items.append(Item(pk, to_fen(amount), row.get("name") or ""))
-                pushed.append(pk)
-            elif str(status) in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
-                review += 1
-                pushed.append(pk)
+    frame = registry_frame(on)
+    result = evaluate([loaded], frame, on, interesting_only=True)
+    names = dict(
+        zip(frame["uscc"].to_list(), frame.select("enterprise_id", "name").rows(), strict=True)
+    )
+    for uscc, status, amount in result.select("uscc", "status", "amount").iter_rows():
+        pk, name = names[uscc]
+        if str(status) == MatchStatus.ELIGIBLE and amount is not None and amount > 0:
+            items.append(Item(pk, to_fen(amount), name or ""))
+            pushed.append(pk)
+        elif str(status) in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
+            review += 1
+            pushed.append(pk)
     roles = tuple(loaded.notify) or DEFAULT_ROLES
     return Preview(
         items=items,

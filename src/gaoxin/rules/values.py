@@ -40,6 +40,8 @@ def to_money(v: object) -> Fraction | None:
         return None
     if isinstance(v, float):
         return Fraction(math.floor(v * 100.0 + 0.5), 100)
+    if isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent >= -2:  # type: ignore[operator]
+        return Fraction(int(v.scaleb(2)), 100)  # the registry's own money: whole fen already
     f = to_fraction(v)
     if f is None:
         return None

@@ -32,9 +32,9 @@ from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
 from gaoxin.policies.wording import humanise, humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, compile_plan, evaluate_wide
-from gaoxin.rules.explain import explain_record, typed_inputs
-from gaoxin.rules.frame import records
+from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, Plan, compile_plan
+from gaoxin.rules.explain import can_fall_short, explain_record, typed_inputs
+from gaoxin.rules.frame import prepare, records
 from gaoxin.rules.model import STATUSES
 from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
@@ -130,45 +130,26 @@ def _push_changed(versions: Sequence[PolicyVersion], changed: pl.DataFrame) -> N
 
 def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     """The rows to store for these versions over a registry frame (`registry_frame`): the
-    batch decides every pair; unknowns and near misses are explained to name what they lack
-    and kept only if people can act on them."""
-    parts = [match_store.empty_rows()]
-    for batch in _distinct_ids(versions):
-        candidates = _candidates(batch, frame, on)
-        direct = candidates.filter(pl.col("code").is_in([ELIGIBLE, REVIEW]))
-        parts.append(
-            direct.select(
-                pl.col("policy_id"),
-                pl.col("version_id"),
-                pl.col("enterprise_id"),
-                pl.col("code").replace_strict(list(range(4)), list(STATUSES)).alias("status"),
-                pl.col("amount_fen"),
-                pl.lit("").alias("shortfall"),
-                pl.lit(None, dtype=pl.Float64).alias("gap"),
-                pl.lit("[]").alias("missing"),
-            )
-        )
-        parts.append(
-            _explained(
-                batch, candidates.filter(~pl.col("code").is_in([ELIGIBLE, REVIEW])), frame, on
-            )
-        )
+    batch decides every pair (one batch for all: a policy's rules id is its slug, unique);
+    unknowns and near misses are explained to name what they lack, and kept only if people
+    can act on them."""
+    if not versions or not frame.height:
+        return match_store.empty_rows()
+    candidates = _candidates(versions, frame, on)
+    decided = pl.col("code").is_in([ELIGIBLE, REVIEW])
+    direct = candidates.filter(decided).select(
+        pl.col("policy_id"),
+        pl.col("version_id"),
+        pl.col("enterprise_id"),
+        pl.col("code").replace_strict(list(range(4)), list(STATUSES)).alias("status"),
+        pl.col("amount_fen"),
+        pl.lit("").alias("shortfall"),
+        pl.lit(None, dtype=pl.Float64).alias("gap"),
+        pl.lit("[]").alias("missing"),
+    )
+    explained = _explained(versions, candidates.filter(~decided), frame, on)
     columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
-    return pl.concat([part.select(columns) for part in parts])
-
-
-def _distinct_ids(versions: Sequence[PolicyVersion]) -> list[list[PolicyVersion]]:
-    """Versions in batches whose rules ids are distinct (the batch names columns by id)."""
-    batches: list[list[PolicyVersion]] = []
-    for version in versions:
-        pid = rules_policy(version).id
-        for batch in batches:
-            if all(rules_policy(v).id != pid for v in batch):
-                batch.append(version)
-                break
-        else:
-            batches.append([version])
-    return batches
+    return pl.concat([direct.select(columns), explained.select(columns)])
 
 
 def _candidates(
@@ -178,8 +159,7 @@ def _candidates(
     plain miss: eligible, review, unknown, or every condition decided and exactly one false."""
     policies = [rules_policy(v) for v in versions]
     plan = compile_plan(policies, on)
-    wide = evaluate_wide(policies, frame, on, near_miss=True, plan=plan)
-    wide = wide.with_columns(frame["enterprise_id"]) if "uscc" in wide.columns else wide
+    wide = _evaluate(plan, frame)
     parts = []
     for version, pp in zip(versions, plan.policies, strict=True):
         pid = pp.policy.id
@@ -187,7 +167,7 @@ def _candidates(
         amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
         parts.append(
             wide.lazy()
-            .filter((status != INELIGIBLE) | pl.col(f"near:{pid}"))
+            .filter((status != INELIGIBLE) | (pl.col(f"near:{pid}") & pl.col(f"short:{pid}")))
             .select(
                 pl.lit(version.policy_id, dtype=pl.Int64).alias("policy_id"),
                 pl.lit(version.pk, dtype=pl.Int64).alias("version_id"),
@@ -197,6 +177,25 @@ def _candidates(
             )
         )
     return pl.concat(parts).collect()
+
+
+def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
+    """The batch's wide result (`rules.batch.evaluate_wide` with near misses), plus per
+    policy `short:<id>`: whether a false condition can name a gap. A near miss on a condition
+    that can't ("lacks the certificate") is not kept, so it need not be explained."""
+    staged = prepare(frame, plan.needed).with_columns(list(plan.staged.values()))
+    shorts = []
+    for pp in plan.policies:
+        capable = [
+            pl.col(name).not_().fill_null(False)
+            for name, node in zip(pp.conditions, pp.resolved.decidable, strict=False)
+            if can_fall_short(node)
+        ]
+        short = pl.any_horizontal(capable) if capable else pl.lit(False)
+        shorts.append(short.alias(f"short:{pp.policy.id}"))
+    wide = staged.select(pl.col("uscc"), *plan.status_exprs(near_miss=True), *shorts)
+    result = wide.collect(engine="streaming")
+    return result.with_columns(frame["enterprise_id"])
 
 
 def _explained(

@@ -226,7 +226,11 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
 
 
 def _has_novalue(r: Resolved) -> bool:
-    return "NoValue(" in repr([n for _, n in r.conditions]) + repr(r.benefit)
+    found = r.__dict__.get("_has_novalue")
+    if found is None:  # once per resolved policy: the repr of its trees is not cheap
+        found = "NoValue(" in repr([n for _, n in r.conditions]) + repr(r.benefit)
+        object.__setattr__(r, "_has_novalue", found)
+    return bool(found)
 
 
 def _dedupe(reads: list[tuple[str, int | None, Any]]) -> list[tuple[str, int | None, Any]]:
@@ -234,6 +238,14 @@ def _dedupe(reads: list[tuple[str, int | None, Any]]) -> list[tuple[str, int | N
     for f, y, v in reads:
         seen.setdefault((f, y), v)
     return [(f, y, v) for (f, y), v in seen.items()]
+
+
+def can_fall_short(node: A.Node) -> bool:
+    """Whether a false condition of this shape can name a gap (`_shortfalls`): only an
+    ordered comparison can, alone or inside and/or."""
+    if isinstance(node, A.Logic):
+        return any(can_fall_short(item) for item in node.items)
+    return isinstance(node, A.Compare) and node.op not in ("==", "!=")
 
 
 def _shortfalls(node: A.Node, ev: Evaluator) -> list[Shortfall]:

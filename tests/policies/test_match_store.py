@@ -106,7 +106,7 @@ def published(zone: Any, *rds: str) -> Any:
 
 def stored() -> dict[tuple[int, int], tuple]:
     return {
-        (m.policy_id, m.enterprise_id): (m.pk, m.status, m.amount, m.updated_at, m.shortfall)
+        (m.policy_id, m.enterprise_id): (m.pk, m.status, m.amount, m.updated_at, m.gap)
         for m in PolicyMatch.objects.all()
     }
 

@@ -103,6 +103,13 @@ def test_a_data_change_rematches_that_enterprise(
     assert (match.status, match.amount) == ("eligible", Decimal("120000.00"))
 
 
+def stored_matches() -> list[PolicyMatch]:
+    matches = list(PolicyMatch.objects.select_related("version", "version__policy"))
+    for m in matches:  # the batch's gap equals the explanation's to 12 digits
+        m.gap = None if m.gap is None else float(f"{m.gap:.12g}")
+    return matches
+
+
 def test_batch_and_single_enterprise_store_the_same(zone: Any) -> None:
     for n, rd in enumerate(("300万", "95万", "100万", "20万")):
         from tests.factories import EnterpriseFactory
@@ -112,10 +119,14 @@ def test_batch_and_single_enterprise_store_the_same(zone: Any) -> None:
     policy = services.save_policy(actor=STAFF, text=TEXT)
     services.publish(actor=STAFF, policy=policy, match=False)
     matching.match_published()
-    batch = {(m.enterprise_id, m.status, m.amount, m.shortfall) for m in PolicyMatch.objects.all()}
+    batch = {
+        (m.enterprise_id, m.status, m.amount, m.gap, m.shortfall) for m in PolicyMatch.objects.all()
+    }
     for enterprise_id in {m[0] for m in batch} | {zone.enterprise_a.pk}:
         matching.match_enterprise(enterprise_id)
-    single = {(m.enterprise_id, m.status, m.amount, m.shortfall) for m in PolicyMatch.objects.all()}
+    single = {
+        (m.enterprise_id, m.status, m.amount, m.gap, m.shortfall) for m in PolicyMatch.objects.all()
+    }
     assert batch == single
     # eligible: 300万 and exactly 100万; one measurable gap: 95万 and 20万; unknown (no data):
     # the zone's two enterprises

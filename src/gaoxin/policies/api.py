@@ -18,7 +18,7 @@ from gaoxin.core.schema_fields import Text
 from gaoxin.enterprises.schemas import ErrorOut
 from gaoxin.enterprises.selectors import own_enterprise, visible_to
 from gaoxin.ledger.money import to_yuan
-from gaoxin.policies import payouts, selectors
+from gaoxin.policies import matching, payouts, selectors
 from gaoxin.policies.models import Payout
 
 router = Router(tags=["policies"])
@@ -142,14 +142,15 @@ def policy_matches(
     )
     if status:
         matches = matches.filter(status=status)
-    return [_match(m) for m in matches[:5000]]
+    return [_match(m) for m in matching.with_shortfalls(matches[:5000])]
 
 
 @router.get("/mine/matches", response={200: list[MatchOut], **ERRORS})
 def my_matches(request: HttpRequest) -> Any:
     enterprise = own_enterprise(request.user)
     matches = selectors.matches_visible_to(request.user).filter(enterprise=enterprise)
-    return [_match(m) for m in matches.select_related("policy", "enterprise", "version")]
+    related = matches.select_related("policy", "enterprise", "version")
+    return [_match(m) for m in matching.with_shortfalls(related)]
 
 
 @router.get("/mine/payouts", response={200: list[PayoutOut], **ERRORS})

@@ -23,12 +23,12 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "enterprise_id": pl.Int64(),
     "status": pl.String(),
     "amount_fen": pl.Int64(),
-    "shortfall": pl.String(),
     "gap": pl.Float64(),
     "missing": pl.String(),  # JSON list of flat column names
 }
 KEY = ["policy_id", "enterprise_id"]
-COMPARED = ["version_id", "status", "amount_fen", "shortfall", "gap", "missing"]
+COMPARED = ["version_id", "status", "amount_fen", "gap", "missing"]
+GAP_TOLERANCE = 1e-12
 COPY_ABOVE = 2000  # rows: below this, one executemany is cheaper than a temporary table
 DELETE_CHUNK = 900  # ids per DELETE (SQLite's parameter limit)
 TABLE = PolicyMatch._meta.db_table
@@ -38,7 +38,6 @@ WRITTEN = [
     "enterprise_id",
     "status",
     "amount",
-    "shortfall",
     "gap",
     "missing",
     "evaluated_on",
@@ -65,14 +64,13 @@ def stored(
         params += [first_id, last_id]
     sql = (
         "SELECT id, policy_id, version_id, enterprise_id, status, CAST(amount AS TEXT), "
-        f"shortfall, gap, CAST(missing AS TEXT) FROM {TABLE}"
+        f"gap, CAST(missing AS TEXT) FROM {TABLE}"
         + (" WHERE " + " AND ".join(where) if where else "")
     )
     wire = {"id": pl.Int64(), **ROW_SCHEMA, "amount_fen": pl.String()}
     frame = query_frame(sql, params, wire)
     return frame.with_columns(
-        (pl.col("amount_fen").cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64).alias("amount_fen"),
-        pl.col("shortfall").fill_null(""),
+        (pl.col("amount_fen").cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64).alias("amount_fen")
     )
 
 
@@ -86,17 +84,28 @@ def replace(
 ) -> pl.DataFrame:
     """Make the stored rows for these policies (all when None) and enterprises equal `rows`.
     Call inside a transaction. Returns the rows that were inserted or changed."""
-    rows = rows.with_columns(pl.col("shortfall").fill_null(""))
     old = stored(policy_ids, first_id, last_id)
     gone = old.join(rows, on=KEY, how="anti")["id"].to_list()
     joined = rows.join(old, on=KEY, how="left", suffix="_old")
     differs = pl.col("id").is_null()
     for name in COMPARED:
-        differs = differs | ~pl.col(name).eq_missing(pl.col(f"{name}_old"))
+        if name == "gap":
+            differs = differs | _gap_differs(pl.col("gap"), pl.col("gap_old"))
+        else:
+            differs = differs | ~pl.col(name).eq_missing(pl.col(f"{name}_old"))
     changed = joined.filter(differs).select(list(ROW_SCHEMA))
     _delete(gone)
     _upsert(changed, on)
     return changed
+
+
+def _gap_differs(new: pl.Expr, old: pl.Expr) -> pl.Expr:
+    """The gap orders near misses; the batch measures it in floating point where the
+    explanation divides exact fractions, so the two may differ in the last digit (1e-12
+    relative): that is no change."""
+    both = new.is_not_null() & old.is_not_null()
+    close = (new - old).abs() <= GAP_TOLERANCE * pl.max_horizontal(new.abs(), old.abs())
+    return pl.when(both).then(~close).otherwise(new.is_null() != old.is_null())
 
 
 def _delete(ids: list[int]) -> None:
@@ -118,7 +127,6 @@ def _upsert(rows: pl.DataFrame, on: dt.date) -> None:
         "enterprise_id",
         "status",
         (pl.col("amount_fen").cast(pl.Decimal(20, 2)) / 100).cast(pl.String).alias("amount"),
-        "shortfall",
         "gap",
         "missing",
         pl.lit(str(ops.adapt_datefield_value(on))).alias("evaluated_on"),

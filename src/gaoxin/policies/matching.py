@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -29,12 +29,14 @@ from gaoxin.enterprises.models import Enterprise
 from gaoxin.policies import match_store
 from gaoxin.policies.choices import MatchStatus, PolicyStatus, RunStatus
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
-from gaoxin.policies.wording import humanise, humanise_explanation
+from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
 from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, Plan, compile_plan
+from gaoxin.rules.compiler import Compiler
 from gaoxin.rules.explain import can_fall_short, explain_record, typed_inputs
 from gaoxin.rules.frame import prepare, records
+from gaoxin.rules.gaps import divide, gap_column
 from gaoxin.rules.model import STATUSES
 from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
@@ -130,21 +132,20 @@ def _push_changed(versions: Sequence[PolicyVersion], changed: pl.DataFrame) -> N
 
 def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     """The rows to store for these versions over a registry frame (`registry_frame`): the
-    batch decides every pair (one batch for all: a policy's rules id is its slug, unique);
-    unknowns and near misses are explained to name what they lack, and kept only if people
-    can act on them."""
+    batch decides every pair (one batch for all: a policy's rules id is its slug, unique) and
+    measures the gap of most near misses; unknowns and the other near misses are explained to
+    name what they lack, and kept only if people can act on them."""
     if not versions or not frame.height:
         return match_store.empty_rows()
     candidates = _candidates(versions, frame, on)
-    decided = pl.col("code").is_in([ELIGIBLE, REVIEW])
+    decided = pl.col("code").is_in([ELIGIBLE, REVIEW]) | pl.col("measured")
     direct = candidates.filter(decided).select(
         pl.col("policy_id"),
         pl.col("version_id"),
         pl.col("enterprise_id"),
         pl.col("code").replace_strict(list(range(4)), list(STATUSES)).alias("status"),
         pl.col("amount_fen"),
-        pl.lit("").alias("shortfall"),
-        pl.lit(None, dtype=pl.Float64).alias("gap"),
+        pl.col("gap"),
         pl.lit("[]").alias("missing"),
     )
     explained = _explained(versions, candidates.filter(~decided), frame, on)
@@ -155,8 +156,9 @@ def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.da
 def _candidates(
     versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date
 ) -> pl.DataFrame:
-    """(policy_id, version_id, enterprise_id, code, amount_fen) for every pair that is not a
-    plain miss: eligible, review, unknown, or every condition decided and exactly one false."""
+    """(policy_id, version_id, enterprise_id, code, amount_fen, gap, measured) for every pair
+    that is not a plain miss: eligible, review, unknown, or a near miss whose false condition
+    can name a gap (`measured`: the batch measured it)."""
     policies = [rules_policy(v) for v in versions]
     plan = compile_plan(policies, on)
     wide = _evaluate(plan, frame)
@@ -165,15 +167,18 @@ def _candidates(
         pid = pp.policy.id
         status = pl.col(f"status:{pid}")
         amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
+        near = pl.col(f"near:{pid}")
         parts.append(
             wide.lazy()
-            .filter((status != INELIGIBLE) | (pl.col(f"near:{pid}") & pl.col(f"short:{pid}")))
+            .filter((status != INELIGIBLE) | (near & pl.col(f"short:{pid}")))
             .select(
                 pl.lit(version.policy_id, dtype=pl.Int64).alias("policy_id"),
                 pl.lit(version.pk, dtype=pl.Int64).alias("version_id"),
                 pl.col("enterprise_id"),
                 status.cast(pl.Int64).alias("code"),
                 amount.cast(pl.Int64).alias("amount_fen"),
+                pl.col(f"gap:{pid}").alias("gap"),
+                ((status == INELIGIBLE) & pl.col(f"measured:{pid}")).alias("measured"),
             )
         )
     return pl.concat(parts).collect()
@@ -181,21 +186,51 @@ def _candidates(
 
 def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
     """The batch's wide result (`rules.batch.evaluate_wide` with near misses), plus per
-    policy `short:<id>`: whether a false condition can name a gap. A near miss on a condition
-    that can't ("lacks the certificate") is not kept, so it need not be explained."""
+    policy, for near misses: `short:<id>` (the false condition can name a gap — "lacks the
+    certificate" can't, and such a near miss is not kept), `measured:<id>` (the batch measured
+    that gap: one comparison) and `gap:<id>` (`rules.gaps`)."""
     staged = prepare(frame, plan.needed).with_columns(list(plan.staged.values()))
-    shorts = []
+    compiler = Compiler(plan.date)
+    extra = []
     for pp in plan.policies:
-        capable = [
-            pl.col(name).not_().fill_null(False)
-            for name, node in zip(pp.conditions, pp.resolved.decidable, strict=False)
-            if can_fall_short(node)
+        compiler.policy = pp.policy
+        capable: list[pl.Expr] = []
+        measured: list[pl.Expr] = []
+        tops: list[pl.Expr] = []
+        bottoms: list[pl.Expr] = []
+        for name, node in zip(pp.conditions, pp.resolved.decidable, strict=False):
+            false = pl.col(name).not_().fill_null(False)
+            gap = gap_column(compiler, node)
+            if gap is not None:
+                measured.append(false)
+                tops.append(pl.when(false).then(gap[0]))
+                bottoms.append(pl.when(false).then(gap[1]))
+            if can_fall_short(node):
+                capable.append(false)
+        pid = pp.policy.id
+        extra += [
+            _any(capable).alias(f"short:{pid}"),
+            _any(measured).alias(f"measured:{pid}"),
+            _first(tops).alias(f"top:{pid}"),
+            _first(bottoms).alias(f"bottom:{pid}"),
         ]
-        short = pl.any_horizontal(capable) if capable else pl.lit(False)
-        shorts.append(short.alias(f"short:{pp.policy.id}"))
-    wide = staged.select(pl.col("uscc"), *plan.status_exprs(near_miss=True), *shorts)
+    wide = staged.select(pl.col("uscc"), *plan.status_exprs(near_miss=True), *extra)
     result = wide.collect(engine="streaming")
-    return result.with_columns(frame["enterprise_id"])
+    gaps = [
+        divide(result[f"top:{pp.policy.id}"], result[f"bottom:{pp.policy.id}"]).alias(
+            f"gap:{pp.policy.id}"
+        )
+        for pp in plan.policies
+    ]
+    return result.with_columns(frame["enterprise_id"], *gaps)
+
+
+def _first(items: Sequence[pl.Expr]) -> pl.Expr:
+    return pl.coalesce(items) if items else pl.lit(None, dtype=pl.Float64)
+
+
+def _any(items: list[pl.Expr]) -> pl.Expr:
+    return pl.any_horizontal(items) if items else pl.lit(False)
 
 
 def _explained(
@@ -229,8 +264,6 @@ def _explained(
 def _row(
     version: PolicyVersion, enterprise_id: int, explanation: Explanation, on: dt.date
 ) -> tuple[Any, ...]:
-    year = rules_policy(version).year or on.year  # Y, as the policy's expressions use it
-    shortfalls = [humanise(s.text, year) for s in explanation.shortfalls]
     missing = [f"{f}_{y}" if y is not None else f for f, y in explanation.missing]
     amount = explanation.amount
     return (
@@ -239,10 +272,29 @@ def _row(
         enterprise_id,
         explanation.status,
         None if amount is None else int(amount * 100),
-        "；".join(shortfalls)[:300],
         relative_gap(explanation),
         json.dumps(missing),
     )
+
+
+def with_shortfalls(matches: Iterable[PolicyMatch], chunk: int = 500) -> Iterator[PolicyMatch]:
+    """The matches, those that can fall short (not eligible, not review) explained a chunk at
+    a time, for lists and exports that show the gap in words."""
+    batch: list[PolicyMatch] = []
+    for match in matches:
+        batch.append(match)
+        if len(batch) >= chunk:
+            yield from _explained_chunk(batch)
+            batch = []
+    yield from _explained_chunk(batch)
+
+
+def _explained_chunk(batch: list[PolicyMatch]) -> list[PolicyMatch]:
+    explain_matches([m for m in batch if m.status not in (ELIGIBLE_STATUS, REVIEW_STATUS)])
+    return batch
+
+
+ELIGIBLE_STATUS, REVIEW_STATUS = MatchStatus.ELIGIBLE.value, MatchStatus.REVIEW.value
 
 
 def explain_matches(matches: Sequence[PolicyMatch]) -> None:

@@ -122,9 +122,7 @@ class PolicyMatch(models.Model):
     amount = models.DecimalField(
         _("预计金额"), max_digits=18, decimal_places=2, null=True, blank=True
     )
-    # A near miss's gap, in words ("研发投入强度 4.6%，需 ≥ 5%"), and the data whose absence
-    # left the result unknown ("rd_expense 2025").
-    shortfall = models.CharField(_("差距"), max_length=300, blank=True)
+    # The data whose absence left the result unknown ("rd_expense_2025").
     missing = models.JSONField(default=list, blank=True)
     # How far a near miss is from passing, relative to what was needed (0.08 = 8% short): the
     # order in which staff read near misses. Not money; None when the gap is not a number.
@@ -162,6 +160,18 @@ class PolicyMatch(models.Model):
         self._explanation = value
 
     _explanation: dict[str, Any] | None = None
+
+    @property
+    def shortfall(self) -> str:
+        """A near miss's gap in words ("研发投入强度 4.6%，需 ≥ 5%"), from its explanation."""
+        if self.status in ("eligible", "review"):
+            return ""  # every condition passed
+        texts = [
+            s["text"]
+            for c in self.explanation.get("conditions", [])
+            for s in c.get("shortfalls", [])
+        ]
+        return "；".join(texts)
 
 
 class PayoutBatch(models.Model):

@@ -19,7 +19,7 @@ from gaoxin.core.errors import DomainError
 from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.policies import exporting, library, selectors, services
+from gaoxin.policies import exporting, library, matching, selectors, services
 from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
 from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy
@@ -144,9 +144,13 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "summary": selectors.summary(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
-        "near": matches.filter(status=MatchStatus.INELIGIBLE).order_by(
-            F("gap").asc(nulls_last=True), "enterprise__name"
-        )[:50],
+        "near": list(
+            matching.with_shortfalls(
+                matches.filter(status=MatchStatus.INELIGIBLE)
+                .select_related("version", "enterprise")
+                .order_by(F("gap").asc(nulls_last=True), "enterprise__name")[:50]
+            )
+        ),
         "missing": selectors.missing_fields(matches)[:15],
         "versions": policy.versions.all()[:20],
         "run": MatchRun.objects.filter(version__policy=policy).first(),
@@ -297,9 +301,13 @@ def match_export(request: HttpRequest, pk: int) -> HttpResponse:
             F("gap").asc(nulls_last=True), "enterprise__name", "pk"
         )
         return export_response(
-            exporting.NEAR_MISSES, near.iterator(), as_csv=wants_csv(request), name=policy.title
+            exporting.NEAR_MISSES,
+            matching.with_shortfalls(near.iterator()),
+            as_csv=wants_csv(request),
+            name=policy.title,
         )
     if status in MatchStatus.values:
         matches = matches.filter(status=status)
-    rows = matches.order_by("status", F("amount").desc(nulls_last=True), "pk").iterator()
+    ordered = matches.order_by("status", F("amount").desc(nulls_last=True), "pk")
+    rows = matching.with_shortfalls(ordered.iterator())
     return export_response(exporting.MATCHES, rows, as_csv=wants_csv(request), name=policy.title)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from gaoxin.core.audit import Actor
+from gaoxin.enterprises import services as registry
+from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise, Qualification
 from gaoxin.policies import matching, services
@@ -178,3 +180,88 @@ def test_one_batch_for_many_policies_equals_one_policy_at_a_time(zone: Any) -> N
         matching.match_partition(run, 0, push=False)
     assert {k: v[1:3] + v[4:] for k, v in stored().items()} == together
     assert {v[0] for v in together.values()} >= {"eligible", "ineligible", "unknown"}
+
+
+MIXED = f"""id: mixed-shapes-test
+title: 各种条件形态（测试）
+issuer: 园区管委会
+source: 测试文件
+category: subsidy
+effective: {{from: 2020-01-01}}
+delivery: auto
+conditions:
+  - label: 持有高企证书
+    when: has(high_tech_enterprise)
+  - label: 近两年研发费用合计不低于 100 万元
+    when: sum(rd_expense[Y-2..Y-1]) >= 100万
+  - label: 研发人员或科技人员达标
+    when: rd_staff >= 10 or tech_staff >= 20
+  - label: 上年营业收入增长
+    when: growth(revenue, Y-1) >= 5%
+benefit:
+  amount: min(rd_expense[Y-1] * 10%, 50万)
+tests:
+  - name: 缺数据 → 未知
+    date: {LAST + 1}-06-30
+    enterprise: {{rd_staff: 12}}
+    expect: {{status: unknown}}
+"""
+
+
+def test_every_shape_stores_the_same_in_batch_and_one_by_one(zone: Any) -> None:
+    """Conditions the batch follows (sums, or, comparisons) and those it leaves to the
+    explanation (certificates, growth): the stored rows equal the explanation's."""
+    cases = {
+        # name: (certificate, R&D two years ago and last year, rd_staff, tech_staff, revenue)
+        "eligible": (True, ("50万", "100万"), 12, 0, ("1000万", "1100万")),
+        "near: sum short": (True, ("50万", "40万"), 0, 25, ("1000万", "1100万")),
+        "near: or short": (True, ("50万", "100万"), 3, 5, ("1000万", "1100万")),
+        "near: growth short": (True, ("50万", "100万"), 12, 0, ("1000万", "1020万")),
+        "no certificate": (False, ("50万", "100万"), 12, 0, ("1000万", "1100万")),
+        "unknown: no R&D": (True, (None, None), 12, 0, ("1000万", "1100万")),
+        "unknown: no growth": (True, ("50万", "100万"), 12, 0, (None, "1100万")),
+    }
+    for held, rd, rd_staff, tech_staff, revenue in cases.values():
+        enterprise = EnterpriseFactory(rd_staff=rd_staff, tech_staff=tech_staff)
+        if held:
+            certificate(enterprise, f"{LAST - 1}-01-01", f"{LAST + 2}-01-01")
+        for year, r, rev in ((LAST - 1, rd[0], revenue[0]), (LAST, rd[1], revenue[1])):
+            values = {k: v for k, v in (("rd_expense", r), ("revenue", rev)) if v is not None}
+            if values:
+                registry.report_figures(
+                    actor=STAFF,
+                    enterprise=enterprise,
+                    year=year,
+                    source=DataSource.VERIFIED,
+                    values=values,
+                )
+    policy = services.save_policy(actor=STAFF, text=MIXED)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    matching.match_published(push=False)
+
+    def rows() -> set[tuple]:
+        return {
+            (
+                m.enterprise_id,
+                m.status,
+                m.amount,
+                tuple(m.missing),
+                None if m.gap is None else round(m.gap, 9),
+                m.shortfall,
+            )
+            for m in PolicyMatch.objects.filter(policy=policy).select_related("version")
+        }
+
+    batch = rows()
+    by_status = sorted((r[1], r[3], r[4]) for r in batch)
+    assert by_status == [
+        ("eligible", (), None),
+        ("ineligible", (), 0.1),  # the sum, measured in the batch
+        ("ineligible", (), 0.6),  # the growth rate
+        ("ineligible", (), 0.7),  # the "or", explained
+        ("unknown", (f"rd_expense_{LAST - 1}", f"rd_expense_{LAST}"), None),  # named in batch
+        ("unknown", (f"revenue_{LAST - 1}",), None),  # growth: what the condition lacked
+    ]
+    for enterprise in Enterprise.objects.all():
+        matching.match_enterprise(enterprise.pk)
+    assert rows() == batch

@@ -32,12 +32,13 @@ from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, Plan, compile_plan
+from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, UNKNOWN, Plan, compile_plan
 from gaoxin.rules.compiler import Compiler
-from gaoxin.rules.explain import can_fall_short, explain_record, typed_inputs
-from gaoxin.rules.frame import prepare, records
+from gaoxin.rules.explain import can_fall_short, explain_record, missing_reads, typed_inputs
+from gaoxin.rules.frame import column, prepare, records
 from gaoxin.rules.gaps import divide, gap_column
 from gaoxin.rules.model import STATUSES
+from gaoxin.rules.reads import fields_read
 from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
 
@@ -139,14 +140,15 @@ def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.da
         return match_store.empty_rows()
     candidates = _candidates(versions, frame, on)
     decided = pl.col("code").is_in([ELIGIBLE, REVIEW]) | pl.col("measured")
-    direct = candidates.filter(decided).select(
+    decided = decided | pl.col("missing").is_not_null()
+    direct = candidates.filter(decided & pl.col("kept")).select(
         pl.col("policy_id"),
         pl.col("version_id"),
         pl.col("enterprise_id"),
         pl.col("code").replace_strict(list(range(4)), list(STATUSES)).alias("status"),
         pl.col("amount_fen"),
         pl.col("gap"),
-        pl.lit("[]").alias("missing"),
+        pl.col("missing").fill_null("[]"),
     )
     explained = _explained(versions, candidates.filter(~decided), frame, on)
     columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
@@ -156,9 +158,11 @@ def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.da
 def _candidates(
     versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date
 ) -> pl.DataFrame:
-    """(policy_id, version_id, enterprise_id, code, amount_fen, gap, measured) for every pair
-    that is not a plain miss: eligible, review, unknown, or a near miss whose false condition
-    can name a gap (`measured`: the batch measured it)."""
+    """(policy_id, version_id, enterprise_id, code, amount_fen, gap, measured, missing, kept)
+    for every pair that is not a plain miss: eligible, review, unknown, or a near miss whose
+    false condition can name a gap (`measured`: the batch measured it). `missing`: the JSON
+    list of the data an unknown lacks, where the batch can name it (else null: explained);
+    `kept`: false for such an unknown that names nothing, in a policy nobody applies for."""
     policies = [rules_policy(v) for v in versions]
     plan = compile_plan(policies, on)
     wide = _evaluate(plan, frame)
@@ -168,6 +172,8 @@ def _candidates(
         status = pl.col(f"status:{pid}")
         amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
         near = pl.col(f"near:{pid}")
+        missing = pl.when(status == UNKNOWN).then(pl.col(f"missing:{pid}")).alias("missing")
+        applies = pl.lit(pp.policy.delivery == "apply")
         parts.append(
             wide.lazy()
             .filter((status != INELIGIBLE) | (near & pl.col(f"short:{pid}")))
@@ -179,6 +185,9 @@ def _candidates(
                 amount.cast(pl.Int64).alias("amount_fen"),
                 pl.col(f"gap:{pid}").alias("gap"),
                 ((status == INELIGIBLE) & pl.col(f"measured:{pid}")).alias("measured"),
+                missing,
+                (missing.is_null() | (missing != "[]") | applies).alias("kept"),
+                pl.when(status == UNKNOWN).then(pl.col(f"nulls:{pid}")).alias("nulls"),
             )
         )
     return pl.concat(parts).collect()
@@ -194,6 +203,7 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
     extra = []
     for pp in plan.policies:
         compiler.policy = pp.policy
+        undecided = _missing_json(pp)
         capable: list[pl.Expr] = []
         measured: list[pl.Expr] = []
         tops: list[pl.Expr] = []
@@ -213,6 +223,8 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
             _any(measured).alias(f"measured:{pid}"),
             _first(tops).alias(f"top:{pid}"),
             _first(bottoms).alias(f"bottom:{pid}"),
+            undecided.alias(f"missing:{pid}"),
+            _bits([pl.col(name).is_null() for name in pp.conditions]).alias(f"nulls:{pid}"),
         ]
     wide = staged.select(pl.col("uscc"), *plan.status_exprs(near_miss=True), *extra)
     result = wide.collect(engine="streaming")
@@ -223,6 +235,42 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
         for pp in plan.policies
     ]
     return result.with_columns(frame["enterprise_id"], *gaps)
+
+
+def _missing_json(pp: Any) -> pl.Expr:
+    """For an unknown: the JSON list of fields its undecided conditions read that have no
+    value, in the explanation's order (`rules.reads`), or null when a condition it can't
+    follow is undecided, or none is (the amount is what is unknown): those are explained."""
+    undecided = [pl.col(name).is_null() for name in pp.conditions]
+    if not undecided:
+        return pl.lit(None, dtype=pl.String)
+    names: list[pl.Expr] = []
+    followable = pl.lit(True)
+    for name, node in zip(pp.conditions, pp.resolved.decidable, strict=False):
+        reads = fields_read(node)
+        if reads is None:
+            followable = followable & pl.col(name).is_not_null()
+            continue
+        for field, year in reads:
+            flat = column(field, year)
+            names.append(
+                pl.when(pl.col(name).is_null() & pl.col(flat).is_null()).then(pl.lit(flat))
+            )
+    if not names:
+        return pl.lit(None, dtype=pl.String)
+    listed = pl.concat_list(names).list.drop_nulls().list.unique(maintain_order=True)
+    text = pl.when(listed.list.len() > 0).then(
+        pl.lit('["') + listed.list.join('", "') + pl.lit('"]')
+    )
+    return pl.when(followable & pl.any_horizontal(undecided)).then(text.otherwise(pl.lit("[]")))
+
+
+def _bits(flags: Sequence[pl.Expr]) -> pl.Expr:
+    """Which of a policy's conditions hold a flag, as the bits of an integer (null for a policy
+    of more than 62 conditions: the explanation finds them)."""
+    if not flags or len(flags) > 62:
+        return pl.lit(None, dtype=pl.Int64)
+    return pl.sum_horizontal([f.cast(pl.Int64) * (1 << i) for i, f in enumerate(flags)])
 
 
 def _first(items: Sequence[pl.Expr]) -> pl.Expr:
@@ -251,12 +299,31 @@ def _explained(
     by_enterprise = dict(
         zip(wanted["enterprise_id"].to_list(), records(wanted.drop("enterprise_id")), strict=True)
     )
-    out = []
-    for version_id, enterprise_id in candidates.select("version_id", "enterprise_id").iter_rows():
+    out: list[tuple[Any, ...]] = []
+    pairs = candidates.select("version_id", "enterprise_id", "nulls").iter_rows()
+    for version_id, enterprise_id, nulls in pairs:
         version = by_id[version_id]
         rec = by_enterprise[enterprise_id]
+        applies = rules_policy(version).delivery == "apply"
+        if nulls:  # unknown: only what the undecided conditions lack is needed
+            undecided = [i for i in range(nulls.bit_length()) if nulls >> i & 1]
+            lacking = missing_reads(resolved[version_id], rec, no_inputs[version_id], undecided)
+            if lacking or applies:
+                names = [f"{f}_{y}" if y is not None else f for f, y in lacking]
+                out.append(
+                    (
+                        version.policy_id,
+                        version_id,
+                        enterprise_id,
+                        "unknown",
+                        None,
+                        None,
+                        json.dumps(names),
+                    )
+                )
+            continue
         explanation = explain_record(resolved[version_id], rec, no_inputs[version_id])
-        if keep(explanation, applies=rules_policy(version).delivery == "apply"):
+        if keep(explanation, applies=applies):
             out.append(_row(version, enterprise_id, explanation, on))
     return pl.DataFrame(out, schema=match_store.ROW_SCHEMA, orient="row")
 

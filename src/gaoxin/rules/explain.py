@@ -225,6 +225,21 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
     )
 
 
+def missing_reads(
+    r: Resolved, rec: Record, inputs: dict[str, Any], undecided: Sequence[int]
+) -> list[tuple[str, int | None]]:
+    """What `explain_record(...).missing` is for an unknown whose undecided conditions are
+    known (indexes into `r.decidable`, as the batch finds them): the fields those conditions
+    read that have no value — without evaluating the others or building the explanation."""
+    missing: list[tuple[str, int | None]] = []
+    nodes = r.decidable
+    for i in undecided:
+        ev = Evaluator(rec, r.date, inputs)
+        ev.eval(nodes[i])
+        missing += [(f, y) for f, y, v in ev.reads if v is None]
+    return list(dict.fromkeys(missing))
+
+
 def _has_novalue(r: Resolved) -> bool:
     found = r.__dict__.get("_has_novalue")
     if found is None:  # once per resolved policy: the repr of its trees is not cheap

@@ -9,15 +9,17 @@ one staged column, and each policy's status is a cheap combination of those colu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
 from . import ast as A
 from . import exact as X
-from .compiler import Compiler
+from .compiler import Compiler, shared_nodes
 from .explain import typed_inputs
 from .frame import prepare
 from .model import STATUSES, Policy
@@ -44,8 +46,19 @@ class PolicyPlan:
 class Plan:
     date: dt.date
     policies: list[PolicyPlan]
-    staged: dict[str, pl.Expr] = field(default_factory=dict)
+    # stages[k]: the staged columns of level k+1, computed after those of lower levels (a
+    # condition reads the shared sub-expressions it contains as columns of an earlier stage).
+    stages: list[dict[str, pl.Expr]] = field(default_factory=list)
     needed: set[str] = field(default_factory=set)
+
+    @property
+    def staged(self) -> dict[str, pl.Expr]:
+        return {name: e for stage in self.stages for name, e in stage.items()}
+
+    def with_staged(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        for stage in self.stages:
+            lf = lf.with_columns(list(stage.values()))
+        return lf
 
     def status_exprs(self, near_miss: bool = False) -> list[pl.Expr]:
         out: list[pl.Expr] = []
@@ -91,35 +104,107 @@ def _all(items: list[pl.Expr]) -> pl.Expr:
     return out
 
 
+_PLANS: OrderedDict[Hashable, Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+PLAN_CACHE_SIZE = 32
+
+
+def _plan_key(
+    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None
+) -> Hashable | None:
+    """Policies by id and version (the hash of the whole file), the date and the inputs: an
+    edited policy is a new version and is compiled again."""
+    if any(not p.version for p in policies):
+        return None
+    given = tuple(sorted((k, type(v).__name__, repr(v)) for k, v in (inputs or {}).items()))
+    return (tuple((p.id, p.version) for p in policies), date, given)
+
+
 def compile_plan(
     policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None = None
 ) -> Plan:
-    """Compile every policy once for `date`; shared conditions and amounts are staged once."""
+    """Compile every policy once for `date`; shared conditions, amounts and sub-expressions are
+    staged once. Plans are cached by policy versions, date and inputs, so matching partition
+    after partition (or a stream chunk after chunk) compiles once."""
+    key = _plan_key(policies, date, inputs)
+    if key is not None:
+        with _PLANS_LOCK:
+            hit = _PLANS.get(key)
+            if hit is not None:
+                _PLANS.move_to_end(key)
+        if hit is not None:
+            # The same versions, so the same content: rebind to the caller's policy objects.
+            return replace(
+                hit,
+                policies=[
+                    replace(pp, policy=p) for pp, p in zip(hit.policies, policies, strict=True)
+                ],
+            )
+    plan = _compile(policies, date, inputs)
+    if key is not None:
+        with _PLANS_LOCK:
+            _PLANS[key] = plan
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
+    return plan
+
+
+def clear_plan_cache() -> None:
+    with _PLANS_LOCK:
+        _PLANS.clear()
+
+
+def _compile(
+    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None = None
+) -> Plan:
     comp = Compiler(date, inputs)
-    staged: dict[str, pl.Expr] = {}
-    names: dict[A.Node, str] = {}
+    resolved = [resolve(p, date) for p in policies]
+    trees: list[A.Node] = []
+    for r in resolved:
+        if r.in_force:
+            trees.extend(r.decidable)
+            if r.benefit is not None:
+                trees.append(r.benefit)
+    comp.shared = shared_nodes(trees)
+    final: dict[Hashable, tuple[int, str, pl.Expr]] = {}  # node → (level, column, expression)
+
+    def stage(key: Hashable, level: int, e: pl.Expr, prefix: str) -> str:
+        if key not in final:
+            if e.meta.is_column():  # already a column (a field, a shared sub-expression)
+                final[key] = (0, e.meta.output_name(), e)
+            else:
+                name = f"{prefix}{len(final)}"
+                final[key] = (level, name, e.alias(name))
+        return final[key][1]
+
     plans: list[PolicyPlan] = []
-    for p in policies:
-        r = resolve(p, date)
+    for p, r in zip(policies, resolved, strict=True):
         comp.policy = p
         conds: list[str] = []
         for node in r.decidable if r.in_force else []:
-            if node not in names:
-                names[node] = f"__c{len(names)}"
-                staged[names[node]] = comp.b(node).alias(names[node])
-            conds.append(names[node])
+            if node in final:
+                conds.append(final[node][1])
+                continue
+            e = comp.b(node)
+            conds.append(stage(node, comp.levels.get(node, 0) + 1, e, "__c"))
         amount = None
         static_null = bool(r.benefit_inputs - set(typed_inputs(p, comp.inputs)))
         may_be_null = True
         if r.benefit is not None and r.in_force:
             key = ("amount", r.benefit)
-            if key not in names:
-                q = comp.q(r.benefit)
-                names[key] = f"__a{len(names)}"  # type: ignore[index]
-                staged[names[key]] = X.to_fen(q).alias(names[key])  # type: ignore[index]
-            amount = names[key]  # type: ignore[index]
+            if key not in final:
+                fen = X.to_fen(comp.q(r.benefit))
+                stage(key, comp.levels.get(r.benefit, 0) + 1, fen, "__a")
+            amount = final[key][1]
         plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null))
-    return Plan(date, plans, staged, set(comp.needed))
+    stages = [dict(s) for s in comp.stages]
+    for level, name, e in final.values():
+        if level == 0:
+            continue
+        while len(stages) < level:
+            stages.append({})
+        stages[level - 1][name] = e
+    return Plan(date, plans, stages, set(comp.needed))
 
 
 def evaluate_wide(
@@ -138,9 +223,7 @@ def evaluate_wide(
     plan = plan or compile_plan(policies, date, inputs)
     lf = prepare(enterprises, plan.needed)
     keep = ["uscc"] if "uscc" in lf.collect_schema() else []
-    out = lf.with_columns(list(plan.staged.values())).select(
-        [pl.col(k) for k in keep] + plan.status_exprs(near_miss)
-    )
+    out = plan.with_staged(lf).select([pl.col(k) for k in keep] + plan.status_exprs(near_miss))
     return out.collect(engine=engine)  # type: ignore[call-overload]
 
 

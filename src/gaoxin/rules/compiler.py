@@ -67,6 +67,15 @@ class Compiler:
         self.cache: dict[A.Node, Value] = {}
         self.needed: set[str] = set()
         self.policy: Policy | None = None
+        # Sub-expressions that several conditions or amounts contain (see shared_nodes): each
+        # is computed once into a staged column. stages[k] holds the columns of level k+1,
+        # which read only columns of lower levels; _level is the deepest staged level a
+        # compiled value reads.
+        self.shared: set[A.Node] = set()
+        self.stages: list[dict[str, pl.Expr]] = []
+        self.levels: dict[A.Node, int] = {}
+        self.staged_by_expr: dict[bytes, tuple[str, int]] = {}
+        self._level = 0
 
     # -- coercions
     def q(self, n: A.Node) -> Q:
@@ -86,8 +95,49 @@ class Compiler:
     def value(self, n: A.Node) -> Value:
         hit = self.cache.get(n)
         if hit is None:
-            hit = self.cache[n] = self._value(n)
+            outer, self._level = self._level, 0
+            hit = self._value(n)
+            if n in self.shared:
+                hit = self.stage(hit, self._level + 1)
+            self.cache[n] = hit
+            self.levels[n] = self._level
+            self._level = max(outer, self._level)
+        else:
+            self._level = max(self._level, self.levels[n])
         return hit
+
+    def stage(self, v: Value, level: int) -> Value:
+        """`v` computed once into staged column(s) of `level`; what reads it reads the column."""
+
+        def column_of(e: pl.Expr) -> pl.Expr:
+            if e.meta.is_column() or e.meta.is_literal():
+                return e
+            # Different trees can compile to the same expression (15% of 2x and 30% of x).
+            key = e.meta.serialize()
+            hit = self.staged_by_expr.get(key)
+            if hit is None:
+                while len(self.stages) < level:
+                    self.stages.append({})
+                name = f"__s{len(self.staged_by_expr)}"
+                self.stages[level - 1][name] = e.alias(name)
+                hit = self.staged_by_expr[key] = (name, level)
+            self._level = max(self._level, hit[1])
+            return pl.col(hit[0])
+
+        def int_of(i: Int) -> Int:
+            if i.const is not None:
+                return i
+            return Int(column_of(i.expr(i.wide)), i.bound, i.wide, i.nonneg)
+
+        if isinstance(v, Q):
+            return Q(int_of(v.num), int_of(v.den))
+        if isinstance(v, B):
+            return B(column_of(v.e))
+        if isinstance(v, D) and isinstance(v.e, pl.Expr):
+            return D(column_of(v.e))
+        if isinstance(v, S) and isinstance(v.e, pl.Expr):
+            return S(column_of(v.e))
+        return v
 
     # -- compile one node
     def _value(self, n: A.Node) -> Value:
@@ -385,6 +435,47 @@ class Compiler:
         return total
 
 
+_LEAVES = (A.Num, A.Str, A.DateLit, A.Bool, A.NoValue, A.Field, A.Input, A.Range)
+
+
+def _one_step(n: A.Node) -> bool:
+    """A single operation on fields and constants (`rate * rd_expense[Y-1]`, `employees > 50`):
+    recomputing it costs about what reading a staged copy does."""
+    if isinstance(n, A.Binary) and n.op == "/":
+        return False  # a guarded division: when(divisor != 0) with the sign folded in
+    if isinstance(n, A.Binary | A.Compare):
+        return isinstance(n.left, _LEAVES) and isinstance(n.right, _LEAVES)
+    return False
+
+
+def shared_nodes(trees: list[A.Node]) -> set[A.Node]:
+    """Computed sub-expressions (not plain fields or constants) that occur more than once among
+    `trees` — a three-year sum, a growth, a staff ratio, a valid certificate — counted once
+    per tree they occur in."""
+    seen: dict[A.Node, int] = {}
+
+    def walk(n: object, mine: set[A.Node]) -> None:
+        if isinstance(n, A.Band):
+            walk(n.bound, mine)
+            walk(n.value, mine)
+        elif isinstance(n, A.Node) and not isinstance(n, _LEAVES):
+            if n in mine:
+                return
+            mine.add(n)
+            if not _one_step(n):
+                seen[n] = seen.get(n, 0) + 1
+            for v in vars(n).values():
+                if isinstance(v, tuple):
+                    for x in v:
+                        walk(x, mine)
+                elif isinstance(v, A.Node):
+                    walk(v, mine)
+
+    for tree in dict.fromkeys(trees):
+        walk(tree, set())
+    return {n for n, k in seen.items() if k > 1}
+
+
 def _expr_of(v: Value) -> pl.Expr:
     if isinstance(v, _Null):
         return pl.lit(None)
@@ -395,8 +486,7 @@ def _expr_of(v: Value) -> pl.Expr:
 def _extreme(qs: list[Q], fn: str) -> Q:
     out = qs[0]
     for q in qs[1:]:
-        keep = X.compare(out, q, "<=" if fn == "min" else ">=")
-        out = X.pick(keep, out, q)
+        out = X.extreme(out, q, fn)
     return out
 
 

@@ -49,29 +49,35 @@ notify: [legal_rep]
 """
 
 
-def pct(r: random.Random, lo: float, hi: float, step: float = 0.5) -> str:
-    k = r.randint(0, round((hi - lo) / step))
-    v = lo + k * step
-    return f"{v:g}%"
-
-
-def wan(r: random.Random, lo: int, hi: int, step: int = 10) -> str:
-    return f"{r.randrange(lo, hi + 1, step)}万"
+# Real policies write round thresholds, so the same condition (R&D staff ≥ 10, growth ≥ 20%,
+# three years registered) recurs across policies; each file still differs in some value.
+GROWTH = ("10%", "15%", "20%", "25%", "30%", "50%")
+RATE = ("5%", "8%", "10%", "12%", "15%", "20%")
+SHARE = ("10%", "15%", "20%", "25%", "30%")
+INTENSITY = ("3%", "4%", "5%", "6%")
+DOMESTIC = ("60%", "70%", "80%")
+HITECH = ("50%", "60%", "70%")
+CAP = ("50万", "100万", "200万", "300万", "500万", "1000万")
+AWARD = ("10万", "20万", "30万", "50万", "100万")
+REVENUE = ("500万", "1000万", "2000万", "5000万", "1亿", "2亿")
+STAFF_CAP = (100, 200, 300, 500, 1000)
+RD_STAFF = (3, 5, 10, 20, 30)
+YEARS_MIN = (1, 2, 3, 5)
 
 
 def template_e(r: random.Random) -> str:
     return f"""
 parameters:
-  rate: {{2023-01-01: {pct(r, 2, 8)}, 2025-01-01: {pct(r, 3, 10)}}}
-  cap: {{2023-01-01: {wan(r, 50, 300)}}}
+  rate: {{2023-01-01: {r.choice(RATE)}, 2025-01-01: {r.choice(RATE)}}}
+  cap: {{2023-01-01: {r.choice(CAP)}}}
 
 conditions:
   - label: 在园区注册
     when: in_zone
   - label: 上年营业收入增长达标
-    when: growth(revenue, Y-1) >= {pct(r, 5, 40, 1)}
+    when: growth(revenue, Y-1) >= {r.choice(GROWTH)}
   - label: 上年营业收入不低于门槛
-    when: revenue[Y-1] >= {wan(r, 500, 5000, 100)}
+    when: revenue[Y-1] >= {r.choice(REVENUE)}
 
 benefit:
   amount: min(rate * (revenue[Y-1] - revenue[Y-2]), cap)
@@ -81,14 +87,16 @@ benefit:
 def template_f(r: random.Random) -> str:
     return f"""
 parameters:
-  rate: {{2024-01-01: {pct(r, 5, 20)}}}
-  cap: {{2024-01-01: {wan(r, 100, 800, 50)}}}
+  rate: {{2024-01-01: {r.choice(RATE)}}}
+  cap: {{2024-01-01: {r.choice(CAP)}}}
 
 conditions:
   - label: 持有有效的高新技术企业证书
     when: has(high_tech_enterprise)
   - label: 近三年研发费用占销售收入比例达标
-    when: sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) >= {pct(r, 2, 8, 0.25)}
+    when: sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) >= {r.choice(INTENSITY)}
+  - label: 注册成立满年限
+    when: years_since(registered_at) >= {r.choice(YEARS_MIN)}
 
 benefit:
   amount: min(rate * rd_expense[Y-1], cap)
@@ -96,23 +104,23 @@ benefit:
 
 
 def template_g(r: random.Random) -> str:
-    small, large = r.randrange(20, 120, 10), r.randrange(150, 600, 50)
+    small, large = r.choice((20, 50, 100)), r.choice((200, 300, 500))
     return f"""
 tables:
   award_by_staff:
     by: employees
     rows:
-      - {{upto: {small}, value: {wan(r, 5, 30, 5)}}}
-      - {{upto: {large}, value: {wan(r, 30, 80, 5)}}}
-      - {{else: {wan(r, 80, 150, 10)}}}
+      - {{upto: {small}, value: {r.choice(AWARD[:3])}}}
+      - {{upto: {large}, value: {r.choice(AWARD[2:])}}}
+      - {{else: {r.choice(("100万", "150万", "200万"))}}}
 
 conditions:
   - label: 科技人员占比达标
-    when: tech_staff / employees >= {pct(r, 5, 30, 1)}
+    when: tech_staff / employees >= {r.choice(SHARE)}
   - label: 研发人员达标
-    when: rd_staff >= {r.randint(2, 30)}
+    when: rd_staff >= {r.choice(RD_STAFF)}
   - label: 注册成立满年限
-    when: years_since(registered_at) >= {r.randint(1, 5)}
+    when: years_since(registered_at) >= {r.choice(YEARS_MIN)}
 
 benefit:
   amount: award_by_staff
@@ -122,13 +130,15 @@ benefit:
 def template_h(r: random.Random) -> str:
     return f"""
 parameters:
-  award: {{2024-01-01: {wan(r, 20, 200, 10)}}}
+  award: {{2024-01-01: {r.choice(AWARD)}}}
 
 conditions:
   - label: 近两年营业收入年均增长达标
-    when: cagr(revenue, Y-3, Y-1) >= {pct(r, 10, 60, 1)}
+    when: cagr(revenue, Y-3, Y-1) >= {r.choice(GROWTH)}
   - label: 上年营业收入不低于门槛
-    when: revenue[Y-1] >= {wan(r, 1000, 20000, 500)}
+    when: revenue[Y-1] >= {r.choice(REVENUE)}
+  - label: 在园区注册
+    when: in_zone
 
 benefit:
   amount: award
@@ -138,16 +148,16 @@ benefit:
 def template_i(r: random.Random) -> str:
     return f"""
 parameters:
-  rate: {{2024-01-01: {pct(r, 3, 15, 0.25)}}}
-  cap: {{2024-01-01: {wan(r, 20, 200, 10)}}}
+  rate: {{2024-01-01: {r.choice(RATE)}}}
+  cap: {{2024-01-01: {r.choice(CAP)}}}
 
 conditions:
   - label: 中小企业：职工人数不超过上限
-    when: employees <= {r.randrange(100, 1000, 50)}
+    when: employees <= {r.choice(STAFF_CAP)}
   - label: 中小企业：营业收入不超过上限
-    when: revenue[Y-1] <= {wan(r, 5000, 40000, 1000)}
+    when: revenue[Y-1] <= {r.choice(("1亿", "2亿", "4亿"))}
   - label: 上年研发费用达标
-    when: rd_expense[Y-1] >= {wan(r, 50, 500, 10)}
+    when: rd_expense[Y-1] >= {r.choice(("50万", "100万", "200万", "500万"))}
 
 benefit:
   amount: min(round(rate * rd_expense[Y-1], 2), cap)
@@ -155,19 +165,19 @@ benefit:
 
 
 def template_j(r: random.Random) -> str:
-    first, second = r.randrange(100, 500, 50), r.randrange(600, 2000, 100)
+    first, second = r.choice(("200万", "300万", "500万")), r.choice(("1000万", "2000万"))
     return f"""
 tables:
   rate_bands:
     by: rd_expense_domestic[Y-1]
     rows:
-      - {{upto: {first}万, value: {pct(r, 5, 15)}}}
-      - {{upto: {second}万, value: {pct(r, 2, 5)}}}
-      - {{else: {pct(r, 0.5, 2)}}}
+      - {{upto: {first}, value: {r.choice(RATE)}}}
+      - {{upto: {second}, value: {r.choice(("2%", "3%", "5%"))}}}
+      - {{else: {r.choice(("0.5%", "1%"))}}}
 
 conditions:
   - label: 境内研发费用占比达标
-    when: sum(rd_expense_domestic[Y-3..Y-1]) / sum(rd_expense[Y-3..Y-1]) >= {pct(r, 50, 90, 5)}
+    when: sum(rd_expense_domestic[Y-3..Y-1]) / sum(rd_expense[Y-3..Y-1]) >= {r.choice(DOMESTIC)}
   - label: 上年境内研发费用增长
     when: rd_expense_domestic[Y-1] > rd_expense_domestic[Y-2]
 
@@ -182,15 +192,15 @@ tables:
   award_by_revenue:
     by: revenue[Y-1]
     rows:
-      - {{upto: {wan(r, 1000, 5000, 500)}, value: {wan(r, 10, 30, 5)}}}
-      - {{upto: {wan(r, 6000, 30000, 1000)}, value: {wan(r, 30, 60, 5)}}}
-      - {{else: {wan(r, 60, 120, 10)}}}
+      - {{upto: {r.choice(("2000万", "5000万"))}, value: {r.choice(AWARD[:3])}}}
+      - {{upto: {r.choice(("1亿", "2亿", "5亿"))}, value: {r.choice(AWARD[2:])}}}
+      - {{else: {r.choice(("100万", "200万"))}}}
 
 conditions:
   - label: 持有有效的高新技术企业证书
     when: has(high_tech_enterprise)
   - label: 高新技术产品收入占比达标
-    when: high_tech_revenue[Y-1] / revenue[Y-1] >= {pct(r, 40, 90, 5)}
+    when: high_tech_revenue[Y-1] / revenue[Y-1] >= {r.choice(HITECH)}
 
 benefit:
   amount: award_by_revenue
@@ -201,13 +211,13 @@ def template_l(r: random.Random) -> str:
     return f"""
 conditions:
   - label: 注册成立未满年限
-    when: years_since(registered_at) < {r.randint(2, 8)}
+    when: years_since(registered_at) < {r.choice((2, 3, 5, 8, 10))}
   - label: 在园区注册
     when: in_zone
   - label: 研发人员达标
-    when: rd_staff >= {r.randint(1, 20)}
+    when: rd_staff >= {r.choice(RD_STAFF)}
   - label: 科技人员占比达标
-    when: tech_staff / employees >= {pct(r, 5, 40, 5)}
+    when: tech_staff / employees >= {r.choice(SHARE)}
 """
 
 

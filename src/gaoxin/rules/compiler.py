@@ -427,7 +427,10 @@ class Compiler:
             else:
                 upper = self.q(band.bound)
                 top = _extreme([x, upper], "min")
-            part = _extreme([X.add(top, lower, -1), zero], "max")
+            # The part of `by` in a band is the same in every policy with that band: computed
+            # once (staged expressions are deduplicated), each policy only weighs the parts.
+            part = self.stage(_extreme([X.add(top, lower, -1), zero], "max"), self._level + 1)
+            assert isinstance(part, Q)
             total = X.add(total, X.mul(part, rate))
             if band.bound is None:
                 break

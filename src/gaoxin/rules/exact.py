@@ -73,6 +73,10 @@ def imul(a: Int, b: Int) -> Int:
 def iadd(a: Int, b: Int, sign: int = 1) -> Int:
     if a.const is not None and b.const is not None:
         return Int.of(a.const + sign * b.const)
+    if b.const == 0:
+        return a
+    if a.const == 0 and sign > 0:
+        return b
     bound = a.bound + b.bound
     wide = _check(bound) or a.wide or b.wide
     e = a.expr(wide) + b.expr(wide) if sign > 0 else a.expr(wide) - b.expr(wide)
@@ -225,7 +229,9 @@ def extreme(a: Q, b: Q, fn: str) -> Q:
         e = na.expr(wide)
         e = e.clip(upper_bound=bound) if fn == "min" else e.clip(lower_bound=bound)
         nonneg = (na.nonneg and k >= 0) if fn == "min" else (na.nonneg or k >= 0)
-        return Q(Int(e, max(na.bound, abs(k)), wide, nonneg), Int.of(lcm))
+        # min(x, k) of an x ≥ 0 lies in [0, k]: the bound that keeps later products in Int64
+        bound = abs(k) if fn == "min" and na.nonneg else max(na.bound, abs(k))
+        return Q(Int(e, bound, wide, nonneg), Int.of(lcm))
     keep = compare(a, b, "<=" if fn == "min" else ">=")
     return pick(keep, a, b)
 

@@ -225,9 +225,9 @@ def extreme(a: Q, b: Q, fn: str) -> Q:
         na = imul(a.num, Int.of(lcm // a.den.const))
         k = fb.numerator * (lcm // fb.denominator)
         wide = na.wide or _check(abs(k))
-        bound = pl.lit(k, dtype=pl.Int128 if wide else pl.Int64)
+        limit = pl.lit(k, dtype=pl.Int128 if wide else pl.Int64)
         e = na.expr(wide)
-        e = e.clip(upper_bound=bound) if fn == "min" else e.clip(lower_bound=bound)
+        e = e.clip(upper_bound=limit) if fn == "min" else e.clip(lower_bound=limit)
         nonneg = (na.nonneg and k >= 0) if fn == "min" else (na.nonneg or k >= 0)
         # min(x, k) of an x ≥ 0 lies in [0, k]: the bound that keeps later products in Int64
         bound = abs(k) if fn == "min" and na.nonneg else max(na.bound, abs(k))

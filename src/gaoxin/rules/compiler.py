@@ -304,6 +304,7 @@ class Compiler:
             return NULL
         conds: list[pl.Expr | None] = []
         values: list[Value] = []
+        constant_bounds = True
         for band in t.bands:
             if band.op is None:
                 conds.append(None)
@@ -312,14 +313,26 @@ class Compiler:
                 bound = self.value(band.bound)
                 if isinstance(bound, _Null):
                     conds.append(NULL_B)
+                    constant_bounds = False
                 elif isinstance(by, Q):
                     assert isinstance(bound, Q)
                     conds.append(X.compare(by, bound, band.op))
+                    constant_bounds = constant_bounds and bound.fraction is not None
                 else:
                     assert isinstance(by, D) and isinstance(bound, D)
                     conds.append(X.icmp_exprs(_lit(by.e), _lit(bound.e), band.op))
+                    constant_bounds = constant_bounds and not isinstance(bound.e, pl.Expr)
             values.append(self.value(band.value))
-        return _select(conds, values)
+        # Against constant bounds a band test is unknown exactly when `by` is: one test for
+        # that first instead of one per band.
+        unknown = None
+        if constant_bounds:
+            if isinstance(by, Q):
+                tests = [i.expr().is_null() for i in (by.num, by.den) if i.const is None]
+                unknown = tests[0] if len(tests) == 1 else tests[0] | tests[1] if tests else None
+            elif isinstance(by.e, pl.Expr):
+                unknown = by.e.is_null()
+        return _select(conds, values, unknown)
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
@@ -493,7 +506,9 @@ def _extreme(qs: list[Q], fn: str) -> Q:
     return out
 
 
-def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
+def _select(
+    conds: list[pl.Expr | None], values: list[Value], unknown: pl.Expr | None = None
+) -> Value:
     """First matching band; an unknown test gives unknown."""
     if all(isinstance(v, Q | _Null) for v in values):
         qs = [v if isinstance(v, Q) else X.NULL_Q for v in values]
@@ -504,33 +519,38 @@ def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
             lcm = math.lcm(*[d for d in dens if d is not None])
             nums = [X.imul(q.num, Int.of(lcm // q.den.const)) for q in qs]  # type: ignore[operator]
             wide = any(n.wide for n in nums) or max(n.bound for n in nums) > X.I64
-            chain = _chain(conds, [n.expr(wide) for n in nums])
+            chain = _chain(conds, [n.expr(wide) for n in nums], unknown)
             return Q(
                 Int(chain, max(n.bound for n in nums), wide, all(n.nonneg for n in nums)),
                 Int.of(lcm),
             )
         wn = any(q.num.wide for q in qs)
         wd = any(q.den.wide for q in qs)
-        num = _chain(conds, [q.num.expr(wn) for q in qs])
-        den = _chain(conds, [q.den.expr(wd) for q in qs])
+        num = _chain(conds, [q.num.expr(wn) for q in qs], unknown)
+        den = _chain(conds, [q.den.expr(wd) for q in qs], unknown)
         return Q(
             Int(num, max(q.num.bound for q in qs), wn),
             Int(den, max(q.den.bound for q in qs), wd, True),
         )
     exprs = [_expr_of(v) for v in values]
-    e = _chain(conds, exprs)
+    e = _chain(conds, exprs, unknown)
     first = next(v for v in values if not isinstance(v, _Null))
     return B(e) if isinstance(first, B) else D(e) if isinstance(first, D) else S(e)
 
 
-def _chain(conds: list[pl.Expr | None], values: list[pl.Expr]) -> pl.Expr:
-    chain: Any = None
+def _chain(
+    conds: list[pl.Expr | None], values: list[pl.Expr], unknown: pl.Expr | None = None
+) -> pl.Expr:
+    """The first band whose test holds; unknown as soon as a test before it is unknown (or,
+    given `unknown`, the one test that decides whether any of them is)."""
+    chain: Any = None if unknown is None else pl.when(unknown).then(pl.lit(None))
     for c, v in zip(conds, values, strict=True):
         if c is None:
             return v if chain is None else chain.otherwise(v)
-        step_unknown = c.is_null()
-        chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
-            pl.lit(None)
-        )
-        chain = chain.when(c).then(v)
+        if unknown is None:
+            step_unknown = c.is_null()
+            chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
+                pl.lit(None)
+            )
+        chain = pl.when(c).then(v) if chain is None else chain.when(c).then(v)
     return chain if chain is not None else pl.lit(None)

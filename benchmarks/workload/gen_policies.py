@@ -8,10 +8,10 @@ writes DIR/*.yaml (default $BENCH_DATA/policies_1000, $BENCH_DATA defaulting to
 script is, and it writes the same files on every run (seeded; the folder is emptied first).
 
 The 800 extra policies are as real policy collections are: a dozen templates, each with many
-parameter sets, over the same few registry fields. They share what real policies share — the
+parameter sets, about half of them with an amount (as in the 200), over the same few registry fields. They share what real policies share — the
 three-year R&D and revenue sums, R&D growth, a valid 高企 certificate, years since
 registration, staff ratios — while every file differs in at least one threshold, rate, cap or
-band. The 200 originals keep their templates a–d; the new ones add e–l:
+band. The 200 originals keep their templates a–d; the new ones add e–p (e–k with an amount):
 
 e  revenue-growth award (growth(revenue, Y-1), a floor on revenue, capped rate × increase)
 f  R&D-intensity subsidy for certificate holders (three-year ratio, capped rate × R&D)
@@ -21,6 +21,10 @@ i  SME R&D credit (headcount and revenue caps; rounded rate × R&D, capped)
 j  domestic-R&D subsidy (domestic share, domestic growth; marginal rate table)
 k  high-tech product award (high-tech revenue share, certificate; award table by revenue)
 l  new-enterprise screen (registered within k years, in the zone, R&D staff)
+m  专精特新 candidate screen (headcount range, revenue floor, three-year R&D ratio, growth)
+n  科技型中小企业 conditions (headcount and revenue caps, tech-staff share, R&D ratio)
+o  gazelle screen (revenue CAGR, revenue range, years since registration)
+p  高企 pipeline (no valid certificate yet, R&D staff, tech-staff share, R&D ratio)
 """
 
 from __future__ import annotations
@@ -221,6 +225,62 @@ conditions:
 """
 
 
+def template_m(r: random.Random) -> str:
+    return f"""
+conditions:
+  - label: 职工人数在区间内
+    when: employees >= {r.choice((10, 20, 50))} and employees <= {r.choice(STAFF_CAP)}
+  - label: 上年营业收入不低于门槛
+    when: revenue[Y-1] >= {r.choice(REVENUE)}
+  - label: 近三年研发费用占销售收入比例达标
+    when: sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) >= {r.choice(INTENSITY)}
+  - label: 上年营业收入增长达标
+    when: growth(revenue, Y-1) >= {r.choice(GROWTH)}
+"""
+
+
+def template_n(r: random.Random) -> str:
+    return f"""
+conditions:
+  - label: 职工人数不超过上限
+    when: employees <= {r.choice(STAFF_CAP)}
+  - label: 营业收入不超过上限
+    when: revenue[Y-1] <= {r.choice(("1亿", "2亿", "4亿"))}
+  - label: 科技人员占比达标
+    when: tech_staff / employees >= {r.choice(SHARE)}
+  - label: 研发费用占比达标
+    when: rd_expense[Y-1] / revenue[Y-1] >= {r.choice(INTENSITY)}
+"""
+
+
+def template_o(r: random.Random) -> str:
+    return f"""
+conditions:
+  - label: 近两年营业收入年均增长达标
+    when: cagr(revenue, Y-3, Y-1) >= {r.choice(GROWTH)}
+  - label: 上年营业收入在区间内
+    when: revenue[Y-1] >= {r.choice(REVENUE[:3])} and revenue[Y-1] <= {r.choice(("5亿", "10亿"))}
+  - label: 注册成立不超过年限
+    when: years_since(registered_at) <= {r.choice((5, 8, 10, 15))}
+"""
+
+
+def template_p(r: random.Random) -> str:
+    return f"""
+conditions:
+  - label: 尚未取得有效的高新技术企业证书
+    when: not has(high_tech_enterprise)
+  - label: 研发人员达标
+    when: rd_staff >= {r.choice(RD_STAFF)}
+  - label: 科技人员占比达标
+    when: tech_staff / employees >= {r.choice(SHARE)}
+  - label: 近三年研发费用占销售收入比例达标
+    when: sum(rd_expense[Y-3..Y-1]) / sum(revenue[Y-3..Y-1]) >= {r.choice(INTENSITY)}
+  - label: 注册成立满一年
+    when: years_since(registered_at) >= 1
+"""
+
+
 TEMPLATES: dict[str, tuple[str, str, str, str, Callable[[random.Random], str]]] = {
     # key: (letter, title, category, delivery, body)
     "gen-revenue-growth": ("e", "营业收入增长奖励", "award", "auto", template_e),
@@ -231,6 +291,10 @@ TEMPLATES: dict[str, tuple[str, str, str, str, Callable[[random.Random], str]]] 
     "gen-domestic-rd": ("j", "境内研发投入分段补助", "subsidy", "auto", template_j),
     "gen-hitech-product": ("k", "高新技术产品奖励", "award", "auto", template_k),
     "gen-new-enterprise": ("l", "初创科技企业筛选", "screen", "notice", template_l),
+    "gen-srdi-screen": ("m", "专精特新培育企业筛选", "screen", "notice", template_m),
+    "gen-tech-sme": ("n", "科技型中小企业条件", "qualification", "notice", template_n),
+    "gen-gazelle": ("o", "瞪羚企业筛选", "screen", "notice", template_o),
+    "gen-hte-pipeline": ("p", "高企培育库入库条件", "qualification", "notice", template_p),
 }
 
 

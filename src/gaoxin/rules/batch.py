@@ -40,6 +40,9 @@ class PolicyPlan:
     amount: str | None  # staged amount column (fen), None if no benefit
     amount_static_null: bool  # the amount may wait for declared inputs: no "unknown" for that
     amount_may_be_null: bool
+    # staged: true where the amount is known, null where not (one per distinct amount); an
+    # eligible policy whose amount is unknown is unknown
+    amount_known: str | None = None
 
 
 @dataclass
@@ -72,14 +75,18 @@ class Plan:
                     out.append(pl.lit(False).alias(f"near:{p.id}"))
                 continue
             ok = _all([pl.col(c) for c in pp.conditions])
-            if pp.amount is not None and pp.amount_may_be_null and not pp.amount_static_null:
-                ok = ok & pl.when(pl.col(pp.amount).is_not_null()).then(True)
+            decided = ok
+            if pp.amount_known is not None:
+                decided = ok & pl.col(pp.amount_known)
+            elif pp.amount is not None and pp.amount_may_be_null and not pp.amount_static_null:
+                decided = ok & pl.when(pl.col(pp.amount).is_not_null()).then(True)
             code = REVIEW if p.has_manual else ELIGIBLE
-            status = ok.cast(pl.UInt8)
+            status = decided.cast(pl.UInt8)
             if code != ELIGIBLE:
                 status = status * code
             out.append(status.fill_null(UNKNOWN).alias(f"status:{p.id}"))
             if pp.amount is not None:
+                # when(decided) would give the same: where the amount is null, so is the output
                 amount = pl.when(ok).then(pl.col(pp.amount))
                 out.append(amount.alias(f"amount:{p.id}"))
             if near_miss:
@@ -196,7 +203,15 @@ def _compile(
                 fen = X.to_fen(comp.q(r.benefit))
                 stage(key, comp.levels.get(r.benefit, 0) + 1, fen, "__a")
             amount = final[key][1]
-        plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null))
+        known = None
+        if amount is not None and may_be_null and not static_null:
+            key = ("known", amount)
+            if key not in final:
+                level = final[("amount", r.benefit)][0] + 1
+                e = pl.when(pl.col(amount).is_not_null()).then(True)
+                final[key] = (level, f"__k{len(final)}", e.alias(f"__k{len(final)}"))
+            known = final[key][1]
+        plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null, known))
     stages = [dict(s) for s in comp.stages]
     for level, name, e in final.values():
         if level == 0:

@@ -205,12 +205,13 @@ def _compile(
             amount = final[key][1]
         known = None
         if amount is not None and may_be_null and not static_null:
-            key = ("known", amount)
-            if key not in final:
+            known_key = ("known", amount)
+            if known_key not in final:
                 level = final[("amount", r.benefit)][0] + 1
+                name = f"__k{len(final)}"
                 e = pl.when(pl.col(amount).is_not_null()).then(True)
-                final[key] = (level, f"__k{len(final)}", e.alias(f"__k{len(final)}"))
-            known = final[key][1]
+                final[known_key] = (level, name, e.alias(name))
+            known = final[known_key][1]
         plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null, known))
     stages = [dict(s) for s in comp.stages]
     for level, name, e in final.values():

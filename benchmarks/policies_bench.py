@@ -77,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         plan = plans[key]
         conds = {c for pp in plan.policies for c in pp.conditions}
         amounts = {pp.amount for pp in plan.policies if pp.amount is not None}
+        staged = set(plan.staged)
+        known = {pp.amount_known for pp in plan.policies if pp.amount_known is not None}
         print(
             f"{key} policies: compile {statistics.median(compile_s[key]):.3f}s cold, "
-            f"{cached * 1000:.1f} ms from the plan cache; {len(plan.staged)} staged columns "
-            f"({len(conds)} distinct conditions, {len(amounts)} distinct amounts, "
-            f"{len(plan.staged) - len(conds | amounts)} shared sub-expressions, "
-            f"{len(plan.stages)} stages)"
+            f"{cached * 1000:.1f} ms from the plan cache; {len(staged)} staged columns: "
+            f"{len(conds & staged)} conditions, {len(amounts & staged)} amounts (+ {len(known)} "
+            f"'amount known'), {len(staged - conds - amounts - known)} shared sub-expressions; "
+            f"{len(plan.stages)} stages"
         )
     c_few, c_many = (statistics.median(compile_s[k]) for k in sets)
     print(f"compile {many_key} / 200: {c_many / c_few:.2f}")

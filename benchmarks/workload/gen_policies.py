@@ -8,10 +8,11 @@ writes DIR/*.yaml (default $BENCH_DATA/policies_1000, $BENCH_DATA defaulting to
 script is, and it writes the same files on every run (seeded; the folder is emptied first).
 
 The 800 extra policies are as real policy collections are: a dozen templates, each with many
-parameter sets, about half of them with an amount (as in the 200), over the same few registry fields. They share what real policies share — the
-three-year R&D and revenue sums, R&D growth, a valid 高企 certificate, years since
-registration, staff ratios — while every file differs in at least one threshold, rate, cap or
-band. The 200 originals keep their templates a–d; the new ones add e–p (e–k with an amount):
+parameter sets, about half of them with an amount (as in the 200), over the same few registry
+fields. They share what real policies share — the three-year R&D and revenue sums, R&D
+growth, a valid 高企 certificate, years since registration, staff ratios, round thresholds —
+while every file differs in at least one threshold, rate, cap or band. The 200 originals keep
+their templates a–d; the new ones add e–p (e–k with an amount):
 
 e  revenue-growth award (growth(revenue, Y-1), a floor on revenue, capped rate × increase)
 f  R&D-intensity subsidy for certificate holders (three-year ratio, capped rate × R&D)

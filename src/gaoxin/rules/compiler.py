@@ -430,22 +430,23 @@ class Compiler:
 
     def marginal(self, t: A.Table) -> Value:
         x = self.q(t.by)
+        bands = [
+            (self.q(band.value), None if band.bound is None else self.q(band.bound))
+            for band in t.bands
+        ]
+        # The part of `by` in a band is the same in every policy with that band: computed once
+        # (staged expressions are deduplicated), all in one stage after what they read; each
+        # policy only weighs the parts.
+        level = self._level + 1
         total = Q.const(Fraction(0))
         lower = Q.const(Fraction(0))
         zero = Q.const(Fraction(0))
-        for band in t.bands:
-            rate = self.q(band.value)
-            if band.bound is None:
-                top = x
-            else:
-                upper = self.q(band.bound)
-                top = _extreme([x, upper], "min")
-            # The part of `by` in a band is the same in every policy with that band: computed
-            # once (staged expressions are deduplicated), each policy only weighs the parts.
-            part = self.stage(_extreme([X.add(top, lower, -1), zero], "max"), self._level + 1)
+        for rate, upper in bands:
+            top = x if upper is None else _extreme([x, upper], "min")
+            part = self.stage(_extreme([X.add(top, lower, -1), zero], "max"), level)
             assert isinstance(part, Q)
             total = X.add(total, X.mul(part, rate))
-            if band.bound is None:
+            if upper is None:
                 break
             lower = upper
         return total

@@ -4,7 +4,9 @@ Resolved trees (see resolve.py) compile to Polars expressions over integer colum
 The compile cache is keyed by the tree itself (nodes compare by content), so a condition or a
 sub-expression written in many policies — the bench's 200 policies are 4 templates × 50
 parameter sets — is built once and computed once: every distinct condition and amount becomes
-one staged column, and each policy's status is a cheap combination of those columns."""
+one staged column, so does every computed sub-expression that several of them contain (a
+three-year sum, a guarded divisor; compiler.shared_nodes), and each policy's status is a cheap
+combination of those columns. Compiled plans are cached by policy versions, date and inputs."""
 
 from __future__ import annotations
 

@@ -68,12 +68,12 @@ def disagreements(wide: pl.DataFrame, hand: pl.DataFrame, policies: list) -> str
     )
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="the rules engine vs hand-written Polars")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sample", type=int, default=10_000, help="rows for the Python-loop run")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     from gaoxin.rules import STATUSES, explain, load_policies, run_tests
     from gaoxin.rules.batch import compile_plan, evaluate_wide

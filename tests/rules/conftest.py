@@ -31,3 +31,18 @@ def shipped() -> list[Policy]:
 @pytest.fixture(scope="session")
 def bench() -> list[Policy]:
     return load_policies(bench_dir())
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Policy]:
+    """The 200 benchmark policies and 100 generated ones (benchmarks/workload/gen_policies.py):
+    twelve templates that share sums, growths, ratios and band parts."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks" / "workload"))
+    import gen_policies
+
+    folder = gen_policies.generate(300, tmp_path_factory.mktemp("generated") / "policies")
+    return [p for p in load_policies(folder) if p.id.startswith("gen-")] + load_policies(
+        bench_dir()
+    )[::10]

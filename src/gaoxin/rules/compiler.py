@@ -67,6 +67,15 @@ class Compiler:
         self.cache: dict[A.Node, Value] = {}
         self.needed: set[str] = set()
         self.policy: Policy | None = None
+        # Sub-expressions that several conditions or amounts contain (see shared_nodes): each
+        # is computed once into a staged column. stages[k] holds the columns of level k+1,
+        # which read only columns of lower levels; _level is the deepest staged level a
+        # compiled value reads.
+        self.shared: set[A.Node] = set()
+        self.stages: list[dict[str, pl.Expr]] = []
+        self.levels: dict[A.Node, int] = {}
+        self.staged_by_expr: dict[bytes, tuple[str, int]] = {}
+        self._level = 0
 
     # -- coercions
     def q(self, n: A.Node) -> Q:
@@ -86,8 +95,49 @@ class Compiler:
     def value(self, n: A.Node) -> Value:
         hit = self.cache.get(n)
         if hit is None:
-            hit = self.cache[n] = self._value(n)
+            outer, self._level = self._level, 0
+            hit = self._value(n)
+            if n in self.shared:
+                hit = self.stage(hit, self._level + 1)
+            self.cache[n] = hit
+            self.levels[n] = self._level
+            self._level = max(outer, self._level)
+        else:
+            self._level = max(self._level, self.levels[n])
         return hit
+
+    def stage(self, v: Value, level: int) -> Value:
+        """`v` computed once into staged column(s) of `level`; what reads it reads the column."""
+
+        def column_of(e: pl.Expr) -> pl.Expr:
+            if e.meta.is_column() or e.meta.is_literal():
+                return e
+            # Different trees can compile to the same expression (15% of 2x and 30% of x).
+            key = e.meta.serialize()
+            hit = self.staged_by_expr.get(key)
+            if hit is None:
+                while len(self.stages) < level:
+                    self.stages.append({})
+                name = f"__s{len(self.staged_by_expr)}"
+                self.stages[level - 1][name] = e.alias(name)
+                hit = self.staged_by_expr[key] = (name, level)
+            self._level = max(self._level, hit[1])
+            return pl.col(hit[0])
+
+        def int_of(i: Int) -> Int:
+            if i.const is not None:
+                return i
+            return Int(column_of(i.expr(i.wide)), i.bound, i.wide, i.nonneg)
+
+        if isinstance(v, Q):
+            return Q(int_of(v.num), int_of(v.den))
+        if isinstance(v, B):
+            return B(column_of(v.e))
+        if isinstance(v, D) and isinstance(v.e, pl.Expr):
+            return D(column_of(v.e))
+        if isinstance(v, S) and isinstance(v.e, pl.Expr):
+            return S(column_of(v.e))
+        return v
 
     # -- compile one node
     def _value(self, n: A.Node) -> Value:
@@ -254,6 +304,7 @@ class Compiler:
             return NULL
         conds: list[pl.Expr | None] = []
         values: list[Value] = []
+        constant_bounds = True
         for band in t.bands:
             if band.op is None:
                 conds.append(None)
@@ -262,14 +313,26 @@ class Compiler:
                 bound = self.value(band.bound)
                 if isinstance(bound, _Null):
                     conds.append(NULL_B)
+                    constant_bounds = False
                 elif isinstance(by, Q):
                     assert isinstance(bound, Q)
                     conds.append(X.compare(by, bound, band.op))
+                    constant_bounds = constant_bounds and bound.fraction is not None
                 else:
                     assert isinstance(by, D) and isinstance(bound, D)
                     conds.append(X.icmp_exprs(_lit(by.e), _lit(bound.e), band.op))
+                    constant_bounds = constant_bounds and not isinstance(bound.e, pl.Expr)
             values.append(self.value(band.value))
-        return _select(conds, values)
+        # Against constant bounds a band test is unknown exactly when `by` is: one test for
+        # that first instead of one per band.
+        unknown = None
+        if constant_bounds:
+            if isinstance(by, Q):
+                tests = [i.expr().is_null() for i in (by.num, by.den) if i.const is None]
+                unknown = tests[0] if len(tests) == 1 else tests[0] | tests[1] if tests else None
+            elif isinstance(by.e, pl.Expr):
+                unknown = by.e.is_null()
+        return _select(conds, values, unknown)
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
@@ -367,22 +430,67 @@ class Compiler:
 
     def marginal(self, t: A.Table) -> Value:
         x = self.q(t.by)
+        bands = [
+            (self.q(band.value), None if band.bound is None else self.q(band.bound))
+            for band in t.bands
+        ]
+        # The part of `by` in a band is the same in every policy with that band: computed once
+        # (staged expressions are deduplicated), all in one stage after what they read; each
+        # policy only weighs the parts.
+        level = self._level + 1
         total = Q.const(Fraction(0))
         lower = Q.const(Fraction(0))
         zero = Q.const(Fraction(0))
-        for band in t.bands:
-            rate = self.q(band.value)
-            if band.bound is None:
-                top = x
-            else:
-                upper = self.q(band.bound)
-                top = _extreme([x, upper], "min")
-            part = _extreme([X.add(top, lower, -1), zero], "max")
+        for rate, upper in bands:
+            top = x if upper is None else _extreme([x, upper], "min")
+            part = self.stage(_extreme([X.add(top, lower, -1), zero], "max"), level)
+            assert isinstance(part, Q)
             total = X.add(total, X.mul(part, rate))
-            if band.bound is None:
+            if upper is None:
                 break
             lower = upper
         return total
+
+
+_LEAVES = (A.Num, A.Str, A.DateLit, A.Bool, A.NoValue, A.Field, A.Input, A.Range)
+
+
+def _one_step(n: A.Node) -> bool:
+    """A single operation on fields and constants (`rate * rd_expense[Y-1]`, `employees > 50`):
+    recomputing it costs about what reading a staged copy does."""
+    if isinstance(n, A.Binary) and n.op == "/":
+        return False  # a guarded division: when(divisor != 0) with the sign folded in
+    if isinstance(n, A.Binary | A.Compare):
+        return isinstance(n.left, _LEAVES) and isinstance(n.right, _LEAVES)
+    return False
+
+
+def shared_nodes(trees: list[A.Node]) -> set[A.Node]:
+    """Computed sub-expressions (not plain fields or constants) that occur more than once among
+    `trees` — a three-year sum, a growth, a staff ratio, a valid certificate — counted once
+    per tree they occur in."""
+    seen: dict[A.Node, int] = {}
+
+    def walk(n: object, mine: set[A.Node]) -> None:
+        if isinstance(n, A.Band):
+            walk(n.bound, mine)
+            walk(n.value, mine)
+        elif isinstance(n, A.Node) and not isinstance(n, _LEAVES):
+            if n in mine:
+                return
+            mine.add(n)
+            if not _one_step(n):
+                seen[n] = seen.get(n, 0) + 1
+            for v in vars(n).values():
+                if isinstance(v, tuple):
+                    for x in v:
+                        walk(x, mine)
+                elif isinstance(v, A.Node):
+                    walk(v, mine)
+
+    for tree in dict.fromkeys(trees):
+        walk(tree, set())
+    return {n for n, k in seen.items() if k > 1}
 
 
 def _expr_of(v: Value) -> pl.Expr:
@@ -395,12 +503,13 @@ def _expr_of(v: Value) -> pl.Expr:
 def _extreme(qs: list[Q], fn: str) -> Q:
     out = qs[0]
     for q in qs[1:]:
-        keep = X.compare(out, q, "<=" if fn == "min" else ">=")
-        out = X.pick(keep, out, q)
+        out = X.extreme(out, q, fn)
     return out
 
 
-def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
+def _select(
+    conds: list[pl.Expr | None], values: list[Value], unknown: pl.Expr | None = None
+) -> Value:
     """First matching band; an unknown test gives unknown."""
     if all(isinstance(v, Q | _Null) for v in values):
         qs = [v if isinstance(v, Q) else X.NULL_Q for v in values]
@@ -411,33 +520,38 @@ def _select(conds: list[pl.Expr | None], values: list[Value]) -> Value:
             lcm = math.lcm(*[d for d in dens if d is not None])
             nums = [X.imul(q.num, Int.of(lcm // q.den.const)) for q in qs]  # type: ignore[operator]
             wide = any(n.wide for n in nums) or max(n.bound for n in nums) > X.I64
-            chain = _chain(conds, [n.expr(wide) for n in nums])
+            chain = _chain(conds, [n.expr(wide) for n in nums], unknown)
             return Q(
                 Int(chain, max(n.bound for n in nums), wide, all(n.nonneg for n in nums)),
                 Int.of(lcm),
             )
         wn = any(q.num.wide for q in qs)
         wd = any(q.den.wide for q in qs)
-        num = _chain(conds, [q.num.expr(wn) for q in qs])
-        den = _chain(conds, [q.den.expr(wd) for q in qs])
+        num = _chain(conds, [q.num.expr(wn) for q in qs], unknown)
+        den = _chain(conds, [q.den.expr(wd) for q in qs], unknown)
         return Q(
             Int(num, max(q.num.bound for q in qs), wn),
             Int(den, max(q.den.bound for q in qs), wd, True),
         )
     exprs = [_expr_of(v) for v in values]
-    e = _chain(conds, exprs)
+    e = _chain(conds, exprs, unknown)
     first = next(v for v in values if not isinstance(v, _Null))
     return B(e) if isinstance(first, B) else D(e) if isinstance(first, D) else S(e)
 
 
-def _chain(conds: list[pl.Expr | None], values: list[pl.Expr]) -> pl.Expr:
-    chain: Any = None
+def _chain(
+    conds: list[pl.Expr | None], values: list[pl.Expr], unknown: pl.Expr | None = None
+) -> pl.Expr:
+    """The first band whose test holds; unknown as soon as a test before it is unknown (or,
+    given `unknown`, the one test that decides whether any of them is)."""
+    chain: Any = None if unknown is None else pl.when(unknown).then(pl.lit(None))
     for c, v in zip(conds, values, strict=True):
         if c is None:
             return v if chain is None else chain.otherwise(v)
-        step_unknown = c.is_null()
-        chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
-            pl.lit(None)
-        )
-        chain = chain.when(c).then(v)
+        if unknown is None:
+            step_unknown = c.is_null()
+            chain = (pl.when(step_unknown) if chain is None else chain.when(step_unknown)).then(
+                pl.lit(None)
+            )
+        chain = pl.when(c).then(v) if chain is None else chain.when(c).then(v)
     return chain if chain is not None else pl.lit(None)

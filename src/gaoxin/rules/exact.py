@@ -73,6 +73,10 @@ def imul(a: Int, b: Int) -> Int:
 def iadd(a: Int, b: Int, sign: int = 1) -> Int:
     if a.const is not None and b.const is not None:
         return Int.of(a.const + sign * b.const)
+    if b.const == 0:
+        return a
+    if a.const == 0 and sign > 0:
+        return b
     bound = a.bound + b.bound
     wide = _check(bound) or a.wide or b.wide
     e = a.expr(wide) + b.expr(wide) if sign > 0 else a.expr(wide) - b.expr(wide)
@@ -207,6 +211,31 @@ def pick(cond: pl.Expr, a: Q, b: Q) -> Q:
     )
 
 
+def extreme(a: Q, b: Q, fn: str) -> Q:
+    """min(a, b) or max(a, b), unknown if either is. Against a constant, a clip of the
+    column's numerator (which keeps nulls): no comparison, no second copy of the column's
+    expression."""
+    fa, fb = a.fraction, b.fraction
+    if fa is not None and fb is not None:
+        return Q.const(min(fa, fb) if fn == "min" else max(fa, fb))
+    if fa is not None:
+        a, b, fa, fb = b, a, fb, fa
+    if fb is not None and a.den.const is not None:
+        lcm = math.lcm(a.den.const, fb.denominator)
+        na = imul(a.num, Int.of(lcm // a.den.const))
+        k = fb.numerator * (lcm // fb.denominator)
+        wide = na.wide or _check(abs(k))
+        limit = pl.lit(k, dtype=pl.Int128 if wide else pl.Int64)
+        e = na.expr(wide)
+        e = e.clip(upper_bound=limit) if fn == "min" else e.clip(lower_bound=limit)
+        nonneg = (na.nonneg and k >= 0) if fn == "min" else (na.nonneg or k >= 0)
+        # min(x, k) of an x ≥ 0 lies in [0, k]: the bound that keeps later products in Int64
+        bound = abs(k) if fn == "min" and na.nonneg else max(na.bound, abs(k))
+        return Q(Int(e, bound, wide, nonneg), Int.of(lcm))
+    keep = compare(a, b, "<=" if fn == "min" else ">=")
+    return pick(keep, a, b)
+
+
 def rounded(a: Q, digits: int) -> Q:
     """Half away from zero to `digits` decimals: (2|n|·10^d + den) // (2·den), signed."""
     scale = 10**digits
@@ -216,6 +245,8 @@ def rounded(a: Q, digits: int) -> Q:
         r = math.floor(n + Fraction(1, 2))
         return Q(Int.of(r if f >= 0 else -r), Int.of(scale))  # not normalised: den is scale
     n, d = a.num, a.den
+    if d.const is not None and scale % d.const == 0:  # already a whole number of 10^-digits
+        return Q(imul(n, Int.of(scale // d.const)), Int.of(scale))
     if n.nonneg:
         mag, sign = n, None
     else:

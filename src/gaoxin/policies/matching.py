@@ -198,7 +198,7 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
     policy, for near misses: `short:<id>` (the false condition can name a gap — "lacks the
     certificate" can't, and such a near miss is not kept), `measured:<id>` (the batch measured
     that gap: one comparison) and `gap:<id>` (`rules.gaps`)."""
-    staged = prepare(frame, plan.needed).with_columns(list(plan.staged.values()))
+    staged = plan.with_staged(prepare(frame, plan.needed))
     compiler = Compiler(plan.date)
     extra = []
     for pp in plan.policies:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -200,7 +199,10 @@ def test_every_format_and_layout_matches_the_in_memory_evaluation(
         return
     wide = expected_wide(expected)
     if fmt == "parquet":
-        assert_frame_equal(pl.read_parquet(out), wide)
+        fen = {c: c.replace("amount:", "amount_fen:") for c in wide.columns}
+        amounts = [c for c in wide.columns if c.startswith("amount:")]
+        in_fen = wide.with_columns((pl.col(amounts) * 100).cast(pl.Int64)).rename(fen)
+        assert_frame_equal(pl.read_parquet(out), in_fen)
         return
     as_text = wide.with_columns(pl.all().exclude("uscc").cast(pl.String))
     if fmt == "csv":
@@ -218,8 +220,17 @@ def test_wide_has_status_and_amount_per_policy_in_order(tmp_path):
     assert run(path, "--layout", "wide", "--output", str(out)) == 0
     got = pl.read_parquet(out)
     ids = [p.id for p in load_policies(*policy_files())]
-    assert got.columns == ["uscc", *[f"{k}:{i}" for i in ids for k in ("status", "amount")]]
-    assert got.row(0, named=True)["amount:torch-rd-subsidy-2025"] in (None, Decimal("60000.00"))
+    assert got.columns == ["uscc", *[f"{k}:{i}" for i in ids for k in ("status", "amount_fen")]]
+    assert got.schema["status:torch-rd-subsidy-2025"] == STATUS_ENUM
+    assert got.schema["amount_fen:torch-rd-subsidy-2025"] == pl.Int64
+    out = tmp_path / "w.csv"
+    assert run(path, "--layout", "wide", "--output", str(out)) == 0
+    text = pl.read_csv(out, infer_schema=False)
+    assert text.columns == ["uscc", *[f"{k}:{i}" for i in ids for k in ("status", "amount")]]
+    yuan = text["amount:torch-rd-subsidy-2025"]
+    assert yuan.drop_nulls().str.contains(r"^\d+\.\d\d$").all() and yuan.null_count() < 30
+    fen = got["amount_fen:torch-rd-subsidy-2025"]
+    assert yuan.to_list() == [None if f is None else f"{f // 100}.{f % 100:02d}" for f in fen]
 
 
 def test_without_a_uscc_column_row_numbers_run_across_chunks(tmp_path, capsys):

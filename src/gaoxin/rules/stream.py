@@ -17,7 +17,8 @@ Layouts:
   are spilled to a temporary Parquet file first and the long rows are read back a policy at a
   time.
 - `wide` — one row per enterprise: `uscc`, then per policy `status:<id>` (Enum of STATUSES) and
-  `amount:<id>` (Decimal(38,2) yuan).
+  `amount:<id>` (yuan, two decimals) — in Parquet `amount_fen:<id>`, Int64 fen, exact and
+  written as the engine computes it.
 
 Without a `uscc` column, the enterprise's 0-based row number in the file stands for it, as in
 `batch.evaluate`."""
@@ -262,11 +263,14 @@ def _amount(columns: Sequence[str], pid: str) -> pl.Expr:
     return _yuan(pl.col(name)) if name in columns else pl.lit(None, dtype=YUAN)
 
 
-def wide_schema(plan: Plan) -> pl.Schema:
+def wide_schema(plan: Plan, fen: bool = False) -> pl.Schema:
     schema: dict[str, pl.DataType] = {"uscc": pl.String()}
     for pp in plan.policies:
         schema[f"status:{pp.policy.id}"] = STATUS_ENUM
-        schema[f"amount:{pp.policy.id}"] = YUAN
+        if fen:
+            schema[f"amount_fen:{pp.policy.id}"] = pl.Int64()
+        else:
+            schema[f"amount:{pp.policy.id}"] = YUAN
     return pl.Schema(schema)
 
 
@@ -275,13 +279,20 @@ LONG_SCHEMA = pl.Schema(
 )
 
 
-def to_wide(codes: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """Codes → the wide layout: per policy its status name and its amount in yuan."""
+def to_wide(codes: pl.DataFrame, plan: Plan, fen: bool = False) -> pl.DataFrame:
+    """Codes → the wide layout: per policy its status name and its amount, in yuan, or with
+    `fen` as the engine's Int64 fen (`amount_fen:<id>`: no conversion at all, which is what
+    keeps wide Parquet within a few times the engine's own compute)."""
     exprs = [pl.col("uscc")]
     for pp in plan.policies:
         pid = pp.policy.id
         exprs.append(_status(pl.col(f"status:{pid}")).alias(f"status:{pid}"))
-        exprs.append(_amount(codes.columns, pid).alias(f"amount:{pid}"))
+        if not fen:
+            exprs.append(_amount(codes.columns, pid).alias(f"amount:{pid}"))
+        elif f"amount:{pid}" in codes.columns:
+            exprs.append(pl.col(f"amount:{pid}").alias(f"amount_fen:{pid}"))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.Int64).alias(f"amount_fen:{pid}"))
     return codes.select(exprs)
 
 
@@ -443,8 +454,9 @@ def evaluate_file(
     chunks = evaluated_chunks(source, policies, plan, date, progress)
     frames: Iterator[pl.DataFrame]
     if layout == "wide":
-        schema = wide_schema(plan)
-        frames = (to_wide(c, plan) for c in chunks)
+        fen = fmt == "parquet"
+        schema = wide_schema(plan, fen)
+        frames = (to_wide(c, plan, fen) for c in chunks)
     else:
         schema = LONG_SCHEMA
         frames = long_frames(chunks, plan, source.workdir, progress, source.chunk_rows)

@@ -116,13 +116,17 @@ def long_jsonl(result: pl.DataFrame) -> str:
 
 def expected_wide(result: pl.DataFrame) -> pl.DataFrame:
     """The long result turned to one row per enterprise, policies in their order."""
+    with_benefit = {p.id for p in load_policies(*policy_files()) if p.benefit is not None}
     policies = list(dict.fromkeys(result["policy"]))
     first = result.filter(pl.col("policy") == policies[0])
     columns = [first["uscc"]]
     for pid in policies:
         part = result.filter(pl.col("policy") == pid)
         columns.append(part["status"].alias(f"status:{pid}"))
-        columns.append(part["amount"].cast(pl.Decimal(18, 2)).alias(f"amount:{pid}"))
+        if pid in with_benefit:
+            columns.append(part["amount"].cast(pl.Decimal(18, 2)).alias(f"amount:{pid}"))
+        else:
+            assert part["amount"].null_count() == part.height
     return pl.DataFrame(columns)
 
 
@@ -219,14 +223,23 @@ def test_wide_has_status_and_amount_per_policy_in_order(tmp_path):
     out = tmp_path / "w.parquet"
     assert run(path, "--layout", "wide", "--output", str(out)) == 0
     got = pl.read_parquet(out)
-    ids = [p.id for p in load_policies(*policy_files())]
-    assert got.columns == ["uscc", *[f"{k}:{i}" for i in ids for k in ("status", "amount_fen")]]
+    policies = load_policies(*policy_files())
+    ids = [p.id for p in policies]
+
+    def columns(amount: str) -> list[str]:
+        out = ["uscc"]
+        for p in policies:
+            out += [f"status:{p.id}", f"{amount}:{p.id}"] if p.benefit else [f"status:{p.id}"]
+        return out
+
+    assert "bench-screen-01" in ids and len(columns("amount")) == 1 + 13 + 7
+    assert got.columns == columns("amount_fen")
     assert got.schema["status:torch-rd-subsidy-2025"] == STATUS_ENUM
     assert got.schema["amount_fen:torch-rd-subsidy-2025"] == pl.Int64
     out = tmp_path / "w.csv"
     assert run(path, "--layout", "wide", "--output", str(out)) == 0
     text = pl.read_csv(out, infer_schema=False)
-    assert text.columns == ["uscc", *[f"{k}:{i}" for i in ids for k in ("status", "amount")]]
+    assert text.columns == columns("amount")
     yuan = text["amount:torch-rd-subsidy-2025"]
     assert yuan.drop_nulls().str.contains(r"^\d+\.\d\d$").all() and yuan.null_count() < 30
     fen = got["amount_fen:torch-rd-subsidy-2025"]

@@ -382,6 +382,26 @@ def ahead(frames: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFra
         worker.join()
 
 
+# Long rows are written ten chunks' worth at a time (by default a million rows, one Parquet
+# row group, ~40 MB in memory): a policy's rows for one 100k chunk alone would make 200 small
+# row groups and 200 writes.
+LONG_WRITE_CHUNKS = 10
+
+
+def _regrouped(frames: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The same rows in the same order, in frames of at least `rows` rows (the last fewer)."""
+    pending: list[pl.DataFrame] = []
+    count = 0
+    for df in frames:
+        pending.append(df)
+        count += df.height
+        if count >= rows:
+            yield pl.concat(pending)
+            pending, count = [], 0
+    if pending:
+        yield pl.concat(pending)
+
+
 def _chain(*head_and_rest: Any) -> Iterator[pl.DataFrame]:
     *head, rest = head_and_rest
     yield from head
@@ -501,7 +521,8 @@ def evaluate_file(
         frames = ahead(to_wide(c, plan, fen) for c in chunks)
     else:
         schema = LONG_SCHEMA
-        frames = ahead(long_frames(chunks, plan, source.workdir, progress, source.chunk_rows))
+        long = long_frames(chunks, plan, source.workdir, progress, source.chunk_rows)
+        frames = ahead(_regrouped(long, LONG_WRITE_CHUNKS * source.chunk_rows))
     try:
         if fmt == "parquet":
             assert output is not None

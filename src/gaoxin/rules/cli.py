@@ -12,8 +12,9 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
 from .errors import PolicyError
 from .loader import check_paths, load_policies, policy_files
@@ -29,6 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        if not type(e).__module__.startswith("polars"):
+            raise
+        print(f"error: {e}", file=sys.stderr)  # e.g. an amount beyond Decimal(18, 2)
         return 2
 
 
@@ -52,13 +58,39 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluate as of this day (YYYY-MM-DD; default today): sets Y and which policies "
         "are in force",
     )
-    e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    e.add_argument(
+        "--format",
+        choices=("csv", "jsonl", "parquet"),
+        help="output format (default: from --output's suffix, else csv)",
+    )
+    e.add_argument(
+        "--layout",
+        choices=("long", "wide"),
+        default="long",
+        help="long: uscc,policy,status,amount (default); wide: one row per enterprise, "
+        "status:<id> and amount:<id> per policy",
+    )
     e.add_argument(
         "--explain",
         action="store_true",
-        help="add each condition, the missing fields and the shortfalls",
+        help="add each condition, the missing fields and the shortfalls (long csv or jsonl)",
     )
     e.add_argument("--output", help="write here instead of standard output")
+    e.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=100_000,
+        help="enterprises evaluated at a time (memory grows with it; default 100000)",
+    )
+    progress = e.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        action="store_true",
+        help="show progress on stderr even when it is not a terminal",
+    )
+    progress.add_argument(
+        "--quiet", action="store_true", help="no progress line (the default off a terminal)"
+    )
     e.set_defaults(run=_evaluate)
     return ap
 
@@ -95,30 +127,36 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .io import check_columns, read_enterprises
+    from .io import check_columns
+    from .stream import EnterpriseFile, Progress, evaluate_file, output_format, workdir
 
+    fmt = output_format(args.format, args.output)
+    if args.explain and (fmt == "parquet" or args.layout == "wide"):
+        raise ValueError("--explain writes the long layout as csv or jsonl")
     loaded = load_policies(*args.policies)
     policies = _in_force(loaded, args.date)
     if loaded and not policies:
         return 1
-    df = read_enterprises(args.enterprises)
-    check_columns(df.columns)
-    with contextlib.ExitStack() as stack:
-        out: TextIO = sys.stdout
-        if args.output:
-            out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+    show = args.progress or (not args.quiet and sys.stderr.isatty())
+    with workdir() as tmp:
+        source = EnterpriseFile(args.enterprises, args.chunk_rows, Path(tmp))
+        check_columns(source.headers)
         if args.explain:
-            _write_explained(policies, df, args.date, args.format, out)
+            with contextlib.ExitStack() as stack:
+                out: TextIO = sys.stdout
+                if args.output:
+                    out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+                _write_explained(policies, source.chunks(), args.date, fmt, out)
             return 0
-        from .batch import evaluate
-
-        result = evaluate(policies, df, args.date)
-        result = result.with_columns(result["status"].cast(str), result["amount"].cast(str))
-        if args.format == "csv":
-            out.write(result.write_csv())
-        else:
-            for row in result.iter_rows(named=True):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        evaluate_file(
+            policies,
+            source,
+            args.date,
+            fmt=fmt,
+            layout=args.layout,
+            output=args.output,
+            progress=Progress(show),
+        )
     return 0
 
 
@@ -146,45 +184,50 @@ def _in_force(policies: list[Policy], date: dt.date) -> list[Policy]:
     return kept
 
 
-def _write_explained(policies: list, df: object, date: dt.date, fmt: str, out: TextIO) -> None:
+def _write_explained(
+    policies: list[Policy], chunks: Iterable[Any], date: dt.date, fmt: str, out: TextIO
+) -> None:
+    """Per enterprise and policy, as the chunks come: the explanation is per row anyway."""
     import csv
-
-    import polars as pl
 
     from .explain import explain
     from .frame import canonical_names
     from .values import record
 
-    assert isinstance(df, pl.DataFrame)
-    df = df.rename({k: v for k, v in canonical_names(df.columns).items() if k != v})
     writer = csv.writer(out) if fmt == "csv" else None
     if writer:
         writer.writerow(
             ["uscc", "policy", "status", "amount", "conditions", "missing", "shortfall"]
         )
-    for i, row in enumerate(df.iter_rows(named=True)):
-        rec = record(row)
-        uscc = row.get("uscc") or str(i)
-        for p in policies:
-            e = explain(p, rec, date)
-            if writer is None:
-                d = e.to_dict()
-                out.write(json.dumps({"uscc": uscc, **d}, ensure_ascii=False, default=str) + "\n")
-                continue
-            conds = "; ".join(f"{c.label}: {_tv(c.result, c.manual)}" for c in e.conditions)
-            missing = "; ".join(f"{f}[{y}]" if y else f for f, y in e.missing)
-            short = "; ".join(s.text for s in e.shortfalls)
-            writer.writerow(
-                [
-                    uscc,
-                    p.id,
-                    e.status,
-                    "" if e.amount is None else str(e.amount),
-                    conds,
-                    missing,
-                    short,
-                ]
-            )
+    i = 0
+    for df in chunks:
+        df = df.rename({k: v for k, v in canonical_names(df.columns).items() if k != v})
+        for row in df.iter_rows(named=True):
+            rec = record(row)
+            uscc = row.get("uscc") or str(i)
+            i += 1
+            for p in policies:
+                e = explain(p, rec, date)
+                if writer is None:
+                    d = e.to_dict()
+                    out.write(
+                        json.dumps({"uscc": uscc, **d}, ensure_ascii=False, default=str) + "\n"
+                    )
+                    continue
+                conds = "; ".join(f"{c.label}: {_tv(c.result, c.manual)}" for c in e.conditions)
+                missing = "; ".join(f"{f}[{y}]" if y else f for f, y in e.missing)
+                short = "; ".join(s.text for s in e.shortfalls)
+                writer.writerow(
+                    [
+                        uscc,
+                        p.id,
+                        e.status,
+                        "" if e.amount is None else str(e.amount),
+                        conds,
+                        missing,
+                        short,
+                    ]
+                )
 
 
 def _tv(v: bool | None, manual: bool) -> str:

@@ -3,7 +3,9 @@ Chinese headers."""
 
 from __future__ import annotations
 
+import codecs
 import io
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,38 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise ValueError("the CSV file is neither UTF-8 nor GB18030")
+
+
+def utf8_csv(path: Path, workdir: Path) -> Path:
+    """The CSV file itself when it is UTF-8, else a UTF-8 copy of it in `workdir` when it is
+    GB18030. Both are checked a block at a time, so a large file is never held in memory."""
+    if _decodes(path, "utf-8"):
+        return path
+    if not _decodes(path, "gb18030"):
+        raise ValueError("the CSV file is neither UTF-8 nor GB18030")
+    out = workdir / "enterprises.utf8.csv"
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while block := src.read(1 << 24):
+            dst.write(decoder.decode(block))
+        dst.write(decoder.decode(b"", final=True))
+    return out
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(1 << 24):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def text_columns(headers: list[str]) -> dict[str, pl.DataType]:
+    return _text_columns(headers)
 
 
 def _text_columns(headers: list[str]) -> dict[str, pl.DataType]:
@@ -71,25 +105,63 @@ def read_enterprises(path: str | Path) -> pl.DataFrame:
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
+    header, rows = open_xlsx_rows(path)
+    try:
+        return xlsx_frame(header, rows)
+    finally:
+        rows.close()
+
+
+def open_xlsx_rows(path: Path) -> tuple[list[str], Generator[tuple[Any, ...], None, None]]:
+    """The first sheet's header and a generator of its non-empty rows, read one at a time
+    (openpyxl's read-only mode: memory stays flat however long the sheet)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
+        it = ws.iter_rows(values_only=True)
         header = [
-            str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))
+            str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(it, ()))
         ]
-        columns: dict[str, list[Any]] = {h: [] for h in header}
-        for row in rows:
-            if row is None or all(v is None for v in row):
-                continue
-            for h, v in zip(header, row, strict=False):
-                columns[h].append(v)
-            for h in header[len(row) :]:
-                columns[h].append(None)
+    except BaseException:
+        wb.close()
+        raise
+
+    def rows() -> Generator[tuple[Any, ...], None, None]:
+        try:
+            for row in it:
+                if row is None or all(v is None for v in row):
+                    continue
+                yield row
+        finally:
+            wb.close()
+
+    return header, rows()
+
+
+def xlsx_row_count(path: Path) -> int | None:
+    """Rows below the header as the sheet's dimension declares them (None when it doesn't);
+    for progress only."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        max_row = wb.worksheets[0].max_row
     finally:
         wb.close()
+    return None if max_row is None else max(max_row - 1, 0)
+
+
+def xlsx_frame(header: list[str], rows: Iterable[tuple[Any, ...]]) -> pl.DataFrame:
+    """Spreadsheet rows → a frame: text fields stay text, other columns take the type their
+    values share (a column of mixed values is read as text)."""
+    columns: dict[str, list[Any]] = {h: [] for h in header}
+    for row in rows:
+        for h, v in zip(header, row, strict=False):
+            columns[h].append(v)
+        for h in header[len(row) :]:
+            columns[h].append(None)
     text = _text_columns(header)
     series = []
     for h, values in columns.items():

@@ -48,12 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep a database set up before")
     parser.add_argument("--verify", type=int, metavar="N", help="first compare at N enterprises")
     parser.add_argument(
-        "--child", choices=["load", "size", "reset", "report", "dump"], help=argparse.SUPPRESS
+        "--probe",
+        action="store_true",
+        help="instead of the whole run: plan, one partition's read and batch, the claim cost",
+    )
+    parser.add_argument(
+        "--child",
+        choices=["load", "size", "reset", "report", "dump", "probe"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.child, args.enterprises, args.job)
+        return child(args.child, args.enterprises, args.job, args.partition_size)
     print(f"machine: {machine.describe(args.postgres)}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         if args.verify:
@@ -61,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = environment(args.postgres, Path(folder))
         if not (args.reuse and loaded(env) == args.enterprises):
             set_up(args.postgres, args.enterprises, env)
+        if args.probe:
+            this("--postgres", "-", "--child", "reset", env=env)
+            sized = ["--partition-size", str(args.partition_size)]
+            print(this("--postgres", "-", "--child", "probe", *sized, env=env), end="")
+            return 0
         run(env, args.workers, args.partition_size, Path(folder))
     return 0
 
@@ -180,7 +192,7 @@ def verify(url: str, n: int, workers: int, folder: Path) -> None:
     )  # fmt: skip
 
 
-def child(what: str, n: int, job: int | None) -> int:
+def child(what: str, n: int, job: int | None, size: int) -> int:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaoxin.settings")
@@ -202,6 +214,8 @@ def child(what: str, n: int, job: int | None) -> int:
     elif what == "report":
         assert job is not None
         report(job)
+    elif what == "probe":
+        probe(size)
     else:
         dump()
     return 0
@@ -221,6 +235,49 @@ def report(job: int) -> None:
     by_worker = found.parts.values("worker").annotate(n=Count("id"), s=Sum("seconds"))
     for w in by_worker.order_by("worker"):
         print(f"  {w['worker']}: {w['n']} partitions, {w['s']:.1f} s in them")
+
+
+def probe(size: int) -> None:
+    """What a partition costs apart from matching: planning the job, reading one partition of
+    the registry, and the coordinator's own work per partition (claim, mark done, count), with
+    matching replaced by nothing."""
+    import datetime as dt
+
+    from gaoxin.enterprises.flat import registry_frame
+    from gaoxin.policies import matching, partitions
+
+    on = dt.date.fromisoformat(ON)
+    versions = partitions.published_versions()
+    started = time.perf_counter()
+    job = partitions.plan_matching(versions, on, size)
+    planned = time.perf_counter()
+    print(
+        f"plan: {job.partitions} partitions of {size:,} over {job.enterprises:,} enterprises, "
+        f"{len(versions)} runs: {planned - started:.2f} s"
+    )
+    run = job.runs.get(version=versions[0])
+    ids = matching.partition_ids(run, 1)
+    frame = registry_frame(on, ids[0], ids[-1])
+    read = time.perf_counter()
+    print(f"one partition's ids and registry frame ({frame.height:,} rows): {read - planned:.2f} s")
+    rows = matching.match_rows(versions, frame, on)
+    print(
+        f"one partition matched (not stored): {rows.height:,} rows to store, "
+        f"{time.perf_counter() - read:.1f} s"
+    )
+    claims = partitions.plan_matching(versions, on, max(1, job.enterprises // 1000))
+    real = matching.match_partitions
+    matching.match_partitions = lambda runs, partition, push=True: 0  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        partitions.work(claims.pk, push=False)
+        took = time.perf_counter() - started
+    finally:
+        matching.match_partitions = real  # type: ignore[assignment]
+    print(
+        f"coordinator alone: {claims.partitions} partitions claimed and marked done in "
+        f"{took:.2f} s, {took / claims.partitions * 1000:.1f} ms each"
+    )
 
 
 def dump() -> None:

@@ -104,10 +104,11 @@ def worker_name() -> str:
 def work(job_id: int, push: bool = True, worker: str | None = None) -> int:
     """Take partitions of the job until all are done; the number this worker stored."""
     worker = worker or worker_name()
+    runs = job_runs(job_id)  # read once: a job's runs and versions don't change
     taken = 0
     while True:
         try:
-            took = take_one(job_id, push=push, worker=worker)
+            took = take_one(job_id, push=push, worker=worker, runs=runs)
         except OperationalError as error:
             # SQLite: another worker's partition holds the database longer than the busy
             # timeout. Wait for it as PostgreSQL would.
@@ -120,7 +121,17 @@ def work(job_id: int, push: bool = True, worker: str | None = None) -> int:
         taken += took is Took.PARTITION
 
 
-def take_one(job_id: int, push: bool = True, worker: str = "") -> Took:
+def job_runs(job_id: int) -> list[MatchRun]:
+    return list(
+        MatchRun.objects.filter(job_id=job_id)
+        .select_related("version", "version__policy")
+        .order_by("pk")  # every worker bumps the runs' counts in one order: no deadlock
+    )
+
+
+def take_one(
+    job_id: int, push: bool = True, worker: str = "", runs: Sequence[MatchRun] | None = None
+) -> Took:
     """Claim one partition of the job, match it against the job's runs and store it, all in
     one transaction."""
     with transaction.atomic():
@@ -135,12 +146,9 @@ def take_one(job_id: int, push: bool = True, worker: str = "") -> Took:
                 return Took.WAITED
         started = time.perf_counter()
         _hold_for_tests(part, worker)
-        runs = list(
-            MatchRun.objects.filter(job_id=job_id)
-            .select_related("version", "version__policy")
-            .order_by("pk")  # every worker bumps the runs' counts in one order: no deadlock
+        stored = matching.match_partitions(
+            runs if runs is not None else job_runs(job_id), part.number, push=push
         )
-        stored = matching.match_partitions(runs, part.number, push=push)
         part.done_at = timezone.now()
         part.worker = worker[:100]
         part.seconds = time.perf_counter() - started

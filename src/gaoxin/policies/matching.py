@@ -55,24 +55,38 @@ def rules_policy(version: PolicyVersion) -> RulesPolicy:
     return _loaded[version.version]
 
 
-def plan_run(version: PolicyVersion, on: dt.date | None = None) -> MatchRun:
-    count = Enterprise.objects.count()
-    partitions = max(1, -(-count // PARTITION_SIZE))
+def plan_run(version: PolicyVersion, on: dt.date | None = None, job: Any = None) -> MatchRun:
+    """A run of the version over the job's partition plan; with no job, a job of its own
+    (policies.partitions.plan_job: ranges of enterprise ids, stored). `job`: a MatchJob."""
+    from gaoxin.policies.partitions import plan_job
+
+    if job is None:
+        job = plan_job(on or timezone.localdate())
     return MatchRun.objects.create(
         version=version,
-        evaluated_on=on or timezone.localdate(),
-        partitions=partitions,
-        enterprises=count,
+        job=job,
+        evaluated_on=job.evaluated_on,
+        partitions=job.partitions,
+        enterprises=job.enterprises,
         status=RunStatus.RUNNING,
     )
 
 
 def partition_ids(run: MatchRun, partition: int) -> list[int]:
-    """The enterprise ids of one partition, read by the database's LIMIT/OFFSET: each worker
-    reads its own partition, not the whole registry."""
-    start = partition * PARTITION_SIZE
-    ordered = Enterprise.objects.order_by("pk").values_list("pk", flat=True)
-    return list(ordered[start : start + PARTITION_SIZE])
+    """The enterprise ids of one partition: the range of ids its job stored when it was
+    planned, read by the primary key's index, whichever worker reads it and whatever was
+    added or removed since (a run planned before plans were stored reads by OFFSET)."""
+    if run.job_id is None:
+        start = partition * PARTITION_SIZE
+        ordered = Enterprise.objects.order_by("pk").values_list("pk", flat=True)
+        return list(ordered[start : start + PARTITION_SIZE])
+    from gaoxin.policies.models import MatchPartition
+
+    first, last = MatchPartition.objects.values_list("first_id", "last_id").get(
+        job_id=run.job_id, number=partition
+    )
+    within = Enterprise.objects.filter(pk__gte=first, pk__lte=last).order_by("pk")
+    return list(within.values_list("pk", flat=True))
 
 
 def match_partition(run: MatchRun, partition: int, data: Any = None, push: bool = True) -> int:

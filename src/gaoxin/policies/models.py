@@ -92,6 +92,11 @@ class MatchRun(models.Model):
     take independently."""
 
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="runs")
+    # The partition plan it was matched by (with the runs planned beside it); None for runs
+    # planned before plans were stored.
+    job = models.ForeignKey(
+        "MatchJob", null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
     evaluated_on = models.DateField(_("评估日期"))
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     partitions = models.PositiveIntegerField(default=1)
@@ -311,3 +316,50 @@ class ApplicationAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MatchJob(models.Model):
+    """Runs planned together over one partition plan of the registry — one run after a
+    publish, every published policy for a nightly re-match — and taken partition by partition
+    by whichever workers are running (policies.partitions)."""
+
+    evaluated_on = models.DateField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    partitions = models.PositiveIntegerField(default=0)
+    partitions_done = models.PositiveIntegerField(default=0)
+    enterprises = models.PositiveIntegerField(default=0)
+    matches = models.PositiveBigIntegerField(default=0)  # rows the partitions hold, summed
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+
+    def __str__(self) -> str:
+        return f"match job {self.pk}"
+
+
+class MatchPartition(models.Model):
+    """A range of enterprise ids of a job. Undone and unlocked: free to take; a worker claims
+    it by locking the row for as long as it matches it, and marks it done in the same
+    transaction as the matches it stores."""
+
+    job = models.ForeignKey(MatchJob, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    enterprises = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True)  # host:pid of the worker that stored it
+    seconds = models.FloatField(null=True, blank=True)
+    matches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("job", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="match_partition_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} partition {self.number}"

@@ -7,21 +7,29 @@ from typing import Any
 from django.db import transaction
 from django_tasks import task
 
-from gaoxin.policies import matching
+from gaoxin.policies import matching, partitions
 from gaoxin.policies.models import MatchRun, PolicyVersion
 
 
 def start_matching(version_id: int) -> int:
-    """Plan a run for a version and queue one task per partition of the registry."""
+    """Plan a run for a version and queue the tasks that take its partitions."""
     version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
     run = matching.plan_run(version)
-    for partition in range(run.partitions):
-        match_partition_task.enqueue(run.pk, partition)
+    assert run.job is not None
+    partitions.enqueue(run.job)
     return run.pk
 
 
 @task()
+def match_job_task(job_id: int, push: bool = True) -> int:
+    """Take partitions of a job until all are done (policies.partitions)."""
+    return partitions.work(job_id, push=push)
+
+
+@task()
 def match_partition_task(run_id: int, partition: int) -> int:
+    """One partition of one run: what was queued before jobs were (kept so that such tasks
+    still run after an upgrade)."""
     run = MatchRun.objects.select_related("version", "version__policy").get(pk=run_id)
     return matching.match_partition(run, partition)
 

@@ -467,21 +467,17 @@ def match_enterprise(
 
 
 def match_published(on: dt.date | None = None, push: bool = True) -> list[MatchRun]:
-    """Match every published policy against the whole registry in this process, reading the
-    registry once per partition for all of them (the demo, a nightly run)."""
+    """Match every published policy against the whole registry in this process, as one job
+    of partitions (the same plan workers take; the demo, tests)."""
+    from gaoxin.policies import partitions
+
     on = on or timezone.localdate()
-    versions = [
-        p.current
-        for p in Policy.objects.filter(
-            status=PolicyStatus.PUBLISHED, current__isnull=False
-        ).select_related("current__policy")
-    ]
-    runs = [plan_run(v, on) for v in versions if v is not None]
-    if not runs:
+    versions = partitions.published_versions()
+    if not versions:
         return []
-    for partition in range(runs[0].partitions):
-        match_partitions(runs, partition, push=push)
-    return runs
+    job = partitions.plan_matching(versions, on)
+    partitions.work(job.pk, push=push)
+    return list(job.runs.order_by("pk"))
 
 
 def _queue_pushes(version_id: int, enterprise_ids: list[int]) -> None:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0008_match_explanation_on_open'),
+        ('policies', '0008_matches_explained_on_open'),
     ]
 
     operations = [

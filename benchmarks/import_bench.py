@@ -95,7 +95,7 @@ def _update(path: Path) -> None:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
@@ -104,10 +104,10 @@ def main() -> None:
         "--update", action="store_true", help="then import the same file again in update mode"
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args.child, update=args.update)
-        return
+        return 0
     print(f"machine: {machine.describe(args.postgres)}", flush=True)
     path = ensure_file(args.rows, "." + args.format)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gaoxin.settings", "DEBUG": "1"}
@@ -125,7 +125,8 @@ def main() -> None:
         )
         command = [sys.executable, __file__, "--child", str(path)]
         subprocess.run(command + (["--update"] if args.update else []), env=env, check=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -89,13 +89,13 @@ def measure(repeat: int) -> None:
         print(f"{label:36} {statistics.median(times):7.1f}ms {p95:7.1f}ms {len(queries):8}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--enterprises", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         import django
 
@@ -105,7 +105,7 @@ def main() -> None:
 
         call_command("collectstatic", interactive=False, verbosity=0)  # as `gaoxin serve` does
         measure(args.repeat)
-        return
+        return 0
     print(f"machine: {machine.describe(args.postgres)}", flush=True)
     env = {
         **os.environ,
@@ -144,7 +144,8 @@ def main() -> None:
         env=env,
         check=True,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

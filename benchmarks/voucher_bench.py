@@ -158,16 +158,16 @@ def child(n: int, count: int) -> None:
     print(f"orders in the database: {VoucherOrder.objects.count():,}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--enterprises", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--postgres", help="a PostgreSQL URL of a scratch database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args.enterprises, args.orders)
-        return
+        return 0
     print(f"machine: {machine.describe(args.postgres)}", flush=True)
     with tempfile.TemporaryDirectory(prefix="gaoxin-voucher-bench-") as data:
         env = dict(os.environ, GAOXIN_DATA_DIR=data, DEBUG="1")
@@ -189,7 +189,8 @@ def main() -> None:
             str(args.orders),
         ]
         subprocess.run(command, env=env, check=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

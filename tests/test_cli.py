@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gaoxin.cli import main
+from gaoxin.cli import default_workers, main, server_command
 
 # What these subprocesses must not inherit from the test run's own settings.
 OWN = (
@@ -227,3 +227,79 @@ def test_serve_on_a_database_without_accounts_says_to_create_one() -> None:
     assert len(warnings) == 1 and "gaoxin manage createsuperuser" in warnings[0]
     UserFactory()
     assert check_ready_to_serve() == []
+
+
+def test_serve_runs_gunicorn_processes_unless_one_process_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    command = server_command("0.0.0.0", 8000, None, None)
+    assert command is not None
+    assert command[:4] == [sys.executable, "-m", "gunicorn", "gaoxin.wsgi:application"]
+    assert "--bind=0.0.0.0:8000" in command
+    assert f"--workers={default_workers()}" in command and "--threads=4" in command
+    assert default_workers() == 2 * (os.cpu_count() or 1) + 1
+    command = server_command("127.0.0.1", 9000, 3, 2)
+    assert command is not None and {"--workers=3", "--threads=2"} <= set(command)
+    assert server_command("127.0.0.1", 9000, 1, None) is None  # one waitress process
+    monkeypatch.setattr(os, "name", "nt")  # gunicorn is Unix-only: waitress on Windows
+    assert server_command("127.0.0.1", 9000, 5, None) is None
+
+
+def test_serve_passes_workers_and_threads_on_and_refuses_a_non_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gaoxin.cli
+
+    called: list[tuple[object, ...]] = []
+    monkeypatch.setattr(gaoxin.cli, "setup_django", lambda: None)
+    monkeypatch.setattr(
+        gaoxin.cli, "_serve", lambda *a, **kw: called.append((*a, kw["workers"])) or 0
+    )
+    assert main(["serve", "--workers", "3", "--threads", "2", "--port", "9001"]) == 0
+    assert main(["serve"]) == 0
+    assert called == [("127.0.0.1", 9001, 2, 3), ("127.0.0.1", 8000, None, None)]
+    with pytest.raises(SystemExit) as done:
+        main(["serve", "--workers", "many"])
+    assert done.value.code == 2
+
+
+def test_serve_with_workers_serves_from_several_processes_and_stops_them_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = environment(tmp_path, SECRET_KEY="k" * 50, ALLOWED_HOSTS="127.0.0.1")
+    assert gaoxin("manage", "migrate", "-v0", env=env).returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gaoxin.cli", "serve", "--workers", "2", "--port", str(port)],
+        env={**env, "SECURE_SSL_REDIRECT": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    processes: list[int] = []
+    try:
+        deadline = time.monotonic() + 240  # collectstatic first, then gunicorn starts
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            time.sleep(0.5)
+            try:
+                status = get(f"http://127.0.0.1:{port}/accounts/login/")[0]
+            except OSError:
+                continue
+        assert status == 200
+        (arbiter,) = children(server.pid)  # gunicorn, which runs the workers
+        processes = [arbiter, *children(arbiter)]
+        assert len(processes) == 3 and all(map(alive, processes))
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        deadline = time.monotonic() + 15
+        while any(map(alive, processes)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(map(alive, processes)), "gunicorn outlived `gaoxin serve`"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        for pid in processes:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

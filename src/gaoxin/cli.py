@@ -2,7 +2,8 @@
 
 gaoxin demo                      build the demo zone (SQLite) and serve it on :8000
 gaoxin demo --enterprises 1000000 --out FILE.parquet   write a flat file, no database
-gaoxin serve [--port 8000]       run the web application (waitress, static files included)
+gaoxin serve [--port 8000] [--workers N]   run the web application (gunicorn, N processes;
+                                 waitress on Windows; static files included)
 gaoxin worker                    run a background-task worker (one log line per task)
 gaoxin rules check|test|evaluate …   the rules engine, without the web application
 gaoxin manage <command> …        any Django management command (migrate, createsuperuser…)
@@ -11,6 +12,7 @@ gaoxin manage <command> …        any Django management command (migrate, creat
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -39,9 +41,50 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
-    """Serve the application; with `worker`, run a background-task worker beside it (what a
-    laptop needs; production runs `gaoxin worker` processes of its own)."""
+def default_workers() -> int:
+    """Worker processes for `gaoxin serve`: 2 × cores + 1, gunicorn's advice (a request
+    waiting on the database leaves its core to another process)."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def server_command(
+    host: str, port: int, workers: int | None, threads: int | None
+) -> list[str] | None:
+    """The gunicorn command serving the application with `workers` processes (default
+    `default_workers()`) of `threads` threads (default 4), or None where it is served by waitress
+    in this process: one worker asked for, Windows (gunicorn is Unix-only) or no gunicorn."""
+    if workers == 1 or os.name == "nt" or importlib.util.find_spec("gunicorn") is None:
+        return None
+    # gthread workers: a thread waiting on the database lets another run; `--max-requests`
+    # recycles a process now and then, so that memory a page leaves behind cannot pile up.
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "gaoxin.wsgi:application",
+        f"--bind={host}:{port}",
+        f"--workers={workers or default_workers()}",
+        "--worker-class=gthread",
+        f"--threads={threads or 4}",
+        "--max-requests=2000",
+        "--max-requests-jitter=200",
+        "--timeout=120",
+        "--graceful-timeout=30",
+        "--no-control-socket",  # one per user's home otherwise: two servers would share it
+    ]
+
+
+def _serve(
+    host: str,
+    port: int,
+    threads: int | None,
+    worker: bool = False,
+    workers: int | None = 1,
+) -> int:
+    """Serve the application: with gunicorn and several processes where it can
+    (`server_command`), else with waitress in this process; with `worker`, run a
+    background-task worker beside it (what a laptop needs; production runs `gaoxin worker`
+    processes of its own)."""
     for warning in check_ready_to_serve():
         print(warning, file=sys.stderr, flush=True)
     from django.conf import settings
@@ -49,11 +92,14 @@ def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
 
     if not settings.DEBUG:
         call_command("collectstatic", interactive=False, verbosity=0)
-    from waitress import serve
-
-    from gaoxin.wsgi import application
-
-    process = None
+    command = server_command(host, port, workers, threads)
+    if command is None and workers not in (None, 1):
+        print(
+            "gunicorn 不可用：单进程 waitress / gunicorn unavailable: one waitress process",
+            file=sys.stderr,
+            flush=True,
+        )
+    process = server = None
     interrupted_too = False  # Ctrl-C in a terminal reaches the whole process group
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -62,24 +108,34 @@ def _serve(host: str, port: int, threads: int, worker: bool = False) -> int:
         print(
             f"Gaoxin 高新区企业服务平台: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True
         )
-        serve(application, host=host, port=port, threads=threads, ident="gaoxin")
+        if command is not None:
+            server = subprocess.Popen(command)
+            server.wait()
+        else:
+            from waitress import serve
+
+            from gaoxin.wsgi import application
+
+            serve(application, host=host, port=port, threads=threads or 8, ident="gaoxin")
     except _Terminated:
         pass
     except KeyboardInterrupt:
         interrupted_too = True
     finally:
-        if process is not None:
-            _stop(process, interrupted_too)
+        for child in (server, process):
+            if child is not None:
+                _stop(child, interrupted_too)
     return 0
 
 
 def _stop(process: subprocess.Popen[bytes], interrupted_too: bool) -> None:
-    """Stop the worker and wait for it: one signal lets it finish the task at hand (a second
-    would cut the task short, so a worker that had Ctrl-C too gets none); after 10 s, kill."""
+    """Stop a child (the worker, gunicorn) and wait for it: one signal lets it finish the task
+    or requests at hand (a second would cut them short, so a child that had Ctrl-C too gets
+    none); after 30 s, kill."""
     if process.poll() is None and not interrupted_too:
         process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -105,7 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (gunicorn; default 2 × cores + 1; 1 = one waitress process, as on Windows)",
+    )
+    serve.add_argument(
+        "--threads", type=int, default=None, help="threads per process (default 4; waitress 8)"
+    )
     serve.add_argument(
         "--worker", action="store_true", help="also run a background-task worker (matching, pushes)"
     )
@@ -132,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "serve":
             setup_django()
-            return _serve(args.host, args.port, args.threads, worker=args.worker)
+            return _serve(
+                args.host, args.port, args.threads, worker=args.worker, workers=args.workers
+            )
         # A worker never reloads itself: a reload mid-task leaves the task marked running.
         return _manage(["worker", "--no-reload"])
     except StartupError as e:

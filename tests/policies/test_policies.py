@@ -276,3 +276,39 @@ def test_near_misses_are_ordered_by_how_close_they_are(zone: Any) -> None:
     client.force_login(zone.users["zone_admin"])
     near = list(client.get(f"/policies/{policy.pk}/").context["near"])
     assert [round(m.gap, 2) for m in near] == [0.01, 0.1, 0.5]
+
+
+def test_a_policy_page_counts_its_matches_and_missing_data_in_the_database(zone: Any) -> None:
+    from gaoxin.policies import selectors
+    from tests.factories import EnterpriseFactory
+
+    policy = services.save_policy(actor=STAFF, text=TEXT)
+    rows = [
+        ("eligible", Decimal("100.50"), []),
+        ("eligible", Decimal("20"), []),
+        ("review", Decimal("7"), []),
+        ("review", None, []),
+        ("ineligible", None, []),
+        ("unknown", None, ["rd_expense_2025", "revenue_2025"]),
+        ("unknown", None, ["rd_expense_2025"]),
+        ("unknown", None, []),
+    ]
+    for status, amount, missing in rows:
+        PolicyMatch.objects.create(
+            policy=policy,
+            version=policy.current,
+            enterprise=EnterpriseFactory(),
+            status=status,
+            amount=amount,
+            missing=missing,
+            evaluated_on=dt.date.today(),
+        )
+    matches = PolicyMatch.objects.filter(policy=policy)
+    summary = selectors.summary(matches)
+    assert summary["counts"] == {"eligible": 2, "review": 2, "ineligible": 1, "unknown": 3}
+    assert summary["total"] == Decimal("127.50")
+    assert summary["eligible_total"] == Decimal("120.50")
+    assert selectors.missing_fields(matches) == [("rd_expense_2025", 2), ("revenue_2025", 1)]
+    assert selectors.summary(matches.none())["total"] is None
+    assert selectors.missing_fields(matches.none()) == []
+    assert selectors.missing_fields(matches.filter(status="eligible")) == []

@@ -32,9 +32,22 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
 
         return adapt_datetime
     if kind == "JSONField":
-        return lambda v: (
-            None if v is None else json.dumps(v, ensure_ascii=False, default=json_default)
-        )
+        # Rows often share one value object (the same sources for every year of an import):
+        # it is encoded once. The cache holds the object too, so that its id is not reused.
+        encoded: dict[int, tuple[Any, str]] = {}
+
+        def adapt_json(value: Any) -> Any:
+            if value is None:
+                return None
+            hit = encoded.get(id(value))
+            if hit is None:
+                hit = encoded[id(value)] = (
+                    value,
+                    json.dumps(value, ensure_ascii=False, default=json_default),
+                )
+            return hit[1]
+
+        return adapt_json
     return None
 
 

@@ -25,8 +25,22 @@ def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
     # Scoped staff see a subset; for those who see all, no IN (…) around every aggregate.
     everything = not enterprises.query.where
     ids = None if everything else enterprises.values("pk")
-    by_chain = list(enterprises.values("chain").annotate(n=Count("pk")).order_by("-n"))
-    by_size = dict(enterprises.values_list("size_band").annotate(n=Count("pk")))
+    # One pass over the registry for the chains, the size bands and the staff figures.
+    groups = enterprises.values_list("chain", "size_band").annotate(
+        n=Count("pk"), employees=Sum("employees"), postgrad=Sum("postgrad_staff")
+    )
+    chains: dict[str, int] = {}
+    by_size: dict[str, int] = {}
+    staff = {"employees": 0, "postgrad": 0}
+    for chain, size_band, n, employees, postgrad in groups.order_by():
+        chains[chain] = chains.get(chain, 0) + n
+        by_size[size_band] = by_size.get(size_band, 0) + n
+        staff["employees"] += employees or 0
+        staff["postgrad"] += postgrad or 0
+    by_chain: list[dict[str, Any]] = [
+        {"chain": chain, "n": n}
+        for chain, n in sorted(chains.items(), key=lambda item: (-item[1], item[0] or ""))
+    ]
     certificates = (
         Qualification.objects.all()
         if ids is None
@@ -49,7 +63,6 @@ def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
         .annotate(revenue=Sum("revenue"), rd=Sum("rd_expense"), n=Count("pk"))
         .order_by("year")
     )[-5:]
-    staff = enterprises.aggregate(employees=Sum("employees"), postgrad=Sum("postgrad_staff"))
     last = yearly[-1] if yearly else None
     return {
         "total": sum(r["n"] for r in by_chain),

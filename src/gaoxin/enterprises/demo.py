@@ -26,6 +26,14 @@ SECTION_CHAINS = {
 }
 COMMISSIONER_SECTION = "企业服务一科"
 ENTERPRISE_LOGINS = ("ent1", "ent2")
+# The standard demo's size: its budgets and volumes are set for it, and grow in proportion
+# in a larger zone (a smaller one keeps them).
+STANDARD_ZONE = 3000
+
+
+def zone_scale() -> float:
+    """How many times the standard demo zone the registry is (1 at 3,000 or fewer)."""
+    return max(1.0, Enterprise.objects.count() / STANDARD_ZONE)
 
 
 def demo_years(today: dt.date) -> tuple[int, ...]:
@@ -97,7 +105,9 @@ def _declarations(today: dt.date) -> None:
     """One enterprise in twenty declared last year's revenue and R&D itself, a little above
     what the zone verified: the profile shows both, and the verified figure in force."""
     year = today.year - 1
-    for enterprise in Enterprise.objects.order_by("pk")[::20][:150]:
+    # Every twentieth id, read as ids first: slicing a queryset with a step loads every row.
+    every_twentieth = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))[::20]
+    for enterprise in Enterprise.objects.filter(pk__in=every_twentieth).order_by("pk"):
         verified = enterprise.reports.filter(year=year, source=DataSource.VERIFIED).first()
         if verified is None or verified.revenue is None:
             continue

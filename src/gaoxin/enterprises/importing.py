@@ -520,12 +520,17 @@ class _Writer:
         )
         reports, figures, certificates, audit = [], [], [], []
         user_id = self.actor.user.pk if self.actor.user is not None else None
+        # One sources object per set of figures present: insert_rows encodes each object once.
+        sources: dict[tuple[str, ...], dict[str, str]] = {}
         for item, years in zip(rows, years_of, strict=True):
             pk = ids[item.uscc]
             for year, present in years.items():
                 values = [present.get(n) for n in YEARLY_NAMES]
                 reports.append((pk, year, self.source, *values, now, self.actor.label[:150]))
-                figures.append((pk, year, *values, dict.fromkeys(present, self.source)))
+                names = tuple(present)
+                if names not in sources:
+                    sources[names] = dict.fromkeys(names, self.source)
+                figures.append((pk, year, *values, sources[names]))
             for kind, (granted, until) in item.qualifications.items():
                 certificates.append((pk, kind, granted, until, "", self.source, now))
             # Decimal and date values are written by the JSON encoder (core.bulk.json_default).

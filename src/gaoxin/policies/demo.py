@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from gaoxin.core.audit import Actor
+from gaoxin.enterprises.demo import zone_scale
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.ledger.money import to_fen
 from gaoxin.policies import payouts
@@ -18,7 +19,13 @@ from gaoxin.policies.models import Application, Payout, PayoutBatch, Policy, Pol
 # A policy of the zone's own, in force, paid without application (the Xiamen R&D-increment
 # measure is a 征求意见稿: matched and shown, never paid).
 PAYOUT_POLICY = "torch-srdi-award"
-PAYOUT_BUDGET_YUAN = "120000000"
+PAYOUT_BUDGET_YUAN = "120000000"  # for the standard 3,000 enterprises; in proportion beyond
+
+
+def payout_budget_fen() -> int:
+    """The award's budget for the year: 1.2亿 for the standard zone, as many times that as the
+    zone is larger (its awardees grow with it), in whole 万元."""
+    return round(to_fen(PAYOUT_BUDGET_YUAN) * zone_scale() / 1_000_000) * 1_000_000
 
 
 def publish_library(actor: Actor) -> None:
@@ -60,7 +67,7 @@ def pay_a_year(*, staff: Actor, chief: Actor) -> None:
         return
     year = timezone.localdate().year
     if payouts.pool_of(policy, year) is None:  # a second run funds nothing more
-        payouts.fund(actor=chief, policy=policy, year=year, amount_fen=to_fen(PAYOUT_BUDGET_YUAN))
+        payouts.fund(actor=chief, policy=policy, year=year, amount_fen=payout_budget_fen())
     payouts.identify(actor=staff, policy=policy, year=year, push=False)
     logins = _enterprises_with_logins()
     chosen = []

@@ -18,6 +18,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from gaoxin.accounts.services import USER_FIELDS, create_user
 from gaoxin.core.audit import Actor, build_entry, snapshot
 from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
+from gaoxin.enterprises.demo import zone_scale
 from gaoxin.enterprises.models import Contact, Enterprise
 from gaoxin.enterprises.selectors import visible_to
 from gaoxin.ledger.choices import EntryKind
@@ -51,9 +53,10 @@ from gaoxin.vouchers.models import (
 )
 
 POLICY_SLUG = "torch-innovation-voucher"
+# The standard demo's (3,000 enterprises) budget, supplement and orders over a whole year; a
+# larger zone has them in proportion (`zone_scale`), a smaller one fewer orders.
 BUDGET_FEN = 30_000_000 * 100  # 3,000万元 at the start of the year
 SUPPLEMENT_FEN = 5_000_000 * 100  # 追加 500万元 after the summer
-# Orders over a whole year with the full demo (3,000 enterprises); fewer with a smaller zone.
 FULL_YEAR_ORDERS = 500
 SEED = 2026
 MIN_LEFT_FEN = 300_000  # an enterprise with less than 3,000元 of quota left orders no more
@@ -220,9 +223,11 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         message_from = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         admin, staff = Actor.for_user(users["admin"]), users["staff"]
         start = _at(dt.date(today.year, 1, 5), 9, 30)
-        scheme, pool = _open_scheme(admin, today, times, start)
+        scale = zone_scale()
+        scheme, pool = _open_scheme(admin, today, times, start, _in_wan(BUDGET_FEN * scale))
         in_scope = set(visible_to(staff).values_list("pk", flat=True))
-        wanted = orders_per_year or min(FULL_YEAR_ORDERS, max(16, len(in_scope) // 4))
+        full_year = round(FULL_YEAR_ORDERS * scale)
+        wanted = orders_per_year or min(full_year, max(16, len(in_scope) // 4))
         days = _order_days(today, now)
         count = round(wanted * sum(w for _d, w in days) / _year_weight(today.year))
         logins = _demo_logins(in_scope)
@@ -247,7 +252,8 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         funded_more = False
         for placed in sorted(_when(rng, days, now) for _ in range(count if chosen else 0)):
             if not funded_more and placed >= supplement:
-                services.fund(actor=admin, scheme=scheme, amount_fen=SUPPLEMENT_FEN)
+                supplement_fen = _in_wan(SUPPLEMENT_FEN * scale)
+                services.fund(actor=admin, scheme=scheme, amount_fen=supplement_fen)
                 times.funds[_last_funding(scheme)], funded_more = supplement, True
             candidates = {
                 pk: weight
@@ -308,14 +314,19 @@ def _office(rng: random.Random, when: dt.datetime) -> dt.datetime:
     return _at(day, hour, minute)
 
 
+def _in_wan(fen: float) -> int:
+    """An amount rounded to whole 万元, as a budget is voted."""
+    return round(fen / 1_000_000) * 1_000_000
+
+
 def _open_scheme(
-    admin: Actor, today: dt.date, times: _Times, start: dt.datetime
+    admin: Actor, today: dt.date, times: _Times, start: dt.datetime, budget_fen: int
 ) -> tuple[VoucherScheme, BudgetPool]:
     data = services.default_scheme(today.year)
     data.policy = Policy.objects.filter(slug=POLICY_SLUG).first()
     scheme = services.create_scheme(actor=admin, data=data)
     services.set_status(actor=admin, scheme=scheme, status="open")
-    pool = services.fund(actor=admin, scheme=scheme, amount_fen=BUDGET_FEN)
+    pool = services.fund(actor=admin, scheme=scheme, amount_fen=budget_fen)
     times.funds[_last_funding(scheme)] = start + dt.timedelta(days=2, hours=1)
     return scheme, pool
 
@@ -355,10 +366,12 @@ def _quotas(
         Enterprise.objects.filter(pk__in=list(in_scope)).values_list("pk", "latest_revenue")
     )
     pool = sorted(in_scope)
-    weights = [1.0 + min(float(revenue[pk] or 0) / 1e8, 3.0) for pk in pool]
+    # Cumulative weights once: `choices(weights=…)` would add them up again on every draw, and
+    # a large zone draws thousands of times from tens of thousands (the draws are the same).
+    cumulative = list(accumulate(1.0 + min(float(revenue[pk] or 0) / 1e8, 3.0) for pk in pool))
     applied: set[int] = set(always)
     while pool and len(applied) < min(len(pool), round(count * 1.1)):
-        applied.add(rng.choices(pool, weights=weights)[0])
+        applied.add(rng.choices(pool, cum_weights=cumulative)[0])
     services.grant_quotas(actor=admin, scheme=scheme, enterprise_ids=sorted(applied))
     return dict(
         VoucherQuota.objects.filter(scheme=scheme).values_list("enterprise_id", "granted_fen")
@@ -372,10 +385,11 @@ def _customers(
     the larger quotas (larger firms) more often."""
     pool = sorted(pk for pk in holders if pk in in_scope)
     wanted = min(len(pool), max(1, round(count * 0.42)))
-    weights = [(holders[pk] / 10_000_000) ** 3 for pk in pool]  # 1, 8 or 27 for 10/20/30万
+    # 1, 8 or 27 for 10/20/30万
+    cumulative = list(accumulate((holders[pk] / 10_000_000) ** 3 for pk in pool))
     chosen: dict[int, float] = {}
     while len(chosen) < wanted:
-        pk = rng.choices(pool, weights=weights)[0]
+        pk = rng.choices(pool, cum_weights=cumulative)[0]
         chosen.setdefault(pk, rng.paretovariate(1.6))
     return chosen
 

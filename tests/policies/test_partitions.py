@@ -37,15 +37,14 @@ from tests.test_cli import environment
 ACTOR = Actor.system("test")
 ENTERPRISES = 120
 BATCH = ("--batch", "--no-reload", "--no-startup-delay", "--interval", "0.2")
-# What a stored match says; `updated_at` and ids aside, and the explanation (derived from the
-# rest and the registry).
+# What a stored match says; `updated_at` and ids aside (the explanation and the gap in words are
+# made when opened, from the rest and the registry).
 COLUMNS = (
     "policy_id",
     "version_id",
     "enterprise_id",
     "status",
     "amount",
-    "shortfall",
     "gap",
     "missing",
     "evaluated_on",

@@ -142,7 +142,8 @@ class PolicyMatch(models.Model):
             models.UniqueConstraint(fields=["policy", "enterprise"], name="policy_match_unique")
         ]
         indexes = [
-            models.Index(fields=["policy", "status"]),
+            # A policy's results tab: counts by status, and each status's top rows by amount.
+            models.Index(fields=["policy", "status", "amount"]),
             models.Index(fields=["enterprise", "status"]),
         ]
 

@@ -29,24 +29,11 @@ sys.path.insert(0, str(HERE))
 
 import machine  # noqa: E402
 import polars as pl  # noqa: E402
+from rules_bench import ensure_data  # noqa: E402
 
 REPO = HERE.parent
 POLICIES = HERE / "workload" / "policies"
-DATA_DIR = Path(os.environ.get("BENCH_DATA", Path.home() / ".cache" / "gaoxin-bench"))
 EVAL_DATE = dt.date(2025, 6, 30)
-
-
-def ensure_data(n: int) -> Path:
-    path = DATA_DIR / f"enterprises_{n}.parquet"
-    if not path.exists():
-        print(f"generating {path} …", flush=True)
-        subprocess.run(
-            [sys.executable, "gen_data.py", "--sizes", str(n)],
-            cwd=HERE / "workload",
-            check=True,
-            env={**os.environ, "BENCH_DATA": str(DATA_DIR)},
-        )
-    return path
 
 
 def cli(args: Sequence[str]) -> tuple[float, float, float]:

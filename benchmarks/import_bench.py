@@ -114,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         env["GAOXIN_DATA_DIR"] = folder
         if args.postgres:
-            name = args.postgres.rsplit("/", 1)[1]
-            server = args.postgres.rsplit("/", 1)[0] + "/postgres"
-            for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
-                subprocess.run(["psql", server, "-qc", sql], check=True)
+            machine.fresh_database(args.postgres)
             env["DATABASE_URL"] = args.postgres
         print(
             f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; file: {path} "

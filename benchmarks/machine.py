@@ -66,3 +66,13 @@ def describe(postgres_url: str | None = None) -> str:
 
 if __name__ == "__main__":
     print(describe(os.environ.get("DATABASE_URL")))
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the PostgreSQL database a benchmark runs in (`postgres://…/name`)."""
+    import subprocess
+
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", server, "-qc", sql], check=True)

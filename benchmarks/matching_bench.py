@@ -183,10 +183,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "GAOXIN_DATA_DIR": folder,
             }
             if args.postgres:
-                name = args.postgres.rsplit("/", 1)[1]
-                server = args.postgres.rsplit("/", 1)[0] + "/postgres"
-                for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
-                    subprocess.run(["psql", server, "-qc", sql], check=True)
+                machine.fresh_database(args.postgres)
                 env["DATABASE_URL"] = args.postgres
             subprocess.run(
                 [sys.executable, __file__, "--child", "--enterprises", str(n)],

@@ -174,10 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DATABASE_URL", None)
         env.setdefault("DJANGO_SETTINGS_MODULE", "gaoxin.settings")
         if args.postgres:
-            name = args.postgres.rsplit("/", 1)[1]
-            server = args.postgres.rsplit("/", 1)[0] + "/postgres"
-            for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
-                subprocess.run(["psql", server, "-qc", sql], check=True)
+            machine.fresh_database(args.postgres)
             env["DATABASE_URL"] = args.postgres
         command = [
             sys.executable,

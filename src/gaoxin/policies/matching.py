@@ -89,7 +89,7 @@ def partition_ids(run: MatchRun, partition: int) -> list[int]:
     return list(within.values_list("pk", flat=True))
 
 
-def match_partition(run: MatchRun, partition: int, data: Any = None, push: bool = True) -> int:
+def match_partition(run: MatchRun, partition: int, push: bool = True) -> int:
     """One run's partition (see match_partitions)."""
     return match_partitions([run], partition, push=push)
 
@@ -323,29 +323,31 @@ def _explained(
             undecided = [i for i in range(nulls.bit_length()) if nulls >> i & 1]
             lacking = missing_reads(resolved[version_id], rec, no_inputs[version_id], undecided)
             if lacking or applies:
-                names = [f"{f}_{y}" if y is not None else f for f, y in lacking]
+                missing = _flat_names(lacking)
                 out.append(
                     (
                         version.policy_id,
                         version_id,
                         enterprise_id,
-                        "unknown",
+                        UNKNOWN_STATUS,
                         None,
                         None,
-                        json.dumps(names),
+                        missing,
                     )
                 )
             continue
         explanation = explain_record(resolved[version_id], rec, no_inputs[version_id])
         if keep(explanation, applies=applies):
-            out.append(_row(version, enterprise_id, explanation, on))
+            out.append(_row(version, enterprise_id, explanation))
     return pl.DataFrame(out, schema=match_store.ROW_SCHEMA, orient="row")
 
 
-def _row(
-    version: PolicyVersion, enterprise_id: int, explanation: Explanation, on: dt.date
-) -> tuple[Any, ...]:
-    missing = [f"{f}_{y}" if y is not None else f for f, y in explanation.missing]
+def _flat_names(reads: Sequence[tuple[str, int | None]]) -> str:
+    """Missing (field, year) reads as the stored JSON list of flat names (`rd_expense_2025`)."""
+    return json.dumps([f"{f}_{y}" if y is not None else f for f, y in reads])
+
+
+def _row(version: PolicyVersion, enterprise_id: int, explanation: Explanation) -> tuple[Any, ...]:
     amount = explanation.amount
     return (
         version.policy_id,
@@ -354,7 +356,7 @@ def _row(
         explanation.status,
         None if amount is None else int(amount * 100),
         relative_gap(explanation),
-        json.dumps(missing),
+        _flat_names(explanation.missing),
     )
 
 
@@ -371,11 +373,12 @@ def with_shortfalls(matches: Iterable[PolicyMatch], chunk: int = 500) -> Iterato
 
 
 def _explained_chunk(batch: list[PolicyMatch]) -> list[PolicyMatch]:
-    explain_matches([m for m in batch if m.status not in (ELIGIBLE_STATUS, REVIEW_STATUS)])
+    explain_matches([m for m in batch if m.status not in PASSED])
     return batch
 
 
-ELIGIBLE_STATUS, REVIEW_STATUS = MatchStatus.ELIGIBLE.value, MatchStatus.REVIEW.value
+PASSED = (MatchStatus.ELIGIBLE.value, MatchStatus.REVIEW.value)  # no condition falls short
+UNKNOWN_STATUS = MatchStatus.UNKNOWN.value
 
 
 def explain_matches(matches: Sequence[PolicyMatch]) -> None:
@@ -457,7 +460,7 @@ def match_enterprise(
         loaded = rules_policy(version)
         explanation = explain(loaded, normalised, on)
         if keep(explanation, applies=loaded.delivery == "apply"):
-            stored.append(_row(version, enterprise_id, explanation, on))
+            stored.append(_row(version, enterprise_id, explanation))
     frame = pl.DataFrame(stored, schema=match_store.ROW_SCHEMA, orient="row")
     with transaction.atomic():
         match_store.replace(

@@ -15,6 +15,9 @@ _FIELD = re.compile(
     r"\b(?P<name>[a-z][a-z0-9_]*)\b"
     r"(?:\[(?P<start>Y(?:[+-]\d+)?|\d{4})(?:\.\.(?P<end>Y(?:[+-]\d+)?|\d{4}))?\])?"
 )
+_DATE_CALL = re.compile(r"\b(?P<fn>year_of|years_since)\((?P<name>[a-z][a-z0-9_]*)\)")
+_AGGREGATE = re.compile(r"\b(?P<fn>sum|avg)\((?P<inner>[a-z][a-z0-9_]*\[[^\]]*\])\)")
+_AGGREGATE_WORD = {"sum": "合计", "avg": "平均"}
 _YUAN = re.compile(r"(?P<n>-?[\d,]+(?:\.\d+)?)(?P<unit>万|亿)?元")
 _UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), None: Decimal(1)}
 
@@ -40,6 +43,21 @@ def humanise(text: str, year: int) -> str:
             return f"{found.alias}（{start}–{_year(match['end'], year)}年）"
         return f"{found.alias}（{start}年）"
 
+    def date_call(match: re.Match[str]) -> str:
+        found = catalogue.BY_NAME.get(match["name"])
+        if found is None:
+            return match.group(0)
+        if match["fn"] == "years_since":
+            return f"自{found.alias}起已满年数"
+        if found.kind is catalogue.FieldKind.QUALIFICATION:
+            return f"取得{found.alias}的年份"
+        return f"{found.alias}的年份"
+
+    def aggregate(match: re.Match[str]) -> str:
+        inner = _FIELD.sub(field, match["inner"])
+        return match.group(0) if inner == match["inner"] else inner + _AGGREGATE_WORD[match["fn"]]
+
+    text = _AGGREGATE.sub(aggregate, _DATE_CALL.sub(date_call, text))
     text = _FIELD.sub(field, text)
     return _YUAN.sub(lambda m: money(Decimal(m["n"].replace(",", "")) * _UNIT[m["unit"]]), text)
 

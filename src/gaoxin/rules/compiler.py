@@ -96,15 +96,36 @@ class Compiler:
         hit = self.cache.get(n)
         if hit is None:
             outer, self._level = self._level, 0
-            hit = self._value(n)
-            if n in self.shared:
-                hit = self.stage(hit, self._level + 1)
+            try:
+                hit = self._value(n)
+                if n in self.shared:
+                    hit = self.stage(hit, self._level + 1)
+            except X.CompileError:
+                if not _is_condition(n):
+                    self._level = outer
+                    raise
+                # Too wide for Int128 (an average of three ratios): this comparison is
+                # computed row by row in Python's unbounded integers instead.
+                self._level = 0
+                hit = B(self.exact_rows(n, pl.Boolean()))
+                if n in self.shared:  # staged under its own name: a Python function has no key
+                    hit = B(self.stage_exact(hit.e))
             self.cache[n] = hit
             self.levels[n] = self._level
             self._level = max(outer, self._level)
         else:
             self._level = max(self._level, self.levels[n])
         return hit
+
+    def stage_exact(self, e: pl.Expr) -> pl.Expr:
+        """A row-by-row column (exact_rows, which reads only the frame) staged once."""
+        name = f"__s{len(self.staged_by_expr)}"
+        self.staged_by_expr[f"exact {name}".encode()] = (name, 1)
+        if not self.stages:
+            self.stages.append({})
+        self.stages[0][name] = e.alias(name)
+        self._level = 1
+        return pl.col(name)
 
     def stage(self, v: Value, level: int) -> Value:
         """`v` computed once into staged column(s) of `level`; what reads it reads the column."""
@@ -138,6 +159,45 @@ class Compiler:
         if isinstance(v, S) and isinstance(v.e, pl.Expr):
             return S(column_of(v.e))
         return v
+
+    def exact_rows(self, n: A.Node, dtype: pl.DataType) -> pl.Expr:
+        """`n` evaluated by the reference evaluator (scalar.py) on each row: exact with
+        unbounded integers, for what the Int128 columns can't hold. Booleans as they are;
+        numbers (dtype Int64) as the amount in fen, rounded half-up like `to_fen`."""
+        from .scalar import Evaluator, round_half_up
+
+        columns = sorted(columns_read(n))
+        self.needed.update(columns)
+        given = typed_inputs(self.policy, self.inputs) if self.policy is not None else {}
+        on = self.date
+        readers = [_record_key(c) for c in columns]
+        money = dtype == pl.Int64
+
+        def one(rec: dict[tuple[str, int | None], Any]) -> Any:
+            v = Evaluator(rec, on, given).eval(n)
+            if not money or v is None:
+                return v
+            fen = round_half_up(Fraction(v), 2) * 100
+            return int(fen) if abs(fen) <= X.I64 else None
+
+        if not columns:
+            return pl.lit(one({}), dtype=dtype)
+
+        def run(s: pl.Series) -> pl.Series:
+            out = []
+            for row in s.struct.unnest().iter_rows():
+                rec: dict[tuple[str, int | None], Any] = {}
+                for (key, kind), v in zip(readers, row, strict=True):
+                    if v is not None:
+                        rec[key] = (
+                            Fraction(v, 100)
+                            if kind == "money"
+                            else (Fraction(v) if kind == "integer" else v)
+                        )
+                out.append(one(rec))
+            return pl.Series(s.name, out, dtype=dtype)
+
+        return pl.struct(columns).map_batches(run, return_dtype=dtype, is_elementwise=True)
 
     # -- compile one node
     def _value(self, n: A.Node) -> Value:
@@ -248,6 +308,9 @@ class Compiler:
         e = _lit(d.e)
 
         def at_least(k: int) -> pl.Expr:
+            year = self.date.year - k
+            if not dt.MINYEAR <= year <= dt.MAXYEAR:  # `years_since(d) < 5000万`: no date is
+                return pl.when(e.is_not_null()).then(pl.lit(year > dt.MAXYEAR))  # that old
             return e <= pl.lit(anniversary_cutoff(k, self.date))
 
         if op == ">=":
@@ -450,6 +513,43 @@ class Compiler:
                 break
             lower = upper
         return total
+
+
+def _is_condition(n: A.Node) -> bool:
+    """A node whose value is true/false: where a too-wide comparison falls back to rows."""
+    if isinstance(n, A.Compare | A.InList | A.Logic):
+        return True
+    return isinstance(n, A.Unary) and n.op == "not"
+
+
+def columns_read(n: object) -> set[str]:
+    """Every column of the enterprise frame that evaluating `n` may read."""
+    out: set[str] = set()
+    if isinstance(n, A.Band):
+        return columns_read(n.bound) | columns_read(n.value)
+    if isinstance(n, A.Field):
+        out.add(column(n.name, n.year))
+    elif isinstance(n, A.Range):
+        out.update(column(n.name, y) for y in n.years)
+    elif isinstance(n, A.Call) and n.fn == "has":
+        q = n.args[0]
+        assert isinstance(q, A.Field)
+        out.update((q.name, until_column(q.name)))
+    if isinstance(n, A.Node):
+        for v in vars(n).values():
+            for x in v if isinstance(v, tuple) else (v,):
+                if isinstance(x, A.Node | A.Band):
+                    out |= columns_read(x)
+    return out
+
+
+def _record_key(col: str) -> tuple[tuple[str, int | None], str]:
+    """A frame column → the scalar record's key and how its typed value reads."""
+    spec = C.parse_header(col)
+    assert spec is not None, col
+    if spec.until:
+        return (spec.field.name + "_until", None), "date"
+    return (spec.field.name, spec.year), spec.field.type.value
 
 
 _LEAVES = (A.Num, A.Str, A.DateLit, A.Bool, A.NoValue, A.Field, A.Input, A.Range)

@@ -21,6 +21,7 @@ from gaoxin.rules import STATUSES, explain, load_text
 from gaoxin.rules.batch import clear_plan_cache, evaluate_wide
 
 DATE = dt.date(2025, 6, 30)  # Y = 2025
+DATES = st.sampled_from([DATE, dt.date(2024, 2, 29), dt.date(2026, 1, 1)])
 YEARS = (2021, 2022, 2023, 2024)
 MONEY = ("revenue", "rd_expense", "total_assets", "net_profit")  # net_profit may be negative
 COUNTS = ("employees", "tech_staff", "rd_staff")
@@ -66,7 +67,7 @@ def number(draw: st.DrawFn, depth: int = 0) -> str:
         st.builds(lambda f: f"growth({f}, Y-1)", st.sampled_from(MONEY[:3])),
         st.just("years_since(registered_at)"),
         st.just("year_of(high_tech_enterprise)"),
-        st.sampled_from(["band", "marginal(band)", "rate", "fee"]),
+        st.sampled_from(["band", "marginal(band)", "rate", "fee", "since", "level", "floor"]),
     ]
     if depth >= 2:
         return draw(st.one_of(leaves))
@@ -106,6 +107,9 @@ def condition(draw: st.DrawFn, depth: int = 0) -> str:
                 "cagr(revenue, Y-3, Y-1) >= 20%",
                 "cagr(rd_expense, Y-2, Y-1) < 0%",
                 "employees in [10, 100, 300]",
+                "year_of(high_tech_enterprise) == Y - 1",
+                'if(in_zone, chain, "无") == "软件"',
+                "if(first_time, registered_at, 2020-01-01) > 2019-06-30",
             ]
         ),
         st.builds(lambda c: f'chain == "{c}"', st.sampled_from(CHAINS)),
@@ -141,6 +145,7 @@ def policy_text(draw: st.DrawFn) -> str:
         delivery: apply
         parameters:
           rate: {{2021-01-01: 10%, 2025-01-01: 12%}}
+          floor: if(in_zone, 1000万, 2000万) + rate * revenue[Y-2]
         inputs:
           fee: {{type: money, label: 服务费}}
           first_time: {{type: boolean, label: 首次申报}}
@@ -156,6 +161,18 @@ def policy_text(draw: st.DrawFn) -> str:
             rows:
               - {{below: 1亿, value: '"小"'}}
               - {{else: '"大"'}}
+          since:
+            by: registered_at
+            rows:
+              - {{upto: 2015-12-31, value: 3}}
+              - {{below: 2021-01-01, value: 2}}
+              - {{else: 1}}
+          level:
+            by: employees
+            rows:
+              - {{atleast: 500, value: 20万}}
+              - {{above: floor / 1万, value: 10万}}
+              - {{else: 0}}
         conditions:
         """
     )
@@ -231,15 +248,15 @@ given_inputs = st.fixed_dictionaries(
 )
 
 
-def agree(text: str, rows: list[dict], inputs: dict) -> None:
+def agree(text: str, rows: list[dict], inputs: dict, date: dt.date = DATE) -> None:
     p = load_text(text, "generated.yaml")  # what the generator writes must pass check
     for i, row in enumerate(rows):
         row["uscc"] = f"U{i}"
     df = pl.DataFrame(rows, schema=schema())
     clear_plan_cache()
-    wide = evaluate_wide([p], df, DATE, inputs)
+    wide = evaluate_wide([p], df, date, inputs)
     for i, row in enumerate(rows):
-        e = explain(p, row, DATE, inputs)
+        e = explain(p, row, date, inputs)
         fen = wide["amount:gen"][i] if "amount:gen" in wide.columns else None
         batch = (STATUSES[wide["status:gen"][i]], None if fen is None else Decimal(fen) / 100)
         assert batch == (e.status, e.amount), (text, row, inputs, e)
@@ -280,7 +297,7 @@ def with_condition(cond: str, amount: str | None = None) -> str:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(policy_text(), st.lists(enterprise(), min_size=1, max_size=6), given_inputs)
+@given(policy_text(), st.lists(enterprise(), min_size=1, max_size=6), given_inputs, DATES)
 @example(  # an average of three ratios compares in integers wider than Int128
     with_condition(
         "(rd_expense[Y-1] / revenue[Y-1] + rd_expense[Y-2] / revenue[Y-2]"
@@ -290,11 +307,13 @@ def with_condition(cond: str, amount: str | None = None) -> str:
     ),
     [A_ROW, {**A_ROW, "rd_expense_2022": None}, {**A_ROW, "revenue_2023": 0.0}],
     {},
+    DATE,
 )
 @example(  # the amount is a sub-expression a condition shares: its known-test comes after it
     with_condition("sum(revenue[Y-3..Y-1]) >= 1亿", "sum(revenue[Y-3..Y-1])"),
     [A_ROW, {**A_ROW, "revenue_2022": None}],
     {},
+    DATE,
 )
 @example(  # the same, with the condition too wide for Int128
     with_condition(
@@ -304,19 +323,22 @@ def with_condition(cond: str, amount: str | None = None) -> str:
     ),
     [A_ROW, {**A_ROW, "revenue_2022": None}],
     {},
+    DATE,
 )
 @example(  # a number of years no calendar reaches
     with_condition("years_since(registered_at) < 5000万 and years_since(registered_at) > -2亿"),
     [A_ROW, {**A_ROW, "registered_at": None}],
     {},
+    DATE,
 )
 @example(  # an amount beyond Int64 fen is unknown in both
     with_condition("in_zone", "revenue[Y-1] * revenue[Y-2]"),
     [{**A_ROW, "revenue_2024": 1e13, "revenue_2023": 1e13}, A_ROW],
     {},
+    DATE,
 )
 @example(  # a condition on an input not given is unknown in both
-    with_condition("fee >= 1万 or in_zone"), [{**A_ROW, "in_zone": False}, A_ROW], {}
+    with_condition("fee >= 1万 or in_zone"), [{**A_ROW, "in_zone": False}, A_ROW], {}, DATE
 )
-def test_generated_rules_agree(text, rows, inputs):
-    agree(text, rows, inputs)
+def test_generated_rules_agree(text, rows, inputs, date):
+    agree(text, rows, inputs, date)

@@ -342,3 +342,47 @@ def with_condition(cond: str, amount: str | None = None) -> str:
 )
 def test_generated_rules_agree(text, rows, inputs, date):
     agree(text, rows, inputs, date)
+
+
+AVG3 = (
+    "(rd_expense[Y-1] / revenue[Y-1] + rd_expense[Y-2] / revenue[Y-2]"
+    " + rd_expense[Y-3] / revenue[Y-3]) / 3"
+)
+
+
+@st.composite
+def near_five_percent(draw: st.DrawFn) -> dict:
+    """Revenues and R&D whose ratios average near 5%: exact ties, a fen either side, and
+    ratios far off, so that rows are decided in floating point and by the exact rows."""
+    row: dict = {"in_zone": True}
+    for y in (2022, 2023, 2024):
+        fen = draw(st.one_of(st.integers(1, 10**15), st.sampled_from([1, 3, 7, 10**15])))
+        nudge = draw(st.sampled_from([0, 0, 1, -1, 10**6]))
+        row[f"revenue_{y}"] = fen / 100
+        row[f"rd_expense_{y}"] = max(0, fen // 20 + nudge) / 100
+    return row
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(near_five_percent(), min_size=1, max_size=20),
+    st.sampled_from([">=", ">", "==", "!="]),
+    st.sampled_from(
+        ["min({} * 100万, 4万)", "{} * 123456789", "max(abs({}) * 3, 0.01)", "{} / ({} - 5%)"]
+    ),
+)
+def test_wide_rows_decided_in_floating_point_agree(rows, op, amount):
+    """What passes Int128 is decided in Float64 where the error bound allows, else exactly:
+    the same statuses and amounts as the explanation, ties included."""
+    p = load_text(
+        with_condition(f"{AVG3} {op} 5%", amount.replace("{}", AVG3)),
+        "avg3.yaml",
+    )
+    df = pl.DataFrame(rows)
+    clear_plan_cache()
+    wide = evaluate_wide([p], df, DATE)
+    for i, row in enumerate(rows):
+        e = explain(p, row, DATE)
+        fen = wide["amount:gen"][i]
+        batch = (STATUSES[wide["status:gen"][i]], None if fen is None else Decimal(fen) / 100)
+        assert batch == (e.status, e.amount), (row, e)

@@ -172,7 +172,7 @@ def test_version_is_a_content_hash():
 
 def test_test_cases_are_checked_too():
     e = error_of(
-        "inputs:\n  fee: {type: money}\nconditions: []\ntests:\n  - name: x\n"
+        "delivery: apply\ninputs:\n  fee: {type: money}\nconditions: []\ntests:\n  - name: x\n"
         "    date: 2025-01-01\n    inputs: {feee: 1}\n    expect: {status: eligible}\n"
     )
     assert e.message == "unknown input 'feee' in test" and e.hint == "did you mean 'fee'?"

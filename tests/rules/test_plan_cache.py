@@ -61,7 +61,7 @@ def test_cache_is_keyed_by_version_date_and_inputs():
     assert b_plan.stages is not compile_plan([old], DATE).stages
     assert compile_plan([new], dt.date(2025, 7, 1)).stages is not b_plan.stages
     with_input = policy(
-        "inputs:\n  floor: {type: money, label: 门槛}\n"
+        "delivery: apply\ninputs:\n  floor: {type: money, label: 门槛}\n"
         "conditions:\n  - label: 营收\n    when: revenue[2024] > floor\n"
     )
     low = evaluate_wide([with_input], df, DATE, {"floor": "1亿"})

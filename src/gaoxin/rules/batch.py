@@ -185,12 +185,14 @@ def _compile(
             if r.benefit is not None:
                 trees.append(r.benefit)
     comp.shared = shared_nodes(trees)
-    final: dict[Hashable, tuple[int, str, pl.Expr]] = {}  # node → (level, column, expression)
+    # node → (level, column, expression); expression None: a column already there
+    final: dict[Hashable, tuple[int, str, pl.Expr | None]] = {}
 
     def stage(key: Hashable, level: int, e: pl.Expr, prefix: str) -> str:
         if key not in final:
             if e.meta.is_column():  # already a column (a field, a shared sub-expression)
-                final[key] = (0, e.meta.output_name(), e)
+                # of the level below (a staged column): what reads it comes after it
+                final[key] = (level - 1, e.meta.output_name(), None)
             else:
                 name = f"{prefix}{len(final)}"
                 final[key] = (level, name, e.alias(name))
@@ -204,7 +206,11 @@ def _compile(
             if node in final:
                 conds.append(final[node][1])
                 continue
-            e = comp.b(node)
+            try:
+                e = comp.b(node)
+            except X.CompileError:  # too wide for Int128 (a table of true/false): row by row
+                comp._level = 0
+                e = comp.exact_rows(node, pl.Boolean())
             conds.append(stage(node, comp.levels.get(node, 0) + 1, e, "__c"))
         amount = None
         static_null = bool(r.benefit_inputs - set(typed_inputs(p, comp.inputs)))
@@ -212,7 +218,11 @@ def _compile(
         if r.benefit is not None and r.in_force:
             key = ("amount", r.benefit)
             if key not in final:
-                fen = X.to_fen(comp.q(r.benefit))
+                try:
+                    fen = X.to_fen(comp.q(r.benefit))
+                except X.CompileError:  # too wide for Int128: exact row by row
+                    comp._level = 0
+                    fen = comp.exact_rows(r.benefit, pl.Int64())
                 stage(key, comp.levels.get(r.benefit, 0) + 1, fen, "__a")
             amount = final[key][1]
         known = None
@@ -226,12 +236,12 @@ def _compile(
             known = final[known_key][1]
         plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null, known))
     stages = [dict(s) for s in comp.stages]
-    for level, name, e in final.values():
-        if level == 0:
+    for level, name, staged in final.values():
+        if staged is None:
             continue
         while len(stages) < level:
             stages.append({})
-        stages[level - 1][name] = e
+        stages[level - 1][name] = staged
     return Plan(date, plans, stages, set(comp.needed))
 
 

@@ -4,6 +4,7 @@ exist with the right arguments, types agree. Returns the tree with names made ex
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,13 @@ class Scope:
     params: dict[str, Callable[[], Type]] = field(default_factory=dict)
     tables: dict[str, Callable[[], Type]] = field(default_factory=dict)
     inputs: dict[str, Type] = field(default_factory=dict)
+    table_by: dict[str, Type] = field(default_factory=dict)  # what each table is keyed by
 
     def names(self) -> list[str]:
+        """What a name may stand for: catalogue fields (and their aliases) and the policy's
+        parameters, tables and inputs — the suggestions for a misspelt one."""
         fields = [f.name for f in C.FIELDS] + [f.alias for f in C.FIELDS]
-        return [*fields, *self.params, *self.tables, *self.inputs, *FUNCTIONS]
+        return [*fields, *self.params, *self.tables, *self.inputs]
 
 
 def _respanned(node: A.Node, span: tuple[int, int]) -> A.Node:
@@ -83,7 +87,20 @@ def _unknown_name(node: A.Node, name: str, scope: Scope) -> ExprError:
         return _err(
             node, "Y (the assessment year) can only index a yearly field", "write e.g. revenue[Y-1]"
         )
+    header = C.parse_header(name)
+    if header is not None and header.year is not None and C.lookup(name) is None:
+        return _err(
+            node,
+            f"unknown field '{name}'",
+            f"a yearly field takes its year in brackets: {header.field.name}[{header.year}]",
+        )
     close = difflib.get_close_matches(name, scope.names(), n=1, cutoff=0.6)
+    if not close and _looks_like_text(name):
+        return _err(
+            node,
+            f"unknown field '{name}'",
+            f'text values are quoted: "{name}"; fields are listed in docs/rules.md',
+        )
     what = "field"
     if close and close[0] in scope.params:
         what = "parameter"
@@ -93,6 +110,21 @@ def _unknown_name(node: A.Node, name: str, scope: Scope) -> ExprError:
         what = "input"
     hint = f"did you mean '{close[0]}'?" if close else "see the field catalogue in docs/rules.md"
     return _err(node, f"unknown {what} '{name}'", hint)
+
+
+def _looks_like_text(name: str) -> bool:
+    """A bare word that is more likely a value than a field: Chinese (园区, 集成电路) or a code
+    (C3974)."""
+    return any(not ch.isascii() for ch in name) or bool(re.fullmatch(r"[A-Z]+\d+", name))
+
+
+def _quote_it(n: A.Node) -> ExprError:
+    assert isinstance(n, A.Name)
+    return _err(
+        n,
+        f"'{n.name}' is not a field",
+        f'text values are quoted: "{n.name}"',
+    )
 
 
 def _located(get: Callable[[], Type], n: A.Node) -> Type:
@@ -156,6 +188,8 @@ class Checker:
                 raise _err(n.operand, f"'in' needs a number or text, not a {t}")
             listed: list[A.Node] = []
             for item in n.items:
+                if t.base == TEXT and self.unresolved(item):
+                    raise _quote_it(item)
                 if not isinstance(item, A.Num | A.Str):
                     raise _err(item, 'list items must be numbers or "text"')
                 it = self.visit(item)[1]
@@ -226,8 +260,18 @@ class Checker:
         return A.Binary(n.op, a, b, span=n.span), Type(NUMBER, kind)
 
     def compare(self, n: A.Compare) -> tuple[A.Node, Type]:
-        a, ta = self.visit_cmp_side(n.left)
-        b, tb = self.visit_cmp_side(n.right)
+        try:
+            a, ta = self.visit_cmp_side(n.left)
+        except ExprError:
+            if self.unresolved(n.left) and self.is_text(n.right):
+                raise _quote_it(n.left) from None
+            raise
+        try:
+            b, tb = self.visit_cmp_side(n.right)
+        except ExprError:
+            if self.unresolved(n.right) and ta.base == TEXT:
+                raise _quote_it(n.right) from None
+            raise
         if ta.base != tb.base:
             raise _err(
                 n,
@@ -241,6 +285,21 @@ class Checker:
         if isinstance(a, A.Call) and a.fn == "cagr" and isinstance(b, A.Call) and b.fn == "cagr":
             raise _err(n, "cagr() can only be compared to a value that is not a cagr()")
         return A.Compare(n.op, a, b, span=n.span, left_text=n.left_text), T_BOOL
+
+    def unresolved(self, n: A.Node) -> bool:
+        """A bare name that is no field, parameter, table or input."""
+        s = self.scope
+        return (
+            isinstance(n, A.Name)
+            and n.name not in ("Y", *s.params, *s.tables, *s.inputs, *FUNCTIONS)
+            and C.lookup(n.name) is None
+        )
+
+    def is_text(self, n: A.Node) -> bool:
+        try:
+            return self.visit(n)[1].base == TEXT
+        except ExprError:
+            return False
 
     def visit_cmp_side(self, n: A.Node) -> tuple[A.Node, Type]:
         if isinstance(n, A.Call) and n.fn == "cagr":
@@ -368,6 +427,14 @@ class Checker:
                     did_you_mean(getattr(tab, "name", ""), self.scope.tables),
                 )
             rt = self.scope.tables[tab.name]()
+            by_t = self.scope.table_by.get(tab.name)
+            if rt.base != NUMBER or (by_t is not None and by_t.base != NUMBER):
+                raise _err(
+                    tab,
+                    f"marginal() needs a table keyed by a number with numbers as values; "
+                    f"{tab.name} maps {by_t or '…'} to {rt}",
+                    "e.g. by: revenue[Y-1], rows: {upto: 5000万, value: 5%}",
+                )
             return A.Call(fn, (A.TableRef(tab.name, span=tab.span),), span=n.span), Type(
                 NUMBER, rt.kind
             )

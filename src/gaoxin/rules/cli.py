@@ -215,7 +215,10 @@ def _write_explained(
                     )
                     continue
                 conds = "; ".join(f"{c.label}: {_tv(c.result, c.manual)}" for c in e.conditions)
-                missing = "; ".join(f"{f}[{y}]" if y else f for f, y in e.missing)
+                missing = "; ".join(
+                    [f"{f}[{y}]" if y else f for f, y in e.missing]
+                    + [f"inputs.{name}" for name in e.missing_inputs]
+                )
                 short = "; ".join(s.text for s in e.shortfalls)
                 writer.writerow(
                     [

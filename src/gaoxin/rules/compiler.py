@@ -96,15 +96,36 @@ class Compiler:
         hit = self.cache.get(n)
         if hit is None:
             outer, self._level = self._level, 0
-            hit = self._value(n)
-            if n in self.shared:
-                hit = self.stage(hit, self._level + 1)
+            try:
+                hit = self._value(n)
+                if n in self.shared:
+                    hit = self.stage(hit, self._level + 1)
+            except X.CompileError:
+                if not _is_condition(n):
+                    self._level = outer
+                    raise
+                # Too wide for Int128 (an average of three ratios): this comparison is
+                # computed row by row in Python's unbounded integers instead.
+                self._level = 0
+                hit = B(self.exact_rows(n, pl.Boolean()))
+                if n in self.shared:  # staged under its own name: a Python function has no key
+                    hit = B(self.stage_exact(hit.e))
             self.cache[n] = hit
             self.levels[n] = self._level
             self._level = max(outer, self._level)
         else:
             self._level = max(self._level, self.levels[n])
         return hit
+
+    def stage_exact(self, e: pl.Expr) -> pl.Expr:
+        """A row-by-row column (exact_rows, which reads only the frame) staged once."""
+        name = f"__s{len(self.staged_by_expr)}"
+        self.staged_by_expr[f"exact {name}".encode()] = (name, 1)
+        if not self.stages:
+            self.stages.append({})
+        self.stages[0][name] = e.alias(name)
+        self._level = 1
+        return pl.col(name)
 
     def stage(self, v: Value, level: int) -> Value:
         """`v` computed once into staged column(s) of `level`; what reads it reads the column."""
@@ -138,6 +159,89 @@ class Compiler:
         if isinstance(v, S) and isinstance(v.e, pl.Expr):
             return S(column_of(v.e))
         return v
+
+    def exact_rows(self, n: A.Node, dtype: pl.DataType) -> pl.Expr:
+        """`n` evaluated by the reference evaluator (scalar.py) on each row: exact with
+        unbounded integers, for what the Int128 columns can't hold. Booleans as they are;
+        numbers (dtype Int64) as the amount in fen, rounded half-up like `to_fen`."""
+        from .scalar import Evaluator, round_half_up
+
+        columns = sorted(columns_read(n))
+        self.needed.update(columns)
+        given = typed_inputs(self.policy, self.inputs) if self.policy is not None else {}
+        on = self.date
+        readers = [_record_key(c) for c in columns]
+        money = dtype == pl.Int64
+
+        def one(rec: dict[tuple[str, int | None], Any]) -> Any:
+            v = Evaluator(rec, on, given).eval(n)
+            if not money or v is None:
+                return v
+            fen = round_half_up(Fraction(v), 2) * 100
+            return int(fen) if abs(fen) <= X.I64 else None
+
+        if not columns:
+            return pl.lit(one({}), dtype=dtype)
+        # Most rows are decided in floating point with a bound on its error; only the others
+        # (near-ties, and whatever the bound can't follow) go through the exact evaluator.
+        guess = self.float_guess(n, money)
+        decided, value = guess if guess is not None else (pl.lit(False), pl.lit(None, dtype))
+
+        def run(s: pl.Series) -> pl.Series:
+            out = []
+            for row in s.struct.unnest().iter_rows():
+                if row[-2]:
+                    out.append(row[-1])  # decided in floating point
+                    continue
+                rec: dict[tuple[str, int | None], Any] = {}
+                for (key, kind), v in zip(readers, row, strict=False):
+                    if v is not None:
+                        rec[key] = (
+                            Fraction(v, 100)
+                            if kind == "money"
+                            else (Fraction(v) if kind == "integer" else v)
+                        )
+                out.append(one(rec))
+            return pl.Series(s.name, out, dtype=dtype)
+
+        # One Python function over the columns, the float test and its value (not a
+        # when/then around it: the function would still see every row).
+        fields = [*columns, decided.alias("__decided"), value.cast(dtype).alias("__value")]
+        return pl.struct(fields).map_batches(run, return_dtype=dtype, is_elementwise=True)
+
+    def float_guess(self, n: A.Node, money: bool) -> tuple[pl.Expr, pl.Expr] | None:
+        """(decided, value): `n` in Float64 with a bound on its error, and where the bound
+        shows the rounding can't matter, the value — a comparison's result, or an amount's
+        fen. None when `n` has a part the bound doesn't follow."""
+        if money:
+            found = _bounded(n)
+            if found is None:
+                return None
+            v, e = found
+            fen = v * 100.0
+            err = e * 100.0 + fen.abs() * _U
+            low = (fen.abs() - err + 0.5).floor()
+            high = (fen.abs() + err + 0.5).floor()
+            decided = fen.is_finite() & err.is_finite() & (fen.abs() + err < 2.0**52)
+            decided = (decided & (low == high)).fill_null(False)
+            return decided, (low * fen.sign()).cast(pl.Int64, strict=False)
+        if not isinstance(n, A.Compare):
+            return None
+        left, right = _bounded(n.left), _bounded(n.right)
+        if left is None or right is None:
+            return None
+        d = left[0] - right[0]
+        err = left[1] + right[1] + d.abs() * _U
+        decided = (d.is_finite() & err.is_finite() & (d.abs() > err)).fill_null(False)
+        value = {
+            "<": d < 0,
+            "<=": d < 0,
+            ">": d > 0,
+            ">=": d > 0,
+            "==": pl.lit(False),
+            "!=": pl.lit(True),
+        }[n.op]
+        return decided, value
 
     # -- compile one node
     def _value(self, n: A.Node) -> Value:
@@ -248,6 +352,9 @@ class Compiler:
         e = _lit(d.e)
 
         def at_least(k: int) -> pl.Expr:
+            year = self.date.year - k
+            if not dt.MINYEAR <= year <= dt.MAXYEAR:  # `years_since(d) < 5000万`: no date is
+                return pl.when(e.is_not_null()).then(pl.lit(year > dt.MAXYEAR))  # that old
             return e <= pl.lit(anniversary_cutoff(k, self.date))
 
         if op == ">=":
@@ -450,6 +557,121 @@ class Compiler:
                 break
             lower = upper
         return total
+
+
+_U = 2.0**-50  # four times the unit roundoff of Float64: a margin on every error bound
+_INF = pl.lit(float("inf"))
+
+
+def _bounded(n: A.Node) -> tuple[pl.Expr, pl.Expr] | None:
+    """`n` as (value, bound on its error) in Float64 — null where `n` is unknown — for
+    arithmetic on money and counts; None for anything else (the exact rows decide)."""
+    if isinstance(n, A.Num):
+        x = float(n.value)
+        return pl.lit(x), pl.lit(abs(x) * _U)
+    if isinstance(n, A.Field):
+        t = C.BY_NAME[n.name].type.value
+        c = pl.col(column(n.name, n.year)).cast(pl.Float64)
+        if t == "money":
+            v = c / 100.0
+            return v, v.abs() * _U
+        return (c, pl.lit(0.0)) if t == "integer" else None
+    if isinstance(n, A.Unary) and n.op == "-":
+        inner = _bounded(n.operand)
+        return None if inner is None else (-inner[0], inner[1])
+    if isinstance(n, A.Call) and n.fn in ("sum", "avg") and isinstance(n.args[0], A.Range):
+        r = n.args[0]
+        total: tuple[pl.Expr, pl.Expr] | None = None
+        for y in r.years:
+            part = _bounded(A.Field(r.name, y))
+            if part is None:
+                return None
+            total = part if total is None else _fadd(total, part, 1)
+        assert total is not None
+        if n.fn == "sum":
+            return total
+        return _fmul(total, _bounded(A.Num(Fraction(1, len(r.years)))))  # type: ignore[arg-type]
+    if isinstance(n, A.Call) and n.fn in ("min", "max") and len(n.args) > 1:
+        parts = [_bounded(x) for x in n.args]
+        if any(p is None for p in parts):
+            return None
+        out = parts[0]
+        assert out is not None
+        for p in parts[1:]:
+            assert p is not None
+            keep = out[0] <= p[0] if n.fn == "min" else out[0] >= p[0]
+            # |min(A, B) − min(a, b)| ≤ max(ea, eb); null if either is (when/then, not
+            # min_horizontal, which skips nulls)
+            v = pl.when(keep).then(out[0]).when(~keep).then(p[0])
+            out = (v, pl.max_horizontal(out[1], p[1]))
+        return out
+    if isinstance(n, A.Call) and n.fn == "abs":
+        inner = _bounded(n.args[0])
+        return None if inner is None else (inner[0].abs(), inner[1])
+    if isinstance(n, A.Binary):
+        a, b = _bounded(n.left), _bounded(n.right)
+        if a is None or b is None:
+            return None
+        if n.op in "+-":
+            return _fadd(a, b, 1 if n.op == "+" else -1)
+        if n.op == "*":
+            return _fmul(a, b)
+        (va, ea), (vb, eb) = a, b
+        v = va / vb
+        # |A/B − a/b| ≤ (|a|·eb + |b|·ea) / (|b|·(|b| − eb)) for |b| > eb; else no bound
+        e = (va.abs() * eb + vb.abs() * ea) / (vb.abs() * (vb.abs() - eb)) + v.abs() * _U
+        return v, pl.when(vb.abs() > eb).then(e).otherwise(_INF)
+    return None
+
+
+def _fadd(
+    a: tuple[pl.Expr, pl.Expr], b: tuple[pl.Expr, pl.Expr], sign: int
+) -> tuple[pl.Expr, pl.Expr]:
+    v = a[0] + b[0] if sign > 0 else a[0] - b[0]
+    return v, a[1] + b[1] + v.abs() * _U
+
+
+def _fmul(a: tuple[pl.Expr, pl.Expr], b: tuple[pl.Expr, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+    (va, ea), (vb, eb) = a, b
+    v = va * vb
+    return v, va.abs() * eb + vb.abs() * ea + ea * eb + v.abs() * _U
+
+
+def _is_condition(n: A.Node) -> bool:
+    """A node whose value is true/false: where a too-wide comparison falls back to rows."""
+    if isinstance(n, A.Compare | A.InList | A.Logic):
+        return True
+    return isinstance(n, A.Unary) and n.op == "not"
+
+
+def columns_read(n: object) -> set[str]:
+    """Every column of the enterprise frame that evaluating `n` may read."""
+    out: set[str] = set()
+    if isinstance(n, A.Band):
+        return columns_read(n.bound) | columns_read(n.value)
+    if isinstance(n, A.Field):
+        out.add(column(n.name, n.year))
+    elif isinstance(n, A.Range):
+        out.update(column(n.name, y) for y in n.years)
+    elif isinstance(n, A.Call) and n.fn == "has":
+        q = n.args[0]
+        assert isinstance(q, A.Field)
+        out.update((q.name, until_column(q.name)))
+    if isinstance(n, A.Node):
+        for v in vars(n).values():
+            for x in v if isinstance(v, tuple) else (v,):
+                if isinstance(x, A.Node | A.Band):
+                    out |= columns_read(x)
+    return out
+
+
+def _record_key(col: str) -> tuple[tuple[str, int | None], str]:
+    """A frame column → the scalar record's key and how its typed value reads."""
+    spec = C.parse_header(col)
+    assert spec is not None, col
+    if spec.until:
+        return (spec.field.name + "_until", None), "date"
+    return (spec.field.name, spec.year), spec.field.type.value
 
 
 _LEAVES = (A.Num, A.Str, A.DateLit, A.Bool, A.NoValue, A.Field, A.Input, A.Range)

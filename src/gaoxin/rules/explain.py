@@ -12,9 +12,10 @@ from typing import Any, cast
 
 from . import ast as A
 from .display import kind_of, show_pair
+from .exact import I64
 from .model import Policy
 from .resolve import Resolved, resolve
-from .scalar import Evaluator, kleene_and, to_decimal
+from .scalar import Evaluator, kleene_and, round_half_up, to_decimal
 from .values import Record, convert, record
 
 OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
@@ -59,6 +60,8 @@ class Explanation:
     missing: tuple[tuple[str, int | None], ...] = ()
     notes: tuple[str, ...] = ()
     amount_values: tuple[ValueRead, ...] = ()
+    # Declared inputs (names) an unknown condition needs and the applicant has not given.
+    missing_inputs: tuple[str, ...] = ()
 
     @property
     def shortfalls(self) -> list[Shortfall]:
@@ -154,7 +157,8 @@ def decide(
         return status, None
     value = ev.eval(r.benefit)
     if value is not None:
-        return status, to_decimal(Fraction(value))
+        amount = _amount(value)
+        return (status, amount) if amount is not None else ("unknown", None)
     return (status if r.benefit_inputs - set(inputs) else "unknown"), None
 
 
@@ -173,6 +177,7 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
         )
     results: list[ConditionResult] = []
     missing: list[tuple[str, int | None]] = []
+    lacking: list[str] = []
     decided: list[Any] = []
     for cond, node in r.conditions:
         if cond.manual or node is None:
@@ -185,6 +190,7 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
         reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
         if value is None:
             missing += [(f, y) for f, y, v in ev.reads if v is None]
+            lacking += ev.inputs_lacking
         results.append(ConditionResult(cond.label, value, False, reads, shortfalls))
     ok = kleene_and(decided)
     notes: list[str] = []
@@ -197,7 +203,10 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
             value = ev.eval(r.benefit)
             amount_reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
             if value is not None:
-                amount = to_decimal(Fraction(value))
+                amount = _amount(value)
+                if amount is None:
+                    status = "unknown"
+                    notes.append("金额超出可计算的范围（超过约 9.2 亿亿元）")
             elif r.benefit_inputs - set(inputs):
                 notes.append(
                     "金额待申报：需填写 "
@@ -209,7 +218,10 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
                 notes.append("条件满足，但计算金额所需数据缺失")
     else:
         status = "ineligible" if ok is False else "unknown"
-    if status == "unknown" and not missing:
+    lacking = list(dict.fromkeys(lacking)) if status == "unknown" else []
+    if lacking:
+        notes.append("需申报人填写：" + "、".join(p.inputs[i].label for i in lacking))
+    if status == "unknown" and not missing and not lacking:
         notes.append("部分参数在评估日未生效" if _has_novalue(r) else "数据不足")
     return Explanation(
         p.id,
@@ -222,7 +234,15 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
         tuple(dict.fromkeys(missing)),
         tuple(notes),
         amount_reads,
+        tuple(lacking),
     )
+
+
+def _amount(value: Any) -> Decimal | None:
+    """Yuan to the fen, or None beyond what the batch's Int64 fen holds (≈ 9.2 亿亿元), where
+    both evaluators call the amount unknown."""
+    fen = round_half_up(Fraction(value), 2) * 100
+    return to_decimal(Fraction(value)) if abs(fen) <= I64 else None
 
 
 def missing_reads(

@@ -33,7 +33,10 @@ def gap_column(compiler: Compiler, node: A.Node) -> tuple[pl.Expr, pl.Expr] | No
     for side in (node.left, node.right):
         if isinstance(side, A.Call) and side.fn in ("cagr", "years_since"):
             return None
-    actual, needed = compiler.value(node.left), compiler.value(node.right)
+    try:
+        actual, needed = compiler.value(node.left), compiler.value(node.right)
+    except X.CompileError:  # too wide for Int128 columns: the explanation measures it
+        return None
     if isinstance(actual, D) and isinstance(needed, D):
         return NOT_A_NUMBER, NOT_A_NUMBER
     if not isinstance(actual, X.Q) or not isinstance(needed, X.Q):

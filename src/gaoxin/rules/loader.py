@@ -44,6 +44,7 @@ TOP_KEYS = {
     "stage",
     "region",
 }
+BENEFIT_KEYS = ("amount", "cap", "note")
 REQUIRED = ("id", "title", "source", "category", "conditions")
 # A source that cites a file of ours (policy-examples.md, RULES.md, x.yaml) instead of the
 # issuer's document.
@@ -207,7 +208,11 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
             eff = r.mapping(top["effective"][1], "effective")
             for key, (k, _) in eff.items():
                 if key not in ("from", "to"):
-                    r.error_at(k, f"unknown key '{key}' in effective", "use from: and to:")
+                    r.error_at(
+                        k,
+                        f"unknown key '{key}' in effective",
+                        did_you_mean(key, ("from", "to")) or "use from: and to:",
+                    )
             eff_from = r.date(eff["from"][1], "effective.from") if "from" in eff else None
             eff_to = r.date(eff["to"][1], "effective.to") if "to" in eff else None
         except Bail:
@@ -224,6 +229,15 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         with contextlib.suppress(Bail):
             notify = tuple(r.text(n, "notify") for n in r.sequence(top["notify"][1], "notify"))
 
+    if "inputs" in top and delivery != "apply" and delivery in DELIVERIES:
+        r.error_at(
+            top["inputs"][0],
+            f"inputs need delivery: apply, but this policy's delivery is {delivery}"
+            + ("" if "delivery" in top else " (the default)")
+            + ": nobody applies, so nobody declares the inputs and every result that needs "
+            "one would stay unknown",
+            "write delivery: apply (网上简易申报), or use registry fields instead of inputs",
+        )
     scope = Scope()
     checker = Checker(scope)
     params: dict[str, tuple[ParamEntry, ...]] = {}
@@ -250,11 +264,12 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         try:
             b = r.mapping(top["benefit"][1], "benefit")
             for key, (k, _) in b.items():
-                if key not in ("amount", "cap", "per", "note"):
+                if key not in BENEFIT_KEYS:
                     r.error_at(
                         k,
                         f"unknown key '{key}' in benefit",
-                        did_you_mean(key, ("amount", "cap", "per", "note")),
+                        did_you_mean(key, BENEFIT_KEYS)
+                        or "a benefit has " + ", ".join(BENEFIT_KEYS),
                     )
             if "amount" not in b:
                 raise r.fail(

@@ -84,6 +84,7 @@ class Evaluator:
         self.on = on
         self.inputs = inputs or {}
         self.reads: list[tuple[str, int | None, Value]] = []
+        self.inputs_lacking: list[str] = []  # declared inputs read but not given
 
     def field(self, name: str, year: int | None) -> Value:
         v = self.rec.get((name, year))
@@ -96,7 +97,10 @@ class Evaluator:
         if isinstance(n, A.Field):
             return self.field(n.name, n.year)
         if isinstance(n, A.Input):
-            return self.inputs.get(n.name)
+            v = self.inputs.get(n.name)
+            if v is None:
+                self.inputs_lacking.append(n.name)
+            return v
         if isinstance(n, A.NoValue):
             return None
         if isinstance(n, A.Unary):

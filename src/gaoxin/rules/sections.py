@@ -18,7 +18,7 @@ from .errors import ExprError, did_you_mean
 from .model import Condition, InputDef, ParamEntry, TableDef, TableRow
 from .parser import parse
 from .source import Source
-from .types import BOOL, FIELD_TYPES, Type
+from .types import BOOL, DATE, FIELD_TYPES, NUMBER, Type
 from .yamlread import NOWHERE, Bail, Reader
 
 ROW_OPS = {"upto": "<=", "below": "<", "atleast": ">=", "above": ">"}
@@ -49,6 +49,13 @@ def declare_inputs(r: Reader, top: dict, inputs: dict[str, InputDef], scope: Sco
                 continue
             try:
                 spec = r.mapping(v, f"input {name}")
+                for key, (kk, _) in spec.items():
+                    if key not in ("type", "label"):
+                        r.error_at(
+                            kk,
+                            f"unknown key '{key}' in input {name}",
+                            did_you_mean(key, ("type", "label")) or "an input has type: and label:",
+                        )
                 tname = r.text(spec["type"][1], "type") if "type" in spec else "money"
                 if tname not in FIELD_TYPES:
                     r.error_at(
@@ -179,10 +186,30 @@ def table_checker(
         spec = r.mapping(v, f"table {name}")
         for key, (k, _) in spec.items():
             if key not in ("by", "rows"):
-                r.error_at(k, f"unknown key '{key}' in table {name}", "a table has by: and rows:")
+                r.error_at(
+                    k,
+                    f"unknown key '{key}' in table {name}",
+                    did_you_mean(key, ("by", "rows")) or "a table has by: and rows:",
+                )
         if "by" not in spec or "rows" not in spec:
             raise r.fail(v, f"table {name} needs by: and rows:")
         by, by_t = guarded(r, spec["by"][1], checker, f"table {name}.by")
+        checker.scope.table_by[name] = by_t
+        if by_t.base not in (NUMBER, DATE):
+            bands = [
+                row
+                for row in r.sequence(spec["rows"][1], f"table {name}.rows")
+                if isinstance(row, yaml.MappingNode)
+                and any(str(k.value) in ROW_OPS for k, _ in row.value)
+            ]
+            if bands:
+                raise r.fail(
+                    spec["by"][1],
+                    f"table {name} is keyed by {by_t} values, but its rows compare by order "
+                    "(upto/below/atleast/above): only numbers and dates have an order",
+                    "key the table by a number or a date; to choose by text, write "
+                    'if(industry == "C3974", a, b) or a condition with in ["…"]',
+                )
         rows: list[TableRow] = []
         value_t: Type | None = None
         last_bound = None
@@ -247,7 +274,11 @@ def condition(r: Reader, item: yaml.Node, checker: Checker) -> Condition:
     keys = ("label", "when", "manual", "note")
     for key, (k, _) in spec.items():
         if key not in keys:
-            r.error_at(k, f"unknown key '{key}' in a condition", did_you_mean(key, keys))
+            r.error_at(
+                k,
+                f"unknown key '{key}' in a condition",
+                did_you_mean(key, keys) or "a condition has " + ", ".join(keys),
+            )
     if "label" not in spec:
         raise r.fail(item, "a condition needs a label", "label: 在园区注册满一年")
     label = r.text(spec["label"][1], "label")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .explain import explain
 from .model import Policy, PolicyTest
@@ -18,21 +19,35 @@ class TestOutcome:
     message: str = ""
 
 
+def _truth(v: bool | None, manual: bool = False) -> str:
+    if manual:
+        return "待人工审核 (manual)"
+    return {True: "是 (true)", False: "否 (false)", None: "未知 (unknown)"}[v]
+
+
+def _amount(v: Decimal | None) -> str:
+    return "无 (none)" if v is None else str(v)
+
+
 def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
     result = explain(policy, test.enterprise, test.date, test.inputs)
     problems = []
     if test.status is not None and result.status != test.status:
         reasons = "; ".join(s.text for s in result.shortfalls) or "; ".join(
-            f"{c.label}: {c.result}" for c in result.conditions if c.result is not True
+            f"{c.label}: {_truth(c.result, c.manual)}"
+            for c in result.conditions
+            if c.result is not True
         )
         missing = ", ".join(f"{f}[{y}]" if y else f for f, y in result.missing)
+        lacking = ", ".join(f"inputs.{name}" for name in result.missing_inputs)
+        missing = ", ".join(x for x in (missing, lacking) if x)
         problems.append(
             f"status {result.status}, expected {test.status}"
             + (f" ({reasons})" if reasons else "")
             + (f" missing: {missing}" if missing else "")
         )
     if test.amount_given and result.amount != test.amount:
-        problems.append(f"amount {result.amount}, expected {test.amount}")
+        problems.append(f"amount {_amount(result.amount)}, expected {_amount(test.amount)}")
     return TestOutcome(
         policy.id, policy.file, test.name, test.line, not problems, "; ".join(problems)
     )

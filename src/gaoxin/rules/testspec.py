@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import yaml
+
 from gaoxin import catalogue as C
 
 from .errors import did_you_mean
@@ -30,7 +32,11 @@ def read_tests(
             spec = r.mapping(item, "a test")
             for key, (k, _) in spec.items():
                 if key not in keys:
-                    r.error_at(k, f"unknown key '{key}' in a test", did_you_mean(key, keys))
+                    r.error_at(
+                        k,
+                        f"unknown key '{key}' in a test",
+                        did_you_mean(key, keys) or "a test has " + ", ".join(keys),
+                    )
             name = (
                 r.text(spec["name"][1], "name")
                 if "name" in spec
@@ -48,7 +54,7 @@ def read_tests(
             for key in ent:
                 if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
                     r.error_at(
-                        spec["enterprise"][1],
+                        _key_node(spec["enterprise"][1], str(key)),
                         f"unknown field '{key}' in test enterprise",
                         did_you_mean(str(key), [f.name for f in C.FIELDS]),
                     )
@@ -58,13 +64,20 @@ def read_tests(
             for key in given_inputs:
                 if str(key) not in inputs:
                     r.error_at(
-                        spec["inputs"][1],
+                        _key_node(spec["inputs"][1], str(key)),
                         f"unknown input '{key}' in test",
                         did_you_mean(str(key), inputs) or "declare it under inputs:",
                     )
             if "expect" not in spec:
                 raise r.fail(item, "a test needs expect: {status: ..., amount: ...}")
             exp = r.mapping(spec["expect"][1], "expect")
+            for key, (k, _) in exp.items():
+                if key not in ("status", "amount"):
+                    r.error_at(
+                        k,
+                        f"unknown key '{key}' in expect",
+                        did_you_mean(key, ("status", "amount")) or "expect has status: and amount:",
+                    )
             status = r.text(exp["status"][1], "status") if "status" in exp else None
             if status is not None and status not in STATUSES:
                 raise r.fail(
@@ -93,3 +106,13 @@ def read_tests(
         except Bail:
             pass
     return out
+
+
+def _key_node(node: yaml.Node, key: str) -> yaml.Node:
+    """The key `key` of a mapping as written (for its line), or the mapping itself when the
+    key came from a merge (<<: *base)."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and str(k.value) == key:
+                return k
+    return node

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from gaoxin.core.audit import Actor
 from gaoxin.enterprises import services as registry
@@ -265,6 +266,49 @@ def test_every_shape_stores_the_same_in_batch_and_one_by_one(zone: Any) -> None:
         ("unknown", (f"revenue_{LAST - 1}",), None),  # growth: what the condition lacked
     ]
     for enterprise in Enterprise.objects.all():
+        matching.match_enterprise(enterprise.pk)
+    assert rows() == batch
+
+
+AGED = TEXT.replace("rd-subsidy-test", "rd-subsidy-aged").replace(
+    "conditions:\n",
+    "conditions:\n  - label: 成立满三年\n    when: years_since(registered_at) >= 3\n",
+)
+
+
+def test_years_since_near_misses_are_measured_in_the_batch_as_explained(zone: Any) -> None:
+    """A near miss by age (成立 1 年，需 ≥ 3 年) has its gap from the batch, equal to the
+    explanation's; its words are made when it is opened."""
+    today = timezone.localdate()
+    ages = {"one year": 400, "two years": 800, "five years": 1900, "too far": 400}
+    made = {}
+    for name, days in ages.items():
+        made[name] = EnterpriseFactory(registered_at=today - dt.timedelta(days=days))
+        figures(made[name], "50万" if name == "too far" else "200万")
+    policy = services.save_policy(actor=STAFF, text=AGED)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    versions = [policy.current]
+    frame = registry_frame(today)
+    candidates = matching._candidates(versions, frame, today)
+    aged = candidates.filter(pl.col("enterprise_id").is_in([made["one year"].pk]))
+    assert aged["measured"].to_list() == [True]  # no explanation needed
+    matching.match_published(push=False)
+
+    def rows() -> dict[int, tuple]:
+        return {
+            m.enterprise_id: (m.status, m.gap, m.shortfall)
+            for m in PolicyMatch.objects.filter(policy=policy).select_related("version")
+        }
+
+    batch = rows()
+    assert {name: batch.get(e.pk, ("dropped",))[:2] for name, e in made.items()} == {
+        "one year": ("ineligible", 2 / 3),
+        "two years": ("ineligible", 1 / 3),
+        "five years": ("eligible", None),
+        "too far": ("dropped",),
+    }
+    assert batch[made["one year"].pk][2].endswith("1年，需 ≥ 3年")  # in words when read
+    for enterprise in made.values():
         matching.match_enterprise(enterprise.pk)
     assert rows() == batch
 

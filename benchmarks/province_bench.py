@@ -13,8 +13,12 @@ keeps a database already set up with the same N.
 The run: `gaoxin manage match_all` plans the job and queues its tasks; the workers start
 together in batch mode and end when the queue is empty. Printed: the wall time from their start
 to the last one's end, the job's own time (plan to last partition), partitions, rows stored,
-partitions and peak RSS per worker. `--verify N` first checks, in a database of its own at N
-enterprises, that the rows the workers store equal a single-process run's.
+partitions and peak RSS per worker, and where the time went: each partition's phases (read,
+evaluate, keep, explain, compare, write, commit; `MatchPartition.phases`) summed over the job.
+`--probe` prints one partition's phases stored three ways (through a temporary table and an
+upsert with synchronous commit; copied straight in; a re-run that changes nothing).
+`--verify N` first checks, in a database of its own at N enterprises, that the rows the
+workers store equal a single-process run's.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--probe",
         action="store_true",
-        help="instead of the whole run: plan, one partition's read and batch, the claim cost",
+        help="instead of the whole run: plan, one partition's read and batch, one partition "
+        "stored three ways with its phases, the claim cost",
     )
     parser.add_argument(
         "--child",

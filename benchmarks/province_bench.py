@@ -347,7 +347,7 @@ def probe(size: int) -> None:
 def dump() -> None:
     from gaoxin.policies.models import PolicyMatch
 
-    columns = ("policy__slug", "enterprise_id", "status", "amount", "shortfall", "gap", "missing")
+    columns = ("policy__slug", "enterprise_id", "status", "amount", "gap", "missing")
     rows = PolicyMatch.objects.values_list(*columns).order_by("policy__slug", "enterprise_id")
     out = io.StringIO()
     for row in rows.iterator(chunk_size=20_000):

@@ -13,8 +13,12 @@ keeps a database already set up with the same N.
 The run: `gaoxin manage match_all` plans the job and queues its tasks; the workers start
 together in batch mode and end when the queue is empty. Printed: the wall time from their start
 to the last one's end, the job's own time (plan to last partition), partitions, rows stored,
-partitions and peak RSS per worker. `--verify N` first checks, in a database of its own at N
-enterprises, that the rows the workers store equal a single-process run's.
+partitions and peak RSS per worker, and where the time went: each partition's phases (read,
+evaluate, keep, explain, compare, write, commit; `MatchPartition.phases`) summed over the job.
+`--probe` prints one partition's phases stored three ways (through a temporary table and an
+upsert with synchronous commit; copied straight in; a re-run that changes nothing).
+`--verify N` first checks, in a database of its own at N enterprises, that the rows the
+workers store equal a single-process run's.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--probe",
         action="store_true",
-        help="instead of the whole run: plan, one partition's read and batch, the claim cost",
+        help="instead of the whole run: plan, one partition's read and batch, one partition "
+        "stored three ways with its phases, the claim cost",
     )
     parser.add_argument(
         "--child",
@@ -235,6 +240,40 @@ def report(job: int) -> None:
     by_worker = found.parts.values("worker").annotate(n=Count("id"), s=Sum("seconds"))
     for w in by_worker.order_by("worker"):
         print(f"  {w['worker']}: {w['n']} partitions, {w['s']:.1f} s in them")
+    print_phases(
+        [p.phases for p in found.parts.all()], f"phases summed over {found.partitions} partitions"
+    )
+
+
+# The phases of a partition (core.phases) in the order the work goes.
+PHASES = {
+    "claim": "claim (SELECT … FOR UPDATE SKIP LOCKED)",
+    "read": "registry read (ids + registry_frame)",
+    "evaluate": "batch evaluate (compile + wide result)",
+    "keep": "keep (vectorised selection of rows)",
+    "explain": "explain (per-row Python: unknowns, unmeasured near misses)",
+    "stored": "read stored rows",
+    "compare": "compare with stored rows",
+    "delete": "delete rows no longer kept",
+    "write.prepare": "write: prepare (frame → text, temp table)",
+    "write.copy": "write: COPY",
+    "write.upsert": "write: INSERT … ON CONFLICT (incl. index maintenance)",
+    "counters": "mark done: partition, job and runs' counters",
+    "commit": "commit",
+}
+
+
+def print_phases(each: Sequence[dict[str, float]], title: str) -> None:
+    total: dict[str, float] = {}
+    for phases in each:
+        for name, seconds in (phases or {}).items():
+            total[name] = total.get(name, 0.0) + seconds
+    whole = sum(total.values()) or 1.0
+    print(f"  {title}: {whole:.1f} s")
+    names = [n for n in PHASES if n in total] + sorted(set(total) - set(PHASES))
+    for name in names:
+        share = total[name] / whole * 100
+        print(f"    {PHASES.get(name, name):<62} {total[name]:8.2f} s {share:5.1f} %")
 
 
 def probe(size: int) -> None:
@@ -242,6 +281,8 @@ def probe(size: int) -> None:
     the registry, and the coordinator's own work per partition (claim, mark done, count), with
     matching replaced by nothing."""
     import datetime as dt
+
+    from django.utils import timezone
 
     from gaoxin.enterprises.flat import registry_frame
     from gaoxin.policies import matching, partitions
@@ -265,9 +306,32 @@ def probe(size: int) -> None:
         f"one partition matched (not stored): {rows.height:,} rows to store, "
         f"{time.perf_counter() - read:.1f} s"
     )
+    # The whole partition, matched and stored, first with nothing stored, then again with
+    # every row stored and unchanged (a re-run): each phase timed (core.phases).
+    from django.db import connection
+
+    from gaoxin.policies import match_store
+    from gaoxin.policies.models import MatchPartition
+
+    MatchPartition.objects.filter(job=job).exclude(number=1).update(done_at=timezone.now())
+    for title, copy_new, sync, truncate in (
+        ("first run, temporary table and upsert, synchronous commit", False, True, True),
+        ("first run, copied straight in, asynchronous commit", True, False, True),
+        ("re-run, every row stored and unchanged", True, False, False),
+    ):
+        if truncate:
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE policies_policymatch")
+        match_store.COPY_NEW, partitions.ASYNC_COMMIT = copy_new, not sync
+        MatchPartition.objects.filter(job=job, number=1).update(done_at=None)
+        partitions.take_one(job.pk, push=False)
+        part = MatchPartition.objects.get(job=job, number=1)
+        print_phases([part.phases], f"one partition matched and stored, {title}")
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"    ({part.matches:,} rows; load average {load})", flush=True)
     claims = partitions.plan_matching(versions, on, max(1, job.enterprises // 1000))
     real = matching.match_partitions
-    matching.match_partitions = lambda runs, partition, push=True: 0  # type: ignore[assignment]
+    matching.match_partitions = lambda runs, partition, push=True, phases=None: 0  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         partitions.work(claims.pk, push=False)
@@ -283,7 +347,7 @@ def probe(size: int) -> None:
 def dump() -> None:
     from gaoxin.policies.models import PolicyMatch
 
-    columns = ("policy__slug", "enterprise_id", "status", "amount", "shortfall", "gap", "missing")
+    columns = ("policy__slug", "enterprise_id", "status", "amount", "gap", "missing")
     rows = PolicyMatch.objects.values_list(*columns).order_by("policy__slug", "enterprise_id")
     out = io.StringIO()
     for row in rows.iterator(chunk_size=20_000):

@@ -7,14 +7,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 import pytest
+from django.db import connection, transaction
+from django.utils import timezone
 
 from gaoxin.core.audit import Actor
 from gaoxin.enterprises import services as registry
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise, Qualification
-from gaoxin.policies import matching, services
+from gaoxin.policies import match_store, matching, services
 from gaoxin.policies.models import Policy, PolicyMatch
 from gaoxin.rules import explain
 from gaoxin.rules.frame import records
@@ -265,3 +268,97 @@ def test_every_shape_stores_the_same_in_batch_and_one_by_one(zone: Any) -> None:
     for enterprise in Enterprise.objects.all():
         matching.match_enterprise(enterprise.pk)
     assert rows() == batch
+
+
+AGED = TEXT.replace("rd-subsidy-test", "rd-subsidy-aged").replace(
+    "conditions:\n",
+    "conditions:\n  - label: 成立满三年\n    when: years_since(registered_at) >= 3\n",
+)
+
+
+def test_years_since_near_misses_are_measured_in_the_batch_as_explained(zone: Any) -> None:
+    """A near miss by age (成立 1 年，需 ≥ 3 年) has its gap from the batch, equal to the
+    explanation's; its words are made when it is opened."""
+    today = timezone.localdate()
+    ages = {"one year": 400, "two years": 800, "five years": 1900, "too far": 400}
+    made = {}
+    for name, days in ages.items():
+        made[name] = EnterpriseFactory(registered_at=today - dt.timedelta(days=days))
+        figures(made[name], "50万" if name == "too far" else "200万")
+    policy = services.save_policy(actor=STAFF, text=AGED)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    versions = [policy.current]
+    frame = registry_frame(today)
+    candidates = matching._candidates(versions, frame, today)
+    aged = candidates.filter(pl.col("enterprise_id").is_in([made["one year"].pk]))
+    assert aged["measured"].to_list() == [True]  # no explanation needed
+    matching.match_published(push=False)
+
+    def rows() -> dict[int, tuple]:
+        return {
+            m.enterprise_id: (m.status, m.gap, m.shortfall)
+            for m in PolicyMatch.objects.filter(policy=policy).select_related("version")
+        }
+
+    batch = rows()
+    assert {name: batch.get(e.pk, ("dropped",))[:2] for name, e in made.items()} == {
+        "one year": ("ineligible", 2 / 3),
+        "two years": ("ineligible", 1 / 3),
+        "five years": ("eligible", None),
+        "too far": ("dropped",),
+    }
+    assert batch[made["one year"].pk][2].endswith("1年，需 ≥ 3年")  # in words when read
+    for enterprise in made.values():
+        matching.match_enterprise(enterprise.pk)
+    assert rows() == batch
+
+
+def test_a_first_run_that_meets_rows_stored_meanwhile_writes_only_what_changed(
+    zone: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A range with nothing stored is copied straight in (PostgreSQL); rows another
+    transaction stored meanwhile stop the copy, which is undone, and the partition is compared
+    and written as any other."""
+    published(zone, "300万", "95万", "20万")
+    monkeypatch.setattr(match_store, "COPY_ABOVE", 0)
+    matching.match_published(push=False)
+    before = stored()
+    assert "eligible" in {v[1] for v in before.values()}
+    PolicyMatch.objects.filter(status="eligible").delete()
+    kept = stored()
+    read = match_store.stored
+    calls: list[int] = []
+
+    def nothing_first(*args: Any) -> Any:
+        calls.append(1)
+        found = read(*args)
+        return found.clear() if len(calls) == 1 else found  # as a snapshot before the others
+
+    monkeypatch.setattr(match_store, "stored", nothing_first)
+    matching.match_published(push=False)
+    after = stored()
+    assert set(after) == set(before)
+    if connection.vendor == "postgresql":  # the copy was tried, undone, and compared after
+        assert {k: after[k] for k in kept} == kept  # the rows stored meanwhile: not rewritten
+    assert {k: after[k][1:3] for k in before} == {k: before[k][1:3] for k in before}
+
+
+def test_rows_of_an_enterprise_that_is_gone_are_not_stored(zone: Any) -> None:
+    policy = published(zone, "300万")
+    here = EnterpriseFactory()
+    gone = here.pk + 1000
+    assert not Enterprise.objects.filter(pk=gone).exists()
+    version = policy.current
+    rows = pl.DataFrame(
+        [
+            (policy.pk, version.pk, here.pk, "eligible", 10_000, None, "[]"),
+            (policy.pk, version.pk, gone, "eligible", 10_000, None, "[]"),
+        ],
+        schema=match_store.ROW_SCHEMA,
+        orient="row",
+    )
+    with transaction.atomic():
+        match_store.replace(rows, ON, policy_ids=[policy.pk], first_id=here.pk, last_id=gone)
+    assert list(PolicyMatch.objects.values_list("enterprise_id", "amount")) == [
+        (here.pk, Decimal("100.00"))
+    ]

@@ -30,10 +30,11 @@ def query_frame(sql: str, params: Sequence[Any], wire: dict[str, pl.DataType]) -
 
 
 def copy_rows(table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
-    """Append a frame's rows to a PostgreSQL table with COPY (CSV, Polars writes it)."""
+    """Append a frame's rows to a PostgreSQL table with COPY (CSV, Polars writes it). A
+    constraint the rows break raises Django's error (IntegrityError), as `execute` would."""
     buffer = frame.write_csv(include_header=False, null_value="\\N")
     names = ", ".join(columns)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
         sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
         with raw.copy(sql) as copy:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from functools import partial
@@ -24,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaoxin.core.phases import NO_PHASES, Phases
 from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.policies import match_store
@@ -94,20 +96,23 @@ def match_partition(run: MatchRun, partition: int, push: bool = True) -> int:
     return match_partitions([run], partition, push=push)
 
 
-def match_partitions(runs: Sequence[MatchRun], partition: int, push: bool = True) -> int:
+def match_partitions(
+    runs: Sequence[MatchRun], partition: int, push: bool = True, phases: Phases = NO_PHASES
+) -> int:
     """One partition of the registry matched against several runs' versions at once (the
     runs were planned together, so their partitions cover the same enterprises): the unit of
     work a worker takes. Idempotent: a partition taken twice (a worker that died) stores the
-    same rows. Returns the number of matches the partition holds for these policies."""
+    same rows. Returns the number of matches the partition holds for these policies.
+    `phases`: where the time goes (read, evaluate, keep, explain, and match_store's)."""
     if not runs:
         return 0
     on = runs[0].evaluated_on
-    ids = partition_ids(runs[0], partition)
     versions = [run.version for run in runs]
-    if ids:
-        frame = registry_frame(on, ids[0], ids[-1])
-        rows = match_rows(versions, frame, on)
-    else:
+    with phases("read"):
+        ids = partition_ids(runs[0], partition)
+        frame = registry_frame(on, ids[0], ids[-1]) if ids else None
+    rows = match_rows(versions, frame, on, phases) if frame is not None else None
+    if rows is None:
         rows = match_store.empty_rows()
     with transaction.atomic():
         changed = match_store.replace(
@@ -116,11 +121,13 @@ def match_partitions(runs: Sequence[MatchRun], partition: int, push: bool = True
             policy_ids=[v.policy_id for v in versions],
             first_id=ids[0] if ids else None,
             last_id=ids[-1] if ids else None,
+            phases=phases,
         )
-        for run in runs:
-            _partition_done(run)
-        if push:
-            _push_changed(versions, changed)
+        with phases("counters"):
+            for run in runs:
+                _partition_done(run)
+            if push:
+                _push_changed(versions, changed)
     return rows.height
 
 
@@ -145,14 +152,20 @@ def _push_changed(versions: Sequence[PolicyVersion], changed: pl.DataFrame) -> N
             transaction.on_commit(partial(_queue_pushes, version.pk, ids.to_list()))
 
 
-def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+def match_rows(
+    versions: Sequence[PolicyVersion],
+    frame: pl.DataFrame,
+    on: dt.date,
+    phases: Phases = NO_PHASES,
+) -> pl.DataFrame:
     """The rows to store for these versions over a registry frame (`registry_frame`): the
     batch decides every pair (one batch for all: a policy's rules id is its slug, unique) and
     measures the gap of most near misses; unknowns and the other near misses are explained to
     name what they lack, and kept only if people can act on them."""
     if not versions or not frame.height:
         return match_store.empty_rows()
-    candidates = _candidates(versions, frame, on)
+    candidates = _candidates(versions, frame, on, phases)
+    started = time.perf_counter()
     decided = pl.col("code").is_in([ELIGIBLE, REVIEW]) | pl.col("measured")
     decided = decided | pl.col("missing").is_not_null()
     direct = candidates.filter(decided & pl.col("kept")).select(
@@ -164,22 +177,31 @@ def match_rows(versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.da
         pl.col("gap"),
         pl.col("missing").fill_null("[]"),
     )
-    explained = _explained(versions, candidates.filter(~decided), frame, on)
-    columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
-    return pl.concat([direct.select(columns), explained.select(columns)])
+    undecided = candidates.filter(~decided)
+    phases.add("keep", time.perf_counter() - started)
+    with phases("explain"):
+        explained = _explained(versions, undecided, frame, on)
+    with phases("keep"):
+        columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
+        return pl.concat([direct.select(columns), explained.select(columns)])
 
 
 def _candidates(
-    versions: Sequence[PolicyVersion], frame: pl.DataFrame, on: dt.date
+    versions: Sequence[PolicyVersion],
+    frame: pl.DataFrame,
+    on: dt.date,
+    phases: Phases = NO_PHASES,
 ) -> pl.DataFrame:
     """(policy_id, version_id, enterprise_id, code, amount_fen, gap, measured, missing, kept)
     for every pair that is not a plain miss: eligible, review, unknown, or a near miss whose
     false condition can name a gap (`measured`: the batch measured it). `missing`: the JSON
     list of the data an unknown lacks, where the batch can name it (else null: explained);
     `kept`: false for such an unknown that names nothing, in a policy nobody applies for."""
-    policies = [rules_policy(v) for v in versions]
-    plan = compile_plan(policies, on)
-    wide = _evaluate(plan, frame)
+    with phases("evaluate"):
+        policies = [rules_policy(v) for v in versions]
+        plan = compile_plan(policies, on)
+        wide = _evaluate(plan, frame)
+    started = time.perf_counter()
     parts = []
     for version, pp in zip(versions, plan.policies, strict=True):
         pid = pp.policy.id
@@ -204,7 +226,9 @@ def _candidates(
                 pl.when(status == UNKNOWN).then(pl.col(f"nulls:{pid}")).alias("nulls"),
             )
         )
-    return pl.concat(parts).collect()
+    candidates = pl.concat(parts).collect()
+    phases.add("keep", time.perf_counter() - started)
+    return candidates
 
 
 def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:

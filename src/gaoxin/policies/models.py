@@ -118,10 +118,31 @@ class PolicyMatch(models.Model):
     """What one enterprise gets from one policy, as of its latest evaluation. Only what people
     look at is kept: eligible, review, unknown and near misses — not every hopeless pair."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="matches")
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="matches")
+    # A province's job writes tens of millions of these rows, so what each row costs to write
+    # is kept to what earns it (docs/scale.md, "What a stored row costs"):
+    # - no index of their own for `policy` and `enterprise`: the unique constraint's index
+    #   starts with policy, the (enterprise, status) index with enterprise;
+    # - no foreign-key constraints in the database: PostgreSQL checks one per row and key at
+    #   commit (three lookups and row locks a row; about half a partition's time). The store
+    #   does that work once per batch instead (`match_store.hold_references`: the referenced
+    #   rows locked as the constraint would, rows of a vanished enterprise dropped); deletes
+    #   still cascade (Django's on_delete).
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
+        db_constraint=False,
+    )
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="matches", db_constraint=False
+    )
     enterprise = models.ForeignKey(
-        Enterprise, on_delete=models.CASCADE, related_name="policy_matches"
+        Enterprise,
+        on_delete=models.CASCADE,
+        related_name="policy_matches",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(_("结果"), max_length=10, choices=MatchStatus.choices)
     amount = models.DecimalField(
@@ -355,6 +376,9 @@ class MatchPartition(models.Model):
     worker = models.CharField(max_length=100, blank=True)  # host:pid of the worker that stored it
     seconds = models.FloatField(null=True, blank=True)
     matches = models.PositiveIntegerField(default=0)
+    # Seconds per phase of its work (core.phases: read, evaluate, keep, write, commit, …):
+    # a job's profile is the sum over its partitions.
+    phases = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ("job", "number")

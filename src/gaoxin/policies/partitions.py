@@ -33,6 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.utils import is_locked_database_exception
 
+from gaoxin.core.phases import Phases
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.policies import matching
 from gaoxin.policies.choices import PolicyStatus, RunStatus
@@ -43,6 +44,11 @@ from gaoxin.policies.models import MatchJob, MatchPartition, MatchRun, Policy, P
 # runs' counters that matching bumps are rows every partition updates, and a worker asleep
 # holding them would stop the others too.
 HOLD_FOR_TESTS = "GAOXIN_TEST_HOLD_PARTITION"
+# A partition's transaction commits without waiting for its WAL to reach the disk (PostgreSQL's
+# `synchronous_commit = off`, for that transaction alone): a server crash may lose the last
+# fraction of a second of commits, whole and in order, and a partition lost so is one whose
+# worker died before committing — undone, retaken (docs/scale.md). False: benchmarks compare.
+ASYNC_COMMIT = True
 
 
 class Took(Enum):
@@ -133,8 +139,14 @@ def take_one(
     job_id: int, push: bool = True, worker: str = "", runs: Sequence[MatchRun] | None = None
 ) -> Took:
     """Claim one partition of the job, match it against the job's runs and store it, all in
-    one transaction."""
+    one transaction. The partition's phases (`core.phases`) are stored with it: where a job's
+    time goes is the sum over its partitions."""
+    phases = Phases()
+    started = time.perf_counter()
     with transaction.atomic():
+        if ASYNC_COMMIT and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         undone = MatchPartition.objects.filter(job_id=job_id, done_at__isnull=True)
         part = undone.order_by("number").select_for_update(skip_locked=True).first()
         if part is None:
@@ -144,17 +156,25 @@ def take_one(
             part = undone.order_by("number").select_for_update().first()
             if part is None:
                 return Took.WAITED
+        phases.add("claim", time.perf_counter() - started)
         started = time.perf_counter()
         _hold_for_tests(part, worker)
         stored = matching.match_partitions(
-            runs if runs is not None else job_runs(job_id), part.number, push=push
+            runs if runs is not None else job_runs(job_id), part.number, push=push, phases=phases
         )
-        part.done_at = timezone.now()
-        part.worker = worker[:100]
-        part.seconds = time.perf_counter() - started
-        part.matches = stored
-        part.save(update_fields=["done_at", "worker", "seconds", "matches"])
-        _partition_done(job_id, stored)
+        with phases("counters"):
+            part.done_at = timezone.now()
+            part.worker = worker[:100]
+            part.seconds = time.perf_counter() - started
+            part.matches = stored
+            part.phases = phases.rounded()
+            part.save(update_fields=["done_at", "worker", "seconds", "matches", "phases"])
+            _partition_done(job_id, stored)
+        committing = time.perf_counter()
+    phases.add("commit", time.perf_counter() - committing)
+    # The commit's own time is known only after it: stored on its own (a lost update costs
+    # nothing but this figure).
+    MatchPartition.objects.filter(pk=part.pk).update(phases=phases.rounded())
     return Took.PARTITION
 
 

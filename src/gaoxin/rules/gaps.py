@@ -7,8 +7,8 @@ comparison of two numbers or two dates — the batch gives the relative gap
 (`policies.matching.relative_gap`; to the last digit where the denominators are constant, as
 for money in fen against a threshold, else within 1e-12 relative: the integers are divided in
 floating point), so such near misses need no per-row explanation; the words are made when
-someone opens them. Other shapes (and/or, growth rates, years since) are
-left to the explanation."""
+someone opens them; `years_since(d)` is such a number (whole years, as the explanation counts
+them). Other shapes (and/or, growth rates) are left to the explanation."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def gap_column(compiler: Compiler, node: A.Node) -> tuple[pl.Expr, pl.Expr] | No
     if not isinstance(node, A.Compare) or node.op in ("==", "!="):
         return None
     for side in (node.left, node.right):
-        if isinstance(side, A.Call) and side.fn in ("cagr", "years_since"):
+        if isinstance(side, A.Call) and side.fn == "cagr":
             return None
     try:
         actual, needed = compiler.value(node.left), compiler.value(node.right)

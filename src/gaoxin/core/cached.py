@@ -25,6 +25,7 @@ from django.db import transaction
 T = TypeVar("T")
 
 REGISTRY = "registry"  # enterprises, their yearly figures and qualifications
+MATCHES = "matches"  # the stored policy matches (policies/match_store.py writes them all)
 
 DEFAULT_TIMEOUT = 60
 

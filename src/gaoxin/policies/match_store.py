@@ -14,6 +14,7 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
+from gaoxin.core import cached
 from gaoxin.core.sql_frames import copy_rows, query_frame
 from gaoxin.policies.models import PolicyMatch
 
@@ -94,6 +95,8 @@ def replace(
         else:
             differs = differs | ~pl.col(name).eq_missing(pl.col(f"{name}_old"))
     changed = joined.filter(differs).select(list(ROW_SCHEMA))
+    if gone or changed.height:
+        cached.changed(cached.MATCHES)  # the match lists' counts (policies/views.py)
     _delete(gone)
     _upsert(changed, on)
     return changed

@@ -155,6 +155,8 @@ def swarm(
     if done.returncode != 0:
         raise RuntimeError(f"the Locust child failed:\n{done.stderr[-3000:]}")
     figures: dict[str, dict[str, float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    for error, times in figures.pop("errors", {}).items():
+        print(f"failure ×{times}: {error}")
     return figures
 
 
@@ -218,6 +220,9 @@ def _swarm_child(spec: dict[str, object]) -> None:
             "max": entry.max_response_time or 0,
             "failures": entry.num_failures,
         }
+    out["errors"] = {  # type: ignore[assignment]
+        f"{e.method} {e.name}: {e.error}"[:300]: e.occurrences for e in env.stats.errors.values()
+    }
     print(json.dumps(out))
 
 
@@ -244,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         serve += ["--workers", str(args.workers)]
     if args.threads:
         serve += ["--threads", str(args.threads)]
-    server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log in a file: a pipe nobody reads would stall it once full.
+    log = data_dir / "load-serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        serve, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w", encoding="utf-8")
+    )
     base = f"http://127.0.0.1:{args.port}"
     try:
         _wait_until_serving(base, server, timeout=300)

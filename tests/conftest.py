@@ -12,6 +12,14 @@ from gaoxin.accounts.choices import OrganisationKind
 from tests.factories import EnterpriseFactory, OrganisationFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts without the figures another test's database left in the cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Zone:
     root: Any

@@ -26,3 +26,6 @@ WHITENOISE_AUTOREFRESH = True
 # Live-server threads must not keep connections open, or PostgreSQL cannot drop the test
 # databases at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# One cache per test process, emptied before each test (conftest): a shared file cache would
+# carry one test's figures into another's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

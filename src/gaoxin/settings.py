@@ -9,6 +9,7 @@ GAOXIN_DATA_DIR where SQLite, uploads and the like live (default ./var)
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -114,6 +115,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Figures kept between requests (core/cached.py): a file cache, shared by the server's processes
+# (gunicorn runs several); its keys name the database, so two databases served from one data
+# directory never read each other's figures.
+_database = DATABASES["default"]
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "KEY_PREFIX": hashlib.sha256(
+            repr([_database.get(k) for k in ("ENGINE", "NAME", "HOST", "PORT")]).encode()
+        ).hexdigest()[:12],
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -317,3 +317,31 @@ def test_a_policy_page_counts_its_matches_and_missing_data_in_the_database(zone:
     assert selectors.summary(matches.none())["total"] is None
     assert selectors.missing_fields(matches.none()) == []
     assert selectors.missing_fields(matches.filter(status="eligible")) == []
+
+
+def test_a_policy_page_counts_follow_a_rematch_and_each_scope(
+    zone: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The match list's counts are kept in the cache: a data change that re-matches an
+    enterprise shows at once, and a scoped user reads the counts of their own enterprises."""
+    policy = services.save_policy(actor=STAFF, text=TEXT)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish(actor=STAFF, policy=policy)
+    admin, commissioner = Client(), Client()
+    admin.force_login(zone.users["zone_admin"])
+    commissioner.force_login(zone.users["commissioner"])
+
+    def counts(client: Client) -> dict[str, int]:
+        response = client.get(f"/policies/{policy.pk}/")
+        assert response.status_code == 200
+        return dict(response.context["summary"]["counts"])
+
+    before = counts(admin)
+    assert sum(before.values()) == PolicyMatch.objects.filter(policy=policy).count() == 2
+    assert sum(counts(commissioner).values()) == 1  # enterprise A only
+    assert counts(admin) == before  # from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        figures(zone.enterprise_a, "120万")
+    after = counts(admin)
+    assert after["eligible"] == before["eligible"] + 1
+    assert counts(commissioner)["eligible"] == 1

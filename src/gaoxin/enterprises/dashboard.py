@@ -3,15 +3,17 @@ see."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
-from gaoxin.core import formatting
+from gaoxin.core import cached, formatting
 from gaoxin.core.language import field_label
 from gaoxin.enterprises.choices import SizeBand
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
@@ -21,7 +23,17 @@ WAN = Decimal(10_000)
 
 
 def dashboard(enterprises: QuerySet[Enterprise]) -> dict[str, Any]:
+    """The figures of the registry that `enterprises` (a user's scope) holds. Counting them
+    reads the whole registry, so they are kept in the cache until the registry next changes
+    (`cached.REGISTRY`), per scope (its query), day and language."""
+    if enterprises.query.is_empty():
+        return _count(enterprises, timezone.localdate())
     today = timezone.localdate()
+    parts = ("dashboard", str(enterprises.query), today.isoformat(), get_language())
+    return cached.remember(cached.REGISTRY, parts, lambda: _count(enterprises, today))
+
+
+def _count(enterprises: QuerySet[Enterprise], today: date) -> dict[str, Any]:
     # Scoped staff see a subset; for those who see all, no IN (…) around every aggregate.
     everything = not enterprises.query.where
     ids = None if everything else enterprises.values("pk")

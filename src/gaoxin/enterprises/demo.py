@@ -12,6 +12,7 @@ import polars as pl
 from gaoxin.accounts.choices import OrganisationKind
 from gaoxin.accounts.demo import demo_login
 from gaoxin.accounts.models import Organisation, User
+from gaoxin.core import cached
 from gaoxin.core.audit import Actor
 from gaoxin.enterprises import importing, synthetic
 from gaoxin.enterprises.choices import DataSource
@@ -63,6 +64,7 @@ def build(
         preview, actor=actor, source=DataSource.VERIFIED, mode=importing.Mode.UPSERT
     )
     _assign(departments, commissioner)
+    cached.changed(cached.REGISTRY)  # the scopes changed (bulk updates send no signals)
     _contacts(synthetic.generate_contacts(frame, seed=seed))
     _declarations(today)
     _enterprise_logins(actor)
@@ -160,5 +162,6 @@ def logins() -> list[tuple[str, str]]:
 
 
 def reset() -> None:
+    cached.changed(cached.REGISTRY)
     Enterprise.objects.all().delete()
     ImportBatch.objects.all().delete()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.catalogue import Column, FieldKind
+from gaoxin.core import cached
 from gaoxin.core.audit import Actor, to_jsonable
 from gaoxin.core.bulk import insert_rows, update_rows
 from gaoxin.core.errors import ValidationFailed
@@ -419,6 +420,7 @@ def commit_import(
         existing = _existing([r.uscc for r in preview.rows])
         if mode == Mode.CREATE and existing:
             raise ValidationFailed(_("预览之后已有企业被他人录入，请重新上传预览"))
+        cached.changed(cached.REGISTRY)  # bulk writes send no signals
         return _Writer(actor, source, existing, department_id).write(preview.rows)
 
 

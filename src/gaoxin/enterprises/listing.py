@@ -9,7 +9,7 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gaoxin import catalogue
-from gaoxin.core import numbers
+from gaoxin.core import cached, numbers
 from gaoxin.enterprises.choices import SizeBand
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
 
@@ -68,12 +68,24 @@ def _year(text: str) -> int | None:
 
 def default_year() -> int | None:
     """The latest year for which the registry holds a revenue figure."""
-    return (
-        YearlyFigures.objects.filter(revenue__isnull=False)
-        .order_by("-year")
-        .values_list("year", flat=True)
-        .first()
+    return cached.remember(
+        cached.REGISTRY,
+        ("default year",),
+        lambda: (
+            YearlyFigures.objects.filter(revenue__isnull=False)
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .first()
+        ),
     )
+
+
+def count(enterprises: QuerySet[Enterprise]) -> int:
+    """How many enterprises the list holds, kept until the registry changes: the whole
+    registry's count reads every row, on every page of the list."""
+    if enterprises.query.is_empty():
+        return 0
+    return cached.remember(cached.REGISTRY, ("count", str(enterprises.query)), enterprises.count)
 
 
 # What the list shows of an enterprise; the rest of the row (provenance above all) stays on disk.
@@ -135,6 +147,53 @@ def with_figures(enterprises: QuerySet[Enterprise], f: RegistryFilter) -> QueryS
     field = order.lstrip("-")
     expression = F(field).desc(**nulls) if order.startswith("-") else F(field).asc(**nulls)
     return enterprises.order_by(expression, "pk")
+
+
+class Rows:
+    """The filtered registry in the filter's order, for the paginator to slice.
+
+    Sorted by the year's revenue, a page's ids are read first from the yearly figures, in the
+    order of their index (year, revenue), and only those 20 enterprises are then joined with
+    their figures: the whole registry joined and sorted for every page cost 250 ms at 50,000
+    enterprises. Enterprises without a revenue that year come after, by id (NULLS LAST, as
+    `with_figures` orders them)."""
+
+    def __init__(self, enterprises: QuerySet[Enterprise], f: RegistryFilter) -> None:
+        self.enterprises = enterprises
+        self.f = f
+
+    def __getitem__(self, page: slice) -> list[Enterprise]:
+        start, stop = page.start or 0, page.stop
+        if self.f.sort not in ("revenue", "-revenue") or stop is None:
+            return list(with_figures(self.enterprises, self.f)[page])
+        ids = self._ids_by_revenue(start, stop)
+        rows = {e.pk: e for e in with_figures(Enterprise.objects.filter(pk__in=ids), self.f)}
+        return [rows[pk] for pk in ids]
+
+    def _ids_by_revenue(self, start: int, stop: int) -> list[int]:
+        year = self.f.year or 0
+        figures = YearlyFigures.objects.filter(year=year, revenue__isnull=False)
+        if self.enterprises.query.where or self.enterprises.query.is_empty():
+            figures = figures.filter(enterprise__in=self.enterprises.values("pk"))
+        revenue = "-revenue" if self.f.sort == "-revenue" else "revenue"
+        ids = list(
+            figures.order_by(revenue, "enterprise_id").values_list("enterprise_id", flat=True)[
+                start:stop
+            ]
+        )
+        if len(ids) == stop - start:
+            return ids
+        # The page reaches past the last enterprise with a revenue: the rest, by id.
+        known = start + len(ids) if ids else figures.count()
+        without = self.enterprises.filter(
+            ~Exists(
+                YearlyFigures.objects.filter(
+                    enterprise=OuterRef("pk"), year=year, revenue__isnull=False
+                )
+            )
+        )
+        rest = without.order_by("pk").values_list("pk", flat=True)
+        return ids + list(rest[max(0, start - known) : stop - known])
 
 
 def valid_qualifications(ids: list[int]) -> dict[int, list[str]]:

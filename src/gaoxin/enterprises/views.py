@@ -61,7 +61,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     if f.year is None:
         f.year = listing.default_year()
     matching = listing.filtered(visible, f)
-    page = paginate(request, listing.with_figures(matching, f), count=matching.count())
+    page = paginate(request, listing.Rows(matching, f), count=listing.count(matching))
     ids = [e.pk for e in page.object_list]
     context = {
         **_filter_context(f),

@@ -22,6 +22,7 @@ import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from gaoxin.core import cached
 from gaoxin.core.phases import NO_PHASES, Phases
 from gaoxin.core.sql_frames import copy_rows, query_frame
 from gaoxin.enterprises.models import Enterprise
@@ -102,6 +103,8 @@ def replace(
         old = stored(policy_ids, first_id, last_id)
     copied = _copy_new(rows, on, phases) if not old.height else None
     if copied:
+        if rows.height:
+            cached.changed(cached.MATCHES)  # the match lists' counts (policies/views.py)
         return rows
     if copied is False:  # the copy met rows stored meanwhile: read them
         with phases("stored"):
@@ -116,6 +119,8 @@ def replace(
             else:
                 differs = differs | ~pl.col(name).eq_missing(pl.col(f"{name}_old"))
         changed = joined.filter(differs).select(list(ROW_SCHEMA))
+    if gone or changed.height:
+        cached.changed(cached.MATCHES)
     with phases("delete"):
         _delete(gone)
     _upsert(changed, on, phases)

@@ -47,7 +47,8 @@ def matches_visible_to(user: Any) -> QuerySet[PolicyMatch]:
 def summary(matches: QuerySet[PolicyMatch]) -> dict[str, Any]:
     """Counts by status and the expected total of one policy's visible matches."""
     # One pass: counts and amounts by status.
-    rows = matches.values_list("status").annotate(n=Count("pk"), total=Sum("amount")).order_by()
+    # count(*), not count(id): the index (policy, status, amount) answers it without the table.
+    rows = matches.values_list("status").annotate(n=Count("*"), total=Sum("amount")).order_by()
     counts = {status: n for status, n, _total in rows}
     totals = {status: total for status, _n, total in rows if total is not None}
     payable = [totals[s] for s in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW) if s in totals]

@@ -7,13 +7,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gaoxin.core import cached
 from gaoxin.core.audit import Actor
 from gaoxin.core.errors import DomainError
 from gaoxin.core.exporting import export_response, wants_csv
@@ -22,7 +23,7 @@ from gaoxin.core.web import paginate, permission_required
 from gaoxin.policies import exporting, library, matching, selectors, services
 from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
 from gaoxin.policies.forms import PolicyTextForm
-from gaoxin.policies.models import MatchRun, Policy
+from gaoxin.policies.models import MatchRun, Policy, PolicyMatch
 from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
 from gaoxin.rules.describe import describe
@@ -141,7 +142,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "benefit": (
             describe(loaded.benefit, loaded, today, money=True) if loaded and loaded.benefit else ""
         ),
-        "summary": selectors.summary(matches),
+        **_counts(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],
         "review": matches.filter(status=MatchStatus.REVIEW).order_by("-amount")[:50],
         "near": list(
@@ -151,7 +152,6 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by(F("gap").asc(nulls_last=True), "enterprise__name")[:50]
             )
         ),
-        "missing": selectors.missing_fields(matches)[:15],
         "versions": policy.versions.all()[:20],
         "run": MatchRun.objects.filter(version__policy=policy).first(),
         "history": AuditEntry.objects.filter(model="policies.policy", object_id=str(policy.pk))[
@@ -162,6 +162,23 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ended": bool(policy.effective_to and policy.effective_to < today),
     }
     return render(request, "policies/detail.html", context)
+
+
+def _counts(matches: QuerySet[PolicyMatch]) -> dict[str, Any]:
+    """A policy's matches counted by status and by missing data: reading all of them (50,000
+    in a large zone) on every visit, they are kept in the cache until the matches or the
+    registry (the scope) change, per scope (the query)."""
+
+    def count() -> dict[str, Any]:
+        return {
+            "summary": selectors.summary(matches),
+            "missing": selectors.missing_fields(matches)[:15],
+        }
+
+    if matches.query.is_empty():
+        return count()
+    parts = ("policy counts", str(matches.query), cached.version(cached.REGISTRY))
+    return cached.remember(cached.MATCHES, parts, count)
 
 
 @permission_required(VIEW, "policies.add_policy")

@@ -70,6 +70,9 @@ def server_command(
         "--max-requests-jitter=200",
         "--timeout=120",
         "--graceful-timeout=30",
+        # A person reads a page for seconds before the next click: gunicorn's 2 s default
+        # closes the connection in between, and the next request pays (or fails on) a reconnect.
+        "--keep-alive=75",
         "--no-control-socket",  # one per user's home otherwise: two servers would share it
     ]
 

@@ -198,3 +198,37 @@ def test_post_without_text_or_too_long_says_so(zone: Any) -> None:
     assert "请粘贴政策原文" in client.post("/policies/draft/", {"text": "  "}).content.decode()
     long = client.post("/policies/draft/", {"text": "营业收入" * 2000}).content.decode()
     assert "原文过长" in long
+
+
+def test_thousands_separator_counts_and_field_totals() -> None:
+    items = extract(
+        "最近一年销售收入小于5,000万元（含）的企业；职工总数不超过500人、资产总额不超过2亿元。"
+    )
+    assert [(i.kind, i.value, i.comparison, i.unit, i.field) for i in items] == [
+        ("threshold", Decimal(50_000_000), "<=", "元", "revenue"),
+        ("threshold", Decimal(500), "<=", "人", "employees"),
+        ("threshold", Decimal(200_000_000), "<=", "元", "total_assets"),
+    ]
+
+
+def test_dates_from_and_until() -> None:
+    since, until = extract("自2023年1月1日起加计扣除，延续执行至2027年12月31日。")
+    assert (since.value, since.comparison) == (dt.date(2023, 1, 1), ">=")
+    assert (until.value, until.comparison) == (dt.date(2027, 12, 31), "<=")
+
+
+def test_range_without_han_is_read_with_its_neighbours() -> None:
+    text = "营业收入在1亿元以上；或营业收入在5000万元—1亿元的企业；或营业收入不足5000万元的企业"
+    got = [(i.value, i.comparison) for i in extract(text)]
+    assert got == [
+        (Decimal(100_000_000), ">="),
+        (Decimal(50_000_000), ">="),
+        (Decimal(100_000_000), "<"),
+        (Decimal(50_000_000), "<"),
+    ]
+
+
+def test_a_share_is_rd_ratio_only_when_rd_expense_is_shared() -> None:
+    rd = one("研发费用总额占营业收入总额的比例不低于8%(含)")
+    staff = one("科技人员占企业当年职工总数的比例不低于10%")
+    assert rd.field == "rd_ratio" and staff.field is None

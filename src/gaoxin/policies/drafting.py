@@ -203,10 +203,14 @@ _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五":
 _CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 
 
+def _num(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
 def cn_number(text: str) -> Decimal:
     """Arabic digits or small Chinese numerals (三, 十二, 二十) as a Decimal."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return Decimal(text)
+    if re.fullmatch(r"[\d,]+(\.\d+)?", text):
+        return _num(text)
     if "十" in text:
         tens, _, ones = text.partition("十")
         return Decimal((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
@@ -214,7 +218,8 @@ def cn_number(text: str) -> Decimal:
 
 
 MULTIPLIERS = {"": 1, "千": 1_000, "万": 10_000, "亿": 100_000_000, "万亿": 10**12}
-NUM = r"(?P<n>\d+(?:\.\d+)?)"
+D = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 5,000 or 5000 or 1.5
+NUM = r"(?P<n>" + D + ")"
 CN = r"(?P<n>\d+|[一二两三四五六七八九十]{1,3})"
 # Order matters: the first alternative that matches at a position wins.
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -226,8 +231,10 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "money_range",
         re.compile(
-            r"(?P<n>\d+(?:\.\d+)?)\s*(?P<m>万亿|亿|万|千)?元?\s*(?P<inc1>[(（]含[)）])?\s*[~～\-—–至]\s*"
-            r"(?P<n2>\d+(?:\.\d+)?)\s*(?P<m2>万亿|亿|万|千)?元"
+            r"(?P<n>"
+            + D
+            + r")\s*(?P<m>万亿|亿|万|千)?元?\s*(?P<inc1>[(（]含[)）])?\s*[~～\-—–至]\s*"
+            r"(?P<n2>" + D + r")\s*(?P<m2>万亿|亿|万|千)?元"
             r"(?:\s*[(（]含(?P<inc2>[^)）]{0,12})[)）])?"
         ),
     ),
@@ -248,7 +255,8 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("area", re.compile(NUM + r"\s*(?:平方米|m²|㎡)")),
     ("months", re.compile(CN + r"\s*个\s*月")),
     ("years", re.compile(CN + r"\s*(?:个\s*(?:完整|自然)\s*年度?|个?\s*年(?![期度0-9]))")),
-    ("score", re.compile(NUM + r"\s*分(?=以上|及以上|\(含\)|（含）)")),
+    ("score", re.compile(NUM + r"\s*分(?![之钟期])")),
+    ("count", re.compile(NUM + r"\s*(?P<u>人|件|项|家|台)(?![民才员次])")),
 ]
 
 # Comparison words right before a number (checked longest first), and right after it.
@@ -444,10 +452,14 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
     if name == "date":
         day = dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
         op, _inc, _w = _after(text, end)
+        if not op and re.search(r"[自从]\s*$", text[max(0, start - 2) : start]):
+            op = ">="  # 自2023年1月1日起
+        if not op and re.search(r"(?:至|到|截至|截止)\s*$", text[max(0, start - 3) : start]):
+            op = "<="  # 执行至2027年12月31日
         yield Item(DATE, day, op or "=", "日", start, end)
         return
     if name == "ratio":
-        yield Item(RATE, Decimal(m["n"]), "=", "", start, end)
+        yield Item(RATE, _num(m["n"]), "=", "", start, end)
         return
     if name in ("money_range", "area_range", "percent_range"):
         yield from _range(name, m, ctx, fld, years)
@@ -455,16 +467,13 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
     op_before, word = _comparison_before(before)
     op_after, included, after_word = _after(text, end)
     if name == "money":
-        value = Decimal(m["n"]) * MULTIPLIERS[m["m"] or ""]
+        value = _num(m["n"]) * MULTIPLIERS[m["m"] or ""]
         yield _money(
             m, ctx, value, before, clause_before, op_before, word, op_after, included, fld, years
         )
         return
     if name in ("percent", "times"):
-        if name == "times":
-            value = Decimal(m["n"])
-        else:
-            value = Decimal(m["n"]) / (1000 if m["u"] == "‰" else 100)
+        value = _num(m["n"]) / (1 if name == "times" else 1000 if m["u"] == "‰" else 100)
         condition = (
             op_before in (">=", ">", "<")
             or (op_before == "<=" and word in ("不高于", "不大于", "小于等于"))
@@ -473,11 +482,9 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
         )
         if condition and word not in ("最高", "最多"):
             op = _op(op_before, op_after, included)
-            if (
-                ctx.text[ctx.segment_start(start) : start].find("占") >= 0
-                and "研发" in clause_before + before
-            ):
-                fld = "rd_ratio"
+            share = text.rfind("占", ctx.clause_start(start), start)
+            if share >= 0:  # a share: of R&D expense when that is what the clause names before 占
+                fld = "rd_ratio" if ctx.field_before(share) == "rd_expense" else None
             elif "增长率" in before:
                 fld = "revenue_cagr" if fld in (None, "revenue") else fld
             yield Item(THRESHOLD, value, op, "", start, end, fld, years)
@@ -489,7 +496,7 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
         op = _op(op_before, op_after, included) or "="
         yield Item(
             THRESHOLD,
-            Decimal(m["n"]),
+            _num(m["n"]),
             op,
             "m²",
             start,
@@ -499,17 +506,14 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
             plain=_plain(after_word, included),
         )
         return
-    if name == "score":
-        op = _op(op_before, op_after, included) or ">="
-        yield Item(
-            THRESHOLD,
-            Decimal(m["n"]),
-            op,
-            "分",
-            start,
-            end,
-            "score" if fld in (None, "score") else fld,
-        )
+    if name in ("score", "count"):
+        op = _op(op_before, op_after, included)
+        if not op or word in ("最高", "最多"):
+            return  # a count or score with no comparison is not a condition
+        unit = "分" if name == "score" else m["u"]
+        if name == "score":
+            fld = "score" if fld in (None, "score") else fld
+        yield Item(THRESHOLD, _num(m["n"]), op, unit, start, end, fld, years)
         return
     if name in ("months", "years"):
         if re.search(r"(近|前|第|每|上|下)\s*$", text[max(0, start - 2) : start]) or (
@@ -575,6 +579,10 @@ def _money(
         return Item(PER_UNIT, value, op, "元", start, end)
     threshold_after = bool(THRESHOLD_AFTER.match(text[end : end + 12]))
     benefit_context = bool(BENEFIT_WORDS.search(before))
+    if benefit_context and fld is not None:
+        named = [f for s, e, f in ctx.terms if ctx.segment_start(start) <= s and e <= start]
+        if named and not re.search(r"奖励|补助|资助|贴息|奖补|给予|补贴", before):
+            benefit_context = False  # 资产总额不超过2亿元: the 总额 of a field
     if op_after in (">=", "<=") or (included and op_before != "<="):
         op = _op(op_before, op_after, included)
         return Item(
@@ -605,19 +613,24 @@ def _range(
 ) -> Iterator[Item]:
     start, end = m.start(), m.end()
     if name == "percent_range":
-        low, high = Decimal(m["n"]) / 100, Decimal(m["n2"]) / 100
+        low, high = _num(m["n"]) / 100, _num(m["n2"]) / 100
         base = fld
         yield Item(RATE, low, ">=", "", start, end, base, years)
         yield Item(RATE, high, "<=", "", start, end, base, years)
         return
     if name == "money_range":
-        low = Decimal(m["n"]) * MULTIPLIERS[m["m"] or m["m2"] or ""]
-        high = Decimal(m["n2"]) * MULTIPLIERS[m["m2"] or ""]
+        low = _num(m["n"]) * MULTIPLIERS[m["m"] or m["m2"] or ""]
+        high = _num(m["n2"]) * MULTIPLIERS[m["m2"] or ""]
         unit = "元"
     else:
-        low, high = Decimal(m["n"]), Decimal(m["n2"])
+        low, high = _num(m["n"]), _num(m["n2"])
         unit = "m²"
     low_inc = bool(m["inc1"])
+    if not low_inc and m.groupdict().get("inc2") is None:
+        # "5000万元—1亿元" says nothing of its edges: read them with the neighbouring bands
+        yield Item(THRESHOLD, low, ">=", unit, start, end, fld, years, plain=True)
+        yield Item(THRESHOLD, high, "<=", unit, start, end, fld, years, plain=True)
+        return
     # "5亿元~10亿元(含10亿元)": the named edge is included, so the other is not (bands meet).
     inc2 = m.groupdict().get("inc2")
     high_inc = True

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaoxin.core.models import AuditEntry
 from gaoxin.policies import drafting
@@ -232,3 +234,18 @@ def test_a_share_is_rd_ratio_only_when_rd_expense_is_shared() -> None:
     rd = one("研发费用总额占营业收入总额的比例不低于8%(含)")
     staff = one("科技人员占企业当年职工总数的比例不低于10%")
     assert rd.field == "rd_ratio" and staff.field is None
+
+
+PIECES = list(
+    "0123456789一二两三十年月日个万亿元%‰:：~-—（）()含以上下不超过低于最高每满件人分至自起平方米的,，。；、."
+)
+PIECES += ['"', "'", "#", "{", "}", "[", "]", "|", ">", "&", "*", "\x00", "\n", "\t", "\u2028"]
+
+
+@given(st.text(alphabet=st.sampled_from(PIECES), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_any_text_gives_a_draft_that_loads(text: str) -> None:
+    result = drafting.draft(text)
+    assert drafting.check_draft(result.yaml) == []
+    for item in result.items:
+        assert 0 <= item.start < item.end <= len(text) and item.text == text[item.start : item.end]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -207,8 +208,14 @@ def _num(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
 
-def cn_number(text: str) -> Decimal:
-    """Arabic digits or small Chinese numerals (三, 十二, 二十) as a Decimal."""
+def cn_number(text: str) -> Decimal | None:
+    """Arabic digits or small Chinese numerals (三, 十二, 二十) as a Decimal; None for what is
+    not a number (三二, 十十)."""
+    if not re.fullmatch(
+        r"[\d,]+(\.\d+)?|[一二两三四五六七八九]|[一二两三四五六七八九]?十[一二三四五六七八九]?",
+        text,
+    ):
+        return None
     if re.fullmatch(r"[\d,]+(\.\d+)?", text):
         return _num(text)
     if "十" in text:
@@ -450,7 +457,10 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
     fld = ctx.field_before(start)
     years = ctx.years_before(start)
     if name == "date":
-        day = dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+        try:
+            day = dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+        except ValueError:
+            return  # 2023年13月40日 is not a day
         op, _inc, _w = _after(text, end)
         if not op and re.search(r"[自从]\s*$", text[max(0, start - 2) : start]):
             op = ">="  # 自2023年1月1日起
@@ -531,7 +541,9 @@ def _read(name: str, m: re.Match[str], ctx: _Context) -> Iterator[Item]:
         if not op:
             op = "="
         dfield = "registered_at" if "成立" in before or "成立" in clause_before[-12:] else None
-        yield Item(DURATION, cn_number(m["n"]), op, unit, start, end, dfield, None, event)
+        count = cn_number(m["n"])
+        if count is not None:
+            yield Item(DURATION, count, op, unit, start, end, dfield, None, event)
         return
 
 
@@ -866,7 +878,7 @@ def draft(text: str, items: list[Item] | None = None, *, today: dt.date | None =
         if item.kind in (THRESHOLD, DATE) or (item.kind == DURATION and item.comparison != "="):
             conditions.extend(w.condition(item))
     benefit = w.benefit()
-    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     head = [
         "# 由政策原文起草的草稿：逐项核对原文，处理每个 TODO 后再保存。",
         f"id: draft-{digest}" + w.todo("改为稳定的编号"),
@@ -889,9 +901,11 @@ def draft(text: str, items: list[Item] | None = None, *, today: dt.date | None =
         f"delivery: {delivery}"
         + ("" if w.inputs else w.todo("auto 免申即享 | apply 网上申报 | notice 仅告知"))
     )
-    notes = ["notes: |", "  原文：" + " ".join(text.split())]
+    printable = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs"))
+    notes = ["notes: |", "  原文：" + " ".join(printable.split())]
     lines = head + notes + inputs + body + [""] + benefit
-    return Draft(text, items, "\n".join(lines) + "\n", w.todos)
+    rule = "".join(c for c in "\n".join(lines) if not "\ud800" <= c <= "\udfff")  # lone halves
+    return Draft(text, items, rule + "\n", w.todos)
 
 
 def check_draft(yaml_text: str) -> list[str]:

@@ -249,3 +249,31 @@ def test_any_text_gives_a_draft_that_loads(text: str) -> None:
     assert drafting.check_draft(result.yaml) == []
     for item in result.items:
         assert 0 <= item.start < item.end <= len(text) and item.text == text[item.start : item.end]
+
+
+def test_bands_with_as_many_rates_become_a_table() -> None:
+    text = (
+        "固定资产投资额1亿元~5亿元(含5亿元)的,奖励标准为投资额的1‰;"
+        "固定资产投资额5亿元~10亿元(含10亿元)的,奖励标准为投资额的1.2‰;"
+        "固定资产投资额10亿元以上的,奖励标准为投资额的1.5‰。"
+    )
+    rule = drafting.draft_rule(text)
+    assert drafting.check_draft(rule) == []
+    assert "{above: 10亿, value: 1.5‰}" in rule and "{above: 1亿, value: 1‰}" in rule
+    assert "when: investment > 1亿" in rule and "amount: band_rate * investment" in rule
+    assert rule.count("when:") == 1
+    from gaoxin.rules import load_text, run_tests
+
+    policy = load_text(
+        rule.replace(
+            "delivery: apply",
+            "delivery: apply\ntests:\n"
+            "  - {name: 恰10亿 → 1.2‰, date: 2026-06-30, enterprise: {}, "
+            "inputs: {investment: 10亿}, expect: {status: eligible, amount: 120万}}\n"
+            "  - {name: 10亿零1分 → 1.5‰, date: 2026-06-30, enterprise: {}, "
+            "inputs: {investment: 1000000000.01}, expect: {status: eligible, amount: 1500000.00}}",
+        ),
+        "band.yaml",
+    )
+    outcomes, _untested = run_tests([policy])
+    assert outcomes and all(o.passed for o in outcomes), outcomes

@@ -795,7 +795,38 @@ class _Writer:
             self.todos += 1
         return lines
 
-    def benefit(self) -> list[str]:
+    def band(self) -> tuple[str, list[tuple[Item, Item]]] | None:
+        """A band table: as many lower edges (以上/超过) on one field as there are rates, paired
+        in the order the text gives them (I2: 1亿~5亿 → 1‰, 5亿~10亿 → 1.2‰, 10亿以上 → 1.5‰)."""
+        rates = [i for i in self.items if i.kind == RATE]
+        if len(rates) < 2:
+            return None
+        lows: dict[str, list[Item]] = {}
+        for i in self.items:
+            if i.kind == THRESHOLD and i.field and i.comparison in (">=", ">"):
+                lows.setdefault(i.field, []).append(i)
+        for name, edges in lows.items():
+            if len(edges) == len(rates) and len({e.value for e in edges}) == len(edges):
+                return name, list(zip(edges, rates, strict=True))
+        return None
+
+    def table(self, band: tuple[str, list[tuple[Item, Item]]]) -> list[str]:
+        name, pairs = band
+        first = min(pairs, key=lambda p: p[0].value)[0]
+        expr, note = self.field_expr(name, first.years)
+        lines = [
+            "",
+            "tables:",
+            "  band_rate:" + self.todo("分档：门槛与比例按原文出现的顺序配对，请核对"),
+            f"    by: {expr}{note}",
+            "    rows:",
+        ]
+        for edge, rate in sorted(pairs, key=lambda p: p[0].value, reverse=True):
+            key = "atleast" if edge.comparison == ">=" else "above"
+            lines.append(f"      - {{{key}: {_literal(edge)}, value: {_literal(rate)}}}")
+        return lines
+
+    def benefit(self, band: tuple[str, list[tuple[Item, Item]]] | None = None) -> list[str]:
         rates = [i for i in self.items if i.kind == RATE]
         steps = [i for i in self.items if i.kind == STEP]
         per_units = [i for i in self.items if i.kind == PER_UNIT]
@@ -811,6 +842,10 @@ class _Writer:
                 f"  amount: floor({base} / {_literal(step)}) * {each_text}"
                 + (note or self.todo("每满一档给予的金额请核对"))
             )
+        elif band:
+            rate = band[1][0][1]
+            base, note = self._base(rate) if rate.field else self.field_expr(band[0], rate.years)
+            lines.append(f"  amount: band_rate * {base}{note}")
         elif rates:
             rate = rates[0]
             base, note = self._base(rate)
@@ -873,11 +908,26 @@ def draft(text: str, items: list[Item] | None = None, *, today: dt.date | None =
     items = extract(text) if items is None else items
     today = today or dt.date.today()
     w = _Writer(text, items)
+    band = w.band()
+    banded = set()
+    if band:  # one condition: the lowest band's edge; the bands' edges are the table's rows
+        lowest = min(band[1], key=lambda p: p[0].value)[0]
+        banded = {id(i) for i in items if i.kind == THRESHOLD and i.field == band[0]}
+    per_field: dict[str | None, int] = {}
+    for item in items:
+        if item.kind == THRESHOLD and item.field:
+            per_field[item.field] = per_field.get(item.field, 0) + 1
     conditions: list[str] = []
     for item in items:
+        if id(item) in banded and item is not lowest:
+            continue
         if item.kind in (THRESHOLD, DATE) or (item.kind == DURATION and item.comparison != "="):
-            conditions.extend(w.condition(item))
-    benefit = w.benefit()
+            lines = w.condition(item)
+            if item.kind == THRESHOLD and per_field.get(item.field, 0) > 1 and not banded:
+                lines[0] += w.todo("同一字段有多个门槛（分档或“或”条件）：请合并或改用 or")
+            conditions.extend(lines)
+    benefit = w.benefit(band)
+    tables = w.table(band) if band else []
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     head = [
         "# 由政策原文起草的草稿：逐项核对原文，处理每个 TODO 后再保存。",
@@ -903,7 +953,7 @@ def draft(text: str, items: list[Item] | None = None, *, today: dt.date | None =
     )
     printable = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs"))
     notes = ["notes: |", "  原文：" + " ".join(printable.split())]
-    lines = head + notes + inputs + body + [""] + benefit
+    lines = head + notes + inputs + tables + body + [""] + benefit
     rule = "".join(c for c in "\n".join(lines) if not "\ud800" <= c <= "\udfff")  # lone halves
     return Draft(text, items, rule + "\n", w.todos)
 

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from gaoxin.policies import application_views, my_views, payout_views, views
+from gaoxin.policies import application_views, drafting_views, my_views, payout_views, views
 
 app_name = "policies"
 
 urlpatterns = [
     path("policies/", views.policy_list, name="list"),
     path("policies/new/", views.policy_create, name="create"),
+    path("policies/draft/", drafting_views.draft_from_text, name="draft"),
     path("policies/export/", views.policy_export, name="list_export"),
     path("policies/library/", views.policy_library, name="library"),
     path("policies/library/import/", views.policy_import, name="import"),

@@ -192,8 +192,9 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, policy: Policy | None) -> HttpResponse:
-    initial = {"text": policy.current.text if policy and policy.current else TEMPLATE}
-    form = PolicyTextForm(request.POST or None, initial=initial)
+    carried = request.POST.get("draft") if policy is None else None  # from drafting_views
+    initial = {"text": policy.current.text if policy and policy.current else carried or TEMPLATE}
+    form = PolicyTextForm(None if carried else request.POST or None, initial=initial)
     problems: list[Any] = []
     if request.method == "POST" and form.is_valid():
         try:

@@ -41,12 +41,17 @@ FIELDS = ("state", "deduction_fen", "invoice_fee_fen", "note")
 MAX_FEE_FEN = 10**15  # 10 万亿元: beyond any contract, within every column
 
 
+LOCKED_WITH = ("scheme", "enterprise", "provider__organisation", "listing")
+
+
 def _locked(order: VoucherOrder, *related: str) -> VoucherOrder:
-    """The order, its row locked until the transaction ends, with what the steps read of it
-    (and `related`, what one step reads besides)."""
+    """The order, with what the steps read of it, locked until the transaction ends (on
+    PostgreSQL its row and theirs); `related`: what one step reads besides, not locked (a
+    scheme's policy may be absent, and PostgreSQL locks no row of an outer join)."""
+    locked = ("self", "scheme", "enterprise", "provider", "provider__organisation", "listing")
     return (
-        VoucherOrder.objects.select_for_update()
-        .select_related("scheme", "enterprise", "provider__organisation", "listing", *related)
+        VoucherOrder.objects.select_for_update(of=locked)
+        .select_related(*LOCKED_WITH, *related)
         .get(pk=order.pk)
     )
 

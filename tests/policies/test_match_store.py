@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gaoxin.core.audit import Actor
+from gaoxin.enterprises import flat
 from gaoxin.enterprises import services as registry
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.flat import flat_rows, registry_frame
@@ -99,6 +100,41 @@ def test_registry_frame_types_and_values() -> None:
     assert records(frame.drop("enterprise_id")) == [
         {k: v for k, v in r.items() if k != ("enterprise_id", None)} for r in plain
     ]
+
+
+@pytest.mark.parametrize("on", [ON, dt.date(2019, 1, 1), dt.date(2031, 1, 1)])
+def test_a_few_enterprises_read_without_polars_equal_the_frame(
+    monkeypatch: pytest.MonkeyPatch, on: dt.date
+) -> None:
+    """`flat_rows` of a few enterprises (an order, an application) skips Polars: the same
+    records, value for value, type for type, key for key, as the frame's."""
+    enterprises = [
+        EnterpriseFactory(
+            legal_representative="",
+            registered_at=dt.date(2015, 3, 1),
+            registered_capital=Decimal("12345678.91"),
+            employees=120,
+            in_zone=True,
+        ),
+        EnterpriseFactory(registered_capital=None, in_zone=None, employees=None),
+        EnterpriseFactory(in_zone=False),
+    ]
+    figures(enterprises[0], "1234567.89")
+    figures(enterprises[2], "0.5")
+    for granted, until in [("2018-01-01", "2021-01-01"), ("2024-01-01", None)]:
+        certificate(enterprises[0], granted, until)
+    certificate(enterprises[2], "2027-01-01", "2030-01-01")
+    certificate(enterprises[2], "2028-01-01", None)
+    ids = [e.pk for e in enterprises]
+    few = flat_rows(ids, on)
+    monkeypatch.setattr(flat, "FEW", 0)
+    framed = flat_rows(ids, on)
+    assert few == framed
+    for pk in ids:
+        assert list(few[pk]) == list(framed[pk])
+        assert [type(v) for v in few[pk].values()] == [type(v) for v in framed[pk].values()]
+    assert few[ids[0]][f"rd_expense_{LAST}"] == Decimal("1234567.89")
+    assert "legal_representative" not in few[ids[0]] and "in_zone" not in few[ids[1]]
 
 
 def published(zone: Any, *rds: str) -> Any:

@@ -237,15 +237,22 @@ def _write_entry(
     pool: BudgetPool | None = None,
     reservation: Reservation | None = None,
     audit_subject: models.Model | None = None,
+    read_accounts: bool = True,
 ) -> JournalEntry:
-    """Validate and insert a balanced entry with its postings and audit entry."""
+    """Validate and insert a balanced entry with its postings and audit entry. The lines'
+    accounts are read back from the database, unless the caller has just read them itself in
+    this transaction (`read_accounts=False`: a pool's own accounts, `_pool_accounts`)."""
     if len(lines) < 2:
         raise ValidationFailed(_("一笔分录至少有两行"), field="lines")
     for line in lines:
         if line.side not in Side.values:
             raise ValidationFailed(_("借贷方向应为借方或贷方"), field="lines")
         _check_amount(line.amount_fen, field="lines")
-    accounts = _resolve_accounts(lines)
+    if read_accounts:
+        accounts = _resolve_accounts(lines)
+    else:
+        assert all(isinstance(line.account, LedgerAccount) for line in lines)
+        accounts = [line.account for line in lines]  # type: ignore[misc]
     signed = [
         (accounts[i], line.amount_fen if line.side == Side.DEBIT else -line.amount_fen)
         for i, line in enumerate(lines)
@@ -394,6 +401,7 @@ def fund_budget(
             ],
             memo=memo,
             pool=locked,
+            read_accounts=False,
         )
         locked.total_fen += amount_fen
         locked.save(update_fields=["total_fen"])
@@ -478,6 +486,7 @@ def reserve(
             memo=memo,
             pool=locked,
             reservation=reservation,
+            read_accounts=False,
         )
 
     return _once(key, fingerprint, write)
@@ -528,6 +537,7 @@ def release(
             memo=memo,
             pool=reservation.pool,
             reservation=reservation,
+            read_accounts=False,
         )
 
     return _once(key, fingerprint, write)
@@ -635,6 +645,7 @@ def _transfer(
             memo=memo,
             pool=reservation.pool,
             reservation=reservation,
+            read_accounts=False,
         )
 
     return _once(key, fingerprint, write)

@@ -137,35 +137,40 @@ def _push(
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return _same_enterprise(existing, enterprise)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    enterprise=enterprise,
-                    subject_type=subject_type,
-                    subject_id=str(subject_id),
-                    dedupe_key=dedupe_key,
-                    title=title.strip()[:200],
-                    body=body.strip(),
-                    link=link,
-                    created_by=actor.label[:150],
-                )
-        except IntegrityError:  # another process pushed the same key a moment ago
-            return _same_enterprise(Message.objects.get(dedupe_key=dedupe_key), enterprise)
-        made = Delivery.objects.bulk_create(deliveries(message))
-        counts: dict[str, int] = {}
-        for d in made:
-            key = f"{d.channel}:{d.status}"
-            counts[key] = counts.get(key, 0) + 1
-        record_change(
-            actor=actor,
-            action="notify",
-            obj=message,
-            after={"dedupe_key": dedupe_key, "title": message.title, "deliveries": counts},
-            subject=enterprise,
-        )
-        if any(d.status == DeliveryStatus.PENDING for d in made):
-            _queue_send(message.pk)
+    try:
+        # One transaction (a savepoint inside a caller's) for the message, its deliveries and
+        # its audit entry; a concurrent push of the same key makes the insert fail, and all of
+        # it is rolled back.
+        with transaction.atomic():
+            message = Message.objects.create(
+                enterprise=enterprise,
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                dedupe_key=dedupe_key,
+                title=title.strip()[:200],
+                body=body.strip(),
+                link=link,
+                created_by=actor.label[:150],
+            )
+            made = Delivery.objects.bulk_create(deliveries(message))
+            counts: dict[str, int] = {}
+            for d in made:
+                key = f"{d.channel}:{d.status}"
+                counts[key] = counts.get(key, 0) + 1
+            record_change(
+                actor=actor,
+                action="notify",
+                obj=message,
+                after={"dedupe_key": dedupe_key, "title": message.title, "deliveries": counts},
+                subject=enterprise,
+            )
+            if any(d.status == DeliveryStatus.PENDING for d in made):
+                _queue_send(message.pk)
+    except IntegrityError:  # another process pushed the same key a moment ago
+        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is None:
+            raise
+        return _same_enterprise(existing, enterprise)
     return message
 
 

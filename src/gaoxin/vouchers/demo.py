@@ -213,7 +213,14 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
     today = now.date()
     if VoucherScheme.objects.filter(year=today.year).exists():
         return None
-    users = {u.username: u for u in User.objects.filter(username__in=("admin", "staff", "staff2"))}
+    # The staff who review, as a request's user: their organisation and roles (data scope)
+    # read once, not on every review.
+    staff_users = (
+        User.objects.filter(username__in=("admin", "staff", "staff2"))
+        .select_related("organisation")
+        .prefetch_related("roles")
+    )
+    users = {u.username: u for u in staff_users}
     if "admin" not in users or "staff" not in users:
         return None
     rng = random.Random(f"{seed}-{today.year}")

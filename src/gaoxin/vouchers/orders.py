@@ -41,10 +41,17 @@ FIELDS = ("state", "deduction_fen", "invoice_fee_fen", "note")
 MAX_FEE_FEN = 10**15  # 10 万亿元: beyond any contract, within every column
 
 
-def _locked(order: VoucherOrder) -> VoucherOrder:
+LOCKED_WITH = ("scheme", "enterprise", "provider__organisation", "listing")
+
+
+def _locked(order: VoucherOrder, *related: str) -> VoucherOrder:
+    """The order, with what the steps read of it, locked until the transaction ends (on
+    PostgreSQL its row and theirs); `related`: what one step reads besides, not locked (a
+    scheme's policy may be absent, and PostgreSQL locks no row of an outer join)."""
+    locked = ("self", "scheme", "enterprise", "provider", "provider__organisation", "listing")
     return (
-        VoucherOrder.objects.select_for_update()
-        .select_related("scheme", "enterprise", "provider__organisation", "listing")
+        VoucherOrder.objects.select_for_update(of=locked)
+        .select_related(*LOCKED_WITH, *related)
         .get(pk=order.pk)
     )
 
@@ -90,7 +97,8 @@ def _member_of_provider(actor: Actor, order: VoucherOrder) -> None:
 def open_scheme(on: Any = None) -> VoucherScheme:
     """The scheme orders are placed under today, or ValidationFailed saying why there is none."""
     today = on or timezone.localdate()
-    scheme = VoucherScheme.objects.filter(year=today.year).first()
+    # With its policy's version in force: the order's share is computed on it.
+    scheme = VoucherScheme.objects.filter(year=today.year).select_related("policy__current").first()
     if scheme is None or scheme.status == SchemeStatus.DRAFT:
         raise ValidationFailed(_("%(y)s 年度创新券尚未开放") % {"y": today.year})
     if scheme.status == SchemeStatus.CLOSED or today > scheme.closes_on:
@@ -315,7 +323,7 @@ def redeem(*, actor: Actor, order: VoucherOrder, invoice_fee_fen: int) -> Vouche
     more than the contract). The deduction is recomputed on it and never exceeds what was
     reserved. Sent again with the same fee, it changes nothing."""
     with transaction.atomic():
-        order = _locked(order)
+        order = _locked(order, "scheme__policy__current")
         _member_of_provider(actor, order)
         if order.redeemed_at is not None:
             if order.invoice_fee_fen == invoice_fee_fen:

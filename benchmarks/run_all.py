@@ -8,7 +8,8 @@ printing its machine line first:
 3. the rules CLI end to end at 100k and 1M: time and peak memory (cli_bench);
 4. zone re-match with storage at 3,000 and 5,000, SQLite then PostgreSQL (matching_bench);
 5. a province on two workers (province_bench; `--province N` enterprises, default 1,000,000);
-6. the demo built at 50,000 and pages under 50 users (load_bench).
+6. the demo built at 50,000 and pages under 50 users (load_bench);
+7. an Excel import of 100,000 enterprises, SQLite (import_bench; the file is written once).
 
 `--quick` runs each at a small size, to check the runner itself. The PostgreSQL databases
 named `<database>_<step>` are dropped and created.
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import cli_bench
+import import_bench
 import load_bench
 import matching_bench
 import policies_bench
@@ -86,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ["--postgres", f"{url}_load", "--enterprises", "1000" if quick else "50000"]
                 + (["--users", "5", "--duration", "10", "--warmup", "2"] if quick else [])
             ),
+        ),
+        (
+            "Excel import",
+            lambda: import_bench.main(["--rows", "2000" if quick else "100000"]),
         ),
     ]
     for title, run in steps:

@@ -18,19 +18,16 @@ named `<database>_<step>` are dropped and created.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
-import cli_bench
-import import_bench
-import load_bench
-import matching_bench
-import policies_bench
-import province_bench
-import rules_bench
+HERE = Path(__file__).resolve().parent
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", required=True, help="postgres://…/database (a prefix)")
     parser.add_argument("--province", type=int, default=1_000_000)
@@ -38,68 +35,58 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     url = args.postgres
     quick = args.quick
-    steps: list[tuple[str, Callable[[], None]]] = [
+    zone = ["500"] if quick else ["3000", "5000"]
+    # Each benchmark in a process of its own: peak memory is then that benchmark's, and a
+    # child it starts does not inherit this process's high-water mark (Linux carries it
+    # across fork and exec into the child's ru_maxrss).
+    steps: list[tuple[str, list[str]]] = [
         (
             "engine vs hand-written Polars",
-            lambda: rules_bench.main(
-                ["--rows", "20000" if quick else "1000000", "--repeat", "1" if quick else "3"]
-            ),
+            [
+                "rules_bench.py",
+                *("--rows", "20000" if quick else "1000000"),
+                *("--repeat", "1" if quick else "3"),
+            ],
         ),
         (
             "200 vs 1,000 policies",
-            lambda: policies_bench.main(
-                ["--rows", "20000"] if quick else ["--rows", "100000", "1000000"]
-            ),
+            ["policies_bench.py", "--rows", *(["20000"] if quick else ["100000", "1000000"])],
         ),
-        ("rules CLI end to end", lambda: cli_bench.main(["--quick"] if quick else [])),
-        (
-            "zone re-match, SQLite",
-            lambda: matching_bench.main(
-                ["--enterprises", *(["500"] if quick else ["3000", "5000"])]
-            ),
-        ),
+        ("rules CLI end to end", ["cli_bench.py", *(["--quick"] if quick else [])]),
+        ("zone re-match, SQLite", ["matching_bench.py", "--enterprises", *zone]),
         (
             "zone re-match, PostgreSQL",
-            lambda: matching_bench.main(
-                [
-                    "--enterprises",
-                    *(["500"] if quick else ["3000", "5000"]),
-                    "--postgres",
-                    f"{url}_zone",
-                ]
-            ),
+            ["matching_bench.py", "--enterprises", *zone, "--postgres", f"{url}_zone"],
         ),
         (
             "province on two workers",
-            lambda: province_bench.main(
-                [
-                    "--postgres",
-                    f"{url}_province",
-                    "--enterprises",
-                    "2000" if quick else str(args.province),
-                    "--workers",
-                    "2",
-                ]
-            ),
+            [
+                "province_bench.py",
+                *("--postgres", f"{url}_province", "--workers", "2"),
+                *("--enterprises", "2000" if quick else str(args.province)),
+            ],
         ),
         (
             "demo at 50,000 and pages under 50 users",
-            lambda: load_bench.main(
-                ["--postgres", f"{url}_load", "--enterprises", "1000" if quick else "50000"]
-                + (["--users", "5", "--duration", "10", "--warmup", "2"] if quick else [])
-            ),
+            ["load_bench.py", "--postgres", f"{url}_load"]
+            + ["--enterprises", "1000" if quick else "50000"]
+            + (["--users", "5", "--duration", "10", "--warmup", "2"] if quick else []),
         ),
-        (
-            "Excel import",
-            lambda: import_bench.main(["--rows", "2000" if quick else "100000"]),
-        ),
+        ("Excel import", ["import_bench.py", "--rows", "2000" if quick else "100000"]),
     ]
-    for title, run in steps:
+    failed = []
+    for title, (script, *options) in steps:
         print(f"\n##### {title}", flush=True)
         started = time.perf_counter()
-        run()
-        print(f"##### {title}: {time.perf_counter() - started:.0f} s", flush=True)
+        done = subprocess.run([sys.executable, str(HERE / script), *options], check=False)
+        if done.returncode:
+            failed.append(title)
+        outcome = "" if not done.returncode else f" (FAILED: exit {done.returncode})"
+        print(f"##### {title}: {time.perf_counter() - started:.0f} s{outcome}", flush=True)
+    if failed:
+        print(f"failed: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -143,6 +143,9 @@ def _yearly(first_id: int | None, last_id: int | None) -> pl.DataFrame:
     return frame.with_columns(_typed(n, k).alias(n) for n, k in kinds.items())
 
 
+_CERTIFICATE_COLUMNS = "enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT)"
+
+
 def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.DataFrame:
     """Per enterprise, the grant date and expiry of the certificate of each kind that counts
     on `on`: the latest granted of those valid then; else the latest granted before; else the
@@ -155,10 +158,7 @@ def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.
         "granted_on": pl.String(),
         "valid_until": pl.String(),
     }
-    sql = (
-        "SELECT enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT) "
-        f"FROM {table}{where}"
-    )
+    sql = f"SELECT {_CERTIFICATE_COLUMNS} FROM {table}{where}"
     rows = query_frame(sql, params, wire).with_columns(
         _typed("granted_on", FieldType.DATE), _typed("valid_until", FieldType.DATE)
     )
@@ -270,8 +270,8 @@ def _few_rows(ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
         for (n, k), v in zip(yearly_kinds.items(), values, strict=True):
             out[pk][f"{n}_{year}"] = _value(v, k)
     sql = (
-        "SELECT enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT) "
-        f"FROM {Qualification._meta.db_table} WHERE enterprise_id IN ({marks})"
+        f"SELECT {_CERTIFICATE_COLUMNS} FROM {Qualification._meta.db_table} "
+        f"WHERE enterprise_id IN ({marks})"
     )
     known = {q.name for q in catalogue.QUALIFICATIONS}
     best: dict[tuple[int, str], tuple[tuple[int, int], dt.date | None, dt.date | None]] = {}

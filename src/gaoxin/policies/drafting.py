@@ -742,6 +742,12 @@ class _Writer:
         self.todos += 1
         return f"  # TODO {what}"
 
+    def also(self, items: list[Item], what: str, how: str) -> str:
+        """A TODO naming the values after the first that the draft did not use."""
+        if len(items) < 2:
+            return ""
+        return self.todo(f"原文还有{what} {'、'.join(i.value_text() for i in items[1:])}：{how}")
+
     def snippet(self, item: Item) -> str:
         starts = [m.end() for m in SEGMENT_BREAK.finditer(self.text, 0, item.start)]
         start = starts[-1] if starts else 0
@@ -852,23 +858,15 @@ class _Writer:
             comment = note
             if rate.comparison == "<=":
                 comment += self.todo("原文为最高比例，实际比例由人核定")
-            if len(rates) > 1:
-                others = "、".join(r.value_text() for r in rates[1:])
-                comment += self.todo(f"原文还有比例 {others}：分档时写成 tables")
+            comment += self.also(rates, "比例", "分档时写成 tables")
             lines.append(f"  amount: {_literal(rate)} * {base}{comment}")
         elif per_units:
             each = per_units[0]
             self.inputs.setdefault("count", ("integer", "TODO 件数或人数"))
-            comment = ""
-            if len(per_units) > 1:
-                others = "、".join(p.value_text() for p in per_units[1:])
-                comment = self.todo(f"原文还有单价 {others}：按类别分别计算")
+            comment = self.also(per_units, "单价", "按类别分别计算")
             lines.append(f"  amount: count * {_literal(each)}{comment}")
         elif amounts:
-            comment = ""
-            if len(amounts) > 1:
-                others = "、".join(a.value_text() for a in amounts[1:])
-                comment = self.todo(f"原文还有金额 {others}：按条件分别给予时用 if()")
+            comment = self.also(amounts, "金额", "按条件分别给予时用 if()")
             lines.append(f"  amount: {_literal(amounts[0])}{comment}")
         elif caps:
             lines.append(

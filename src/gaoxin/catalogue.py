@@ -40,6 +40,8 @@ class FieldGroup(StrEnum):
     FINANCE = "finance"
     COMPLIANCE = "compliance"
     QUALIFICATION = "qualification"
+    PERSON = "person"  # a person linked to an enterprise (beneficiary: person)
+    ITEM = "item"  # a row of an enterprise's item table (patents, equipment, tenants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +152,139 @@ FIELDS: tuple[Field, ...] = (
     Field("listed", "上市企业", T.DATE, _Q, _QU, "Listed company"),
 )
 
-BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
-BY_ALIAS: dict[str, Field] = {f.alias: f for f in FIELDS}
+_PE, _IT = FieldGroup.PERSON, FieldGroup.ITEM
+
+# The fields of a person linked to an enterprise (a talent, a team leader, a founder): what a
+# policy with `beneficiary: person` reads beside the employing enterprise's fields. Not
+# registry columns of the enterprise, so not in FIELDS (the registry's models, import and
+# export); the engine finds them by name like the enterprise's fields.
+PERSON_FIELDS: tuple[Field, ...] = (
+    Field("person_name", "姓名", T.TEXT, _S, _PE, "Name"),
+    Field(
+        "degree",
+        "学位",
+        T.TEXT,
+        _S,
+        _PE,
+        "Degree",
+        help="学士、硕士、博士（含境外学位）",
+    ),
+    Field("professional_title", "职称", T.TEXT, _S, _PE, "Professional title"),
+    Field(
+        "talent_category",
+        "人才类别",
+        T.TEXT,
+        _S,
+        _PE,
+        "Talent category",
+        help="如 高级经营管理人才、高级技术人才、团队带头人、创始人",
+    ),
+    Field("birth_date", "出生日期", T.DATE, _S, _PE, "Date of birth"),
+    Field("settled_at", "落户日期", T.DATE, _S, _PE, "Date of settling (落户)"),
+    Field("joined_at", "入职日期", T.DATE, _S, _PE, "Date joined the enterprise"),
+    Field("contract_years", "劳动合同年限", T.INTEGER, _S, _PE, "Labour contract term", "年"),
+    Field(
+        "social_insurance_months",
+        "社保缴纳月数",
+        T.INTEGER,
+        _S,
+        _PE,
+        "Months of social insurance paid by the enterprise",
+        "月",
+        help="由所在企业连续缴纳的月数",
+    ),
+    Field("annual_salary", "年薪", T.MONEY, _Y, _PE, "Annual salary", "元"),
+    Field(
+        "retained_income_tax",
+        "个税地方留成",
+        T.MONEY,
+        _Y,
+        _PE,
+        "Local retained share of individual income tax paid",
+        "元",
+        help="所缴个人所得税中市、区两级留成部分",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTable:
+    """A child table of the enterprise: one row per item (a patent, a piece of equipment, a
+    tenant of an incubator). `sum_over(table, where, amount)` reads it; inside, names are the
+    table's fields first, then the enterprise's."""
+
+    name: str  # patents: the name a policy writes, and the key of the item frame
+    alias: str  # 专利
+    label_en: str
+    fields: tuple[Field, ...]
+    label_field: str  # the field that names an item in an explanation (patent number)
+
+    def field(self, name_or_alias: str) -> Field | None:
+        return next((f for f in self.fields if name_or_alias in (f.name, f.alias)), None)
+
+
+ITEM_TABLES: tuple[ItemTable, ...] = (
+    ItemTable(
+        "patents",
+        "专利",
+        "Patents",
+        (
+            Field("number", "专利号", T.TEXT, _S, _IT, "Patent number"),
+            Field("kind", "专利类型", T.TEXT, _S, _IT, "Kind", help="发明、实用新型、外观设计"),
+            Field("scope", "授权范围", T.TEXT, _S, _IT, "Where granted", help="国内 或 PCT"),
+            Field("granted_on", "授权日", T.DATE, _S, _IT, "Date granted"),
+        ),
+        "number",
+    ),
+    ItemTable(
+        "equipment",
+        "设备",
+        "Equipment purchases",
+        (
+            Field("name", "设备名称", T.TEXT, _S, _IT, "Equipment"),
+            Field("amount", "购置金额", T.MONEY, _S, _IT, "Amount paid", "元"),
+            Field("purchased_on", "购置日期", T.DATE, _S, _IT, "Date purchased"),
+            Field(
+                "robot",
+                "工业机器人",
+                T.BOOLEAN,
+                _S,
+                _IT,
+                "Industrial robot",
+                help="含机械手臂、智能化成套设备、自动控制系统、应急预警系统",
+            ),
+        ),
+        "name",
+    ),
+    ItemTable(
+        "tenants",
+        "入驻企业",
+        "Tenants of an incubator",
+        (
+            Field("name", "入驻企业名称", T.TEXT, _S, _IT, "Tenant"),
+            Field("leased_area", "租用面积", T.INTEGER, _S, _IT, "Leased area", "平方米"),
+            Field("moved_in", "入驻日期", T.DATE, _S, _IT, "Date moved in"),
+            Field(
+                "strategic_emerging",
+                "战略性新兴产业企业",
+                T.BOOLEAN,
+                _S,
+                _IT,
+                "Strategic emerging industry (recognised and filed)",
+                help="经认定备案",
+            ),
+            Field("paid_in_capital", "实缴注册资本", T.MONEY, _S, _IT, "Paid-in capital", "元"),
+        ),
+        "name",
+    ),
+)
+ITEM_TABLE: dict[str, ItemTable] = {t.name: t for t in ITEM_TABLES} | {
+    t.alias: t for t in ITEM_TABLES
+}
+
+BY_NAME: dict[str, Field] = {f.name: f for f in (*FIELDS, *PERSON_FIELDS)}
+BY_ALIAS: dict[str, Field] = {f.alias: f for f in (*FIELDS, *PERSON_FIELDS)}
+PERSON_NAMES = frozenset(f.name for f in PERSON_FIELDS)
 
 STATIC_FIELDS = tuple(f for f in FIELDS if f.kind is FieldKind.STATIC)
 YEARLY_FIELDS = tuple(f for f in FIELDS if f.kind is FieldKind.YEARLY)

@@ -200,6 +200,8 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
             errors.add(1, index, header, _("表头为空：请填写列名或删除这一列"))
             continue
         column = catalogue.parse_header(header)
+        if column is not None and column.field.group is catalogue.FieldGroup.PERSON:
+            column = None  # a person's field (the rules engine's), not a registry column
         if column is None:
             hint = catalogue.nearest_header(header)
             message = _("未知表头“%(h)s”") % {"h": header}

@@ -188,3 +188,12 @@ class NoValue(Node):
     """A value that is unknown for every enterprise, e.g. a parameter not yet in force."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class ItemField(Node):
+    """A field of the item being summed in `sum_over(table, where, amount)` (rules/items.py):
+    `kind` of a patent, `amount` of a piece of equipment."""
+
+    table: str
+    name: str

@@ -21,9 +21,11 @@ import polars as pl
 
 from . import ast as A
 from . import exact as X
+from .beneficiary import PERSON_KEY
 from .compiler import Compiler, shared_nodes
 from .explain import typed_inputs
 from .frame import prepare
+from .items import join_items
 from .model import STATUSES, Policy
 from .resolve import Resolved, resolve
 
@@ -55,6 +57,8 @@ class Plan:
     # condition reads the shared sub-expressions it contains as columns of an earlier stage).
     stages: list[dict[str, pl.Expr]] = field(default_factory=list)
     needed: set[str] = field(default_factory=set)
+    # sum_over/count_over: columns computed from the item frames (items.join_items)
+    aggregates: dict[str, Any] = field(default_factory=dict)
     # status_exprs by near_miss: building ~2,000 Polars expressions in Python takes ~0.15 s for
     # 1,000 policies, on every chunk or partition otherwise. Shared by the plans a cache hit
     # rebinds (same versions, so the same ids and expressions).
@@ -64,7 +68,12 @@ class Plan:
     def staged(self) -> dict[str, pl.Expr]:
         return {name: e for stage in self.stages for name, e in stage.items()}
 
-    def with_staged(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+    def with_staged(
+        self, lf: pl.LazyFrame, items: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None
+    ) -> pl.LazyFrame:
+        """The staged columns over a prepared frame; `items`: the item tables that
+        sum_over/count_over read (patents, equipment, tenants), each with a `uscc` column."""
+        lf = join_items(lf, self.aggregates, items)
         for stage in self.stages:
             lf = lf.with_columns(list(stage.values()))
         return lf
@@ -242,7 +251,7 @@ def _compile(
         while len(stages) < level:
             stages.append({})
         stages[level - 1][name] = staged
-    return Plan(date, plans, stages, set(comp.needed))
+    return Plan(date, plans, stages, set(comp.needed), dict(comp.aggregates))
 
 
 def evaluate_wide(
@@ -254,14 +263,20 @@ def evaluate_wide(
     near_miss: bool = False,
     plan: Plan | None = None,
     engine: str = "streaming",
+    items: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
 ) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
-    or review); with near_miss, `near:<id>` (all conditions decided, exactly one false)."""
+    or review); with near_miss, `near:<id>` (all conditions decided, exactly one false).
+    `items`: the item tables sum_over() reads, by name (`patents`: uscc and the fields). A
+    frame of persons (beneficiary: person) keeps its `person_id` column."""
     plan = plan or compile_plan(policies, date, inputs)
     lf = prepare(enterprises, plan.needed)
-    keep = ["uscc"] if "uscc" in lf.collect_schema() else []
-    out = plan.with_staged(lf).select([pl.col(k) for k in keep] + plan.status_exprs(near_miss))
+    schema = lf.collect_schema()
+    keep = [k for k in ("uscc", PERSON_KEY) if k in schema]
+    out = plan.with_staged(lf, items).select(
+        [pl.col(k) for k in keep] + plan.status_exprs(near_miss)
+    )
     return out.collect(engine=engine)  # type: ignore[call-overload]
 
 
@@ -272,12 +287,15 @@ def evaluate(
     inputs: Mapping[str, Any] | None = None,
     *,
     interesting_only: bool = False,
+    items: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
 ) -> pl.DataFrame:
     """Long form: `uscc, policy, status (Enum), amount (Decimal(38,2) yuan)`, one row per
     (enterprise, policy); with interesting_only, only rows that are eligible, review, unknown
     or a near miss (every condition decided, exactly one false)."""
     plan = compile_plan(policies, date, inputs)
-    wide = evaluate_wide(policies, enterprises, date, inputs, near_miss=interesting_only, plan=plan)
+    wide = evaluate_wide(
+        policies, enterprises, date, inputs, near_miss=interesting_only, plan=plan, items=items
+    )
     if "uscc" not in wide.columns:
         wide = wide.with_row_index("uscc").with_columns(pl.col("uscc").cast(pl.String))
     parts = []

@@ -13,7 +13,9 @@ from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
+from .beneficiary import person_field_error
 from .errors import ExprError, did_you_mean
+from .items import ITEM_FUNCTIONS, check_aggregate, item_name
 from .parser import parse
 from .types import BOOL, DATE, FIELD_TYPES, NUMBER, RANGE, T_BOOL, T_DATE, T_NUMBER, TEXT, Type
 
@@ -36,6 +38,7 @@ FUNCTIONS = {
     "marginal": "marginal(table) — sum over bands of the part of `by` in each band × rate",
     "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
     "sme": "sme(Y-1) — 中小企业 by the national classification (staff, revenue, assets)",
+    **ITEM_FUNCTIONS,
 }
 MAX_CAGR_YEARS = 6
 
@@ -53,6 +56,7 @@ class Scope:
     tables: dict[str, Callable[[], Type]] = field(default_factory=dict)
     inputs: dict[str, Type] = field(default_factory=dict)
     table_by: dict[str, Type] = field(default_factory=dict)  # what each table is keyed by
+    beneficiary: str = "enterprise"  # who is paid: a person's fields are read only for persons
 
     def names(self) -> list[str]:
         """What a name may stand for: catalogue fields (and their aliases) and the policy's
@@ -140,6 +144,7 @@ def _located(get: Callable[[], Type], n: A.Node) -> Type:
 class Checker:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        self.item_table: C.ItemTable | None = None  # inside sum_over(table, …)
 
     def check(self, node: A.Node, want: str | None = None) -> tuple[A.Node, Type]:
         out, t = self.visit(node)
@@ -210,6 +215,9 @@ class Checker:
     # -- names
     def name(self, n: A.Name) -> tuple[A.Node, Type]:
         s = self.scope
+        item = item_name(self, n)
+        if item is not None:
+            return item
         if n.name == "Y":
             return A.YearValue(span=n.span), Type(NUMBER, "plain")
         if n.name in s.params:
@@ -221,6 +229,7 @@ class Checker:
         f = C.lookup(n.name)
         if f is None:
             raise _unknown_name(n, n.name, s)
+        person_field_error(n, f, s.beneficiary)
         if f.yearly:
             raise _err(n, f"yearly field '{f.name}' needs a year", f"write {f.name}[Y-1]")
         return A.Field(f.name, span=n.span), field_type(f)
@@ -229,6 +238,7 @@ class Checker:
         f = C.lookup(n.name)
         if f is None:
             raise _unknown_name(n, n.name, self.scope)
+        person_field_error(n, f, self.scope.beneficiary)
         if not f.yearly:
             raise _err(
                 n, f"'{f.name}' is not a yearly field and takes no [year]", f"write {f.name}"
@@ -309,6 +319,8 @@ class Checker:
     # -- functions
     def call(self, n: A.Call, in_comparison: bool = False) -> tuple[A.Node, Type]:
         fn, args = n.fn, n.args
+        if fn in ITEM_FUNCTIONS:
+            return check_aggregate(self, n)
         if fn not in FUNCTIONS:
             hint = did_you_mean(fn, FUNCTIONS)
             raise _err(n, f"unknown function '{fn}'", hint or "functions: " + ", ".join(FUNCTIONS))

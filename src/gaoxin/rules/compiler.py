@@ -17,6 +17,7 @@ from gaoxin import catalogue as C
 
 from . import ast as A
 from . import exact as X
+from . import items as linked
 from .exact import Int, Q
 from .explain import typed_inputs
 from .frame import column, until_column
@@ -76,6 +77,8 @@ class Compiler:
         self.levels: dict[A.Node, int] = {}
         self.staged_by_expr: dict[bytes, tuple[str, int]] = {}
         self._level = 0
+        # sum_over/count_over columns, joined to the frame before the stages (items.py)
+        self.aggregates: dict[str, linked.Aggregate] = {}
 
     # -- coercions
     def q(self, n: A.Node) -> Q:
@@ -259,6 +262,8 @@ class Compiler:
             return self.field(n.name, n.year)
         if isinstance(n, A.Input):
             return self.input(n.name)
+        if isinstance(n, A.ItemField):
+            return linked.compile_field(self, n)
         if isinstance(n, A.Unary):
             if n.op == "not":
                 v = self.value(n.operand)
@@ -443,6 +448,8 @@ class Compiler:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
+        if fn in linked.ITEM_FUNCTIONS:
+            return linked.compile_aggregate(self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             r = args[0]
             assert isinstance(r, A.Range)

@@ -10,6 +10,7 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import items as linked
 from .display import kind_of, show
 from .model import Policy
 
@@ -62,6 +63,8 @@ class Describer:
             return f"{_alias(n.name)}（{year_words(n.first)}至{year_words(n.last)}）"
         if isinstance(n, A.Range):
             return f"{_alias(n.name)}（{n.first}至{n.last}年）"
+        if isinstance(n, A.ItemField):
+            return linked.item_alias(n)
         if isinstance(n, A.Input):
             found = self.policy.inputs.get(n.name)
             return f"申报的{found.label}" if found is not None and found.label else "申报数据"
@@ -136,6 +139,8 @@ class Describer:
 
     def call(self, n: A.Call) -> str:
         fn, args = n.fn, n.args
+        if fn in linked.ITEM_FUNCTIONS:
+            return linked.describe(self, n)
         if fn == "if" and _is_size_test(args[0]):
             return (
                 "属于中小企业（按《中小企业划型标准规定》以所属行业的人数、营业收入、资产总额划型）"

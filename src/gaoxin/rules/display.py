@@ -19,6 +19,10 @@ def kind_of(n: A.Node) -> str:
         if f is None:
             return "plain"
         return {"money": "money", "integer": "count"}.get(f.type.value, "plain")
+    if isinstance(n, A.ItemField):
+        table = C.ITEM_TABLE.get(n.table)
+        f = table.field(n.name) if table is not None else None
+        return {"money": "money", "integer": "count"}.get(f.type.value, "plain") if f else "plain"
     if isinstance(n, A.Table):
         return kind_of(n.bands[0].value) if n.bands else "plain"
     if isinstance(n, A.Unary):
@@ -37,8 +41,10 @@ def kind_of(n: A.Node) -> str:
             return "years"
         if n.fn == "year_of":
             return "year"
-        if n.fn == "count":
+        if n.fn in ("count", "count_over"):
             return "count"
+        if n.fn == "sum_over":
+            return kind_of(n.args[2])
         if n.fn == "if":
             return kind_of(n.args[1])
         if n.args:

@@ -13,6 +13,7 @@ from typing import Any, cast
 from . import ast as A
 from .display import kind_of, show_pair
 from .exact import I64
+from .items import ItemLine
 from .model import Policy
 from .resolve import Resolved, resolve
 from .scalar import Evaluator, kleene_and, round_half_up, to_decimal
@@ -62,6 +63,8 @@ class Explanation:
     amount_values: tuple[ValueRead, ...] = ()
     # Declared inputs (names) an unknown condition needs and the applicant has not given.
     missing_inputs: tuple[str, ...] = ()
+    # The items a per-item amount (sum_over) chose, each with its amount (rules/items.py).
+    items: tuple[ItemLine, ...] = ()
 
     @property
     def shortfalls(self) -> list[Shortfall]:
@@ -78,6 +81,9 @@ class Explanation:
             for s in c["shortfalls"]:
                 s["actual"], s["needed"] = _jsonable(s["actual"]), _jsonable(s["needed"])
         d["amount_values"] = [dict(v, value=_jsonable(v["value"])) for v in d["amount_values"]]
+        d["items"] = [
+            dict(i, amount=None if i["amount"] is None else str(i["amount"])) for i in d["items"]
+        ]
         return d
 
 
@@ -196,12 +202,14 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
     notes: list[str] = []
     amount: Decimal | None = None
     amount_reads: tuple[ValueRead, ...] = ()
+    item_lines: tuple[ItemLine, ...] = ()
     if ok is True:
         status = "review" if p.has_manual else "eligible"
         if r.benefit is not None:
             ev = Evaluator(rec, r.date, inputs)
             value = ev.eval(r.benefit)
             amount_reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
+            item_lines = tuple(ev.item_lines)
             if value is not None:
                 amount = _amount(value)
                 if amount is None:
@@ -235,6 +243,7 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
         tuple(notes),
         amount_reads,
         tuple(lacking),
+        item_lines,
     )
 
 

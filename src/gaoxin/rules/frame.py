@@ -35,7 +35,12 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
     spec = field_of(name)
     assert spec is not None
     f, until = spec
-    c = pl.col(name)
+    return typed_value(f, pl.col(name), dtype, until).alias(name)
+
+
+def typed_value(f: C.Field, c: pl.Expr, dtype: pl.DataType, until: bool = False) -> pl.Expr:
+    """A column holding values of field `f` (as written: floats, text, Decimal…), typed as the
+    engine reads them: money in fen, counts, dates, booleans, text."""
     t = "date" if until else f.type.value
     if t == "money":
         if dtype.is_float():
@@ -52,7 +57,7 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
                 return_dtype=pl.Int64,
             )
         ok = (fen >= 0) if f.non_negative else (fen >= -MONEY_MAX_FEN)
-        return pl.when(ok & (fen <= MONEY_MAX_FEN)).then(fen).alias(name)
+        return pl.when(ok & (fen <= MONEY_MAX_FEN)).then(fen)
     if t == "integer":
         if dtype.is_integer():
             n = c.cast(pl.Int64)
@@ -65,28 +70,28 @@ def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
                 lambda v: None if (m := to_number(v)) is None else int(m), return_dtype=pl.Int64
             )
         ok = (n >= 0) if f.non_negative else (n >= -COUNT_MAX)
-        return pl.when(ok & (n <= COUNT_MAX)).then(n).alias(name)
+        return pl.when(ok & (n <= COUNT_MAX)).then(n)
     if t == "date":
         if dtype == pl.Date:
             return c
         if isinstance(dtype, pl.Datetime):
-            return c.dt.date().alias(name)
+            return c.dt.date()
         s = c.cast(pl.String).str.strip_chars().str.replace_all(r"[/.]", "-").str.slice(0, 10)
-        return s.str.to_date("%Y-%m-%d", strict=False).alias(name)
+        return s.str.to_date("%Y-%m-%d", strict=False)
     if t == "boolean":
         if dtype == pl.Boolean:
             return c
         if dtype.is_numeric():
-            return (c != 0).alias(name)
+            return c != 0
         s = c.cast(pl.String).str.strip_chars().str.to_lowercase()
         return (
             pl.when(s.is_in(list(TRUE_WORDS)))
             .then(True)
             .when(s.is_in(list(FALSE_WORDS)))
             .then(False)
-        ).alias(name)
+        )
     s = c.cast(pl.String).str.strip_chars()
-    return pl.when(s != "").then(s).alias(name)
+    return pl.when(s != "").then(s)
 
 
 def prepare(df: pl.DataFrame | pl.LazyFrame, needed: set[str]) -> pl.LazyFrame:
@@ -101,6 +106,8 @@ def prepare(df: pl.DataFrame | pl.LazyFrame, needed: set[str]) -> pl.LazyFrame:
     exprs: list[pl.Expr] = []
     if "uscc" in schema:
         exprs.append(pl.col("uscc").cast(pl.String))
+    if "person_id" in schema:  # a frame of persons (beneficiary: person)
+        exprs.append(pl.col("person_id"))
     for name in sorted(needed):
         if name in schema:
             exprs.append(typed_column(name, schema[name]))

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from . import ast as A
+from .beneficiary import BENEFICIARIES, DEFAULT
 from .checker import Checker, Scope
 from .errors import PolicyError, PolicyErrors, did_you_mean
 from .model import CATEGORIES, DELIVERIES, STAGES, Condition, InputDef, ParamEntry, Policy, TableDef
@@ -43,6 +44,7 @@ TOP_KEYS = {
     "budget",
     "stage",
     "region",
+    "beneficiary",
 }
 BENEFIT_KEYS = ("amount", "cap", "note")
 REQUIRED = ("id", "title", "source", "category", "conditions")
@@ -238,7 +240,15 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
             "one would stay unknown",
             "write delivery: apply (网上简易申报), or use registry fields instead of inputs",
         )
-    scope = Scope()
+    beneficiary = scalar("beneficiary", DEFAULT)
+    if beneficiary not in BENEFICIARIES:
+        r.error_at(
+            top["beneficiary"][1],
+            f"unknown beneficiary '{beneficiary}'",
+            did_you_mean(beneficiary, BENEFICIARIES)
+            or "one of " + ", ".join(f"{k} ({v})" for k, v in BENEFICIARIES.items()),
+        )
+    scope = Scope(beneficiary=beneficiary)
     checker = Checker(scope)
     params: dict[str, tuple[ParamEntry, ...]] = {}
     tables: dict[str, TableDef] = {}
@@ -289,7 +299,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         budget = to_fraction(scalar("budget"))
         if budget is None or budget <= 0:
             r.error_at(top["budget"][1], "budget must be a positive amount", "e.g. budget: 300万")
-    tests = read_tests(r, top, eff_from, inputs)
+    tests = read_tests(r, top, eff_from, inputs, beneficiary)
     if r.errors:
         return None
     raw = canonical(root)
@@ -317,5 +327,6 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         budget=budget,
         stage=stage,
         region=scalar("region"),
+        beneficiary=beneficiary,
         raw=raw,
     )

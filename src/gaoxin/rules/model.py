@@ -88,6 +88,7 @@ class Policy:
     budget: Fraction | None = None  # programme total (yuan): amounts are prorated to fit it
     stage: str = "final"  # STAGES
     region: str = ""  # where it applies: 全国, 福建省, 福建省/厦门市, 福建省/厦门市/火炬高新区
+    beneficiary: str = "enterprise"  # who is paid (rules/beneficiary.py): evaluated per person
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -79,7 +79,9 @@ class _Resolver:
 
     def node(self, n: A.Node) -> A.Node:
         sp = n.span
-        if isinstance(n, A.Num | A.Str | A.DateLit | A.Bool | A.Field | A.Input | A.NoValue):
+        if isinstance(
+            n, A.Num | A.Str | A.DateLit | A.Bool | A.Field | A.Input | A.NoValue | A.ItemField
+        ):
             return n
         if isinstance(n, A.YearValue):
             return A.Num(Fraction(self.year), span=sp)

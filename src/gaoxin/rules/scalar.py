@@ -12,6 +12,7 @@ from typing import Any
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import items
 from .values import UNTIL, Record
 
 Value = Any  # Fraction | bool | date | str | None (unknown)
@@ -85,6 +86,8 @@ class Evaluator:
         self.inputs = inputs or {}
         self.reads: list[tuple[str, int | None, Value]] = []
         self.inputs_lacking: list[str] = []  # declared inputs read but not given
+        self.item: dict[str, Value] | None = None  # the item sum_over() is at (rules/items.py)
+        self.item_lines: list[Any] = []  # the items sum_over() chose, with their amounts
 
     def field(self, name: str, year: int | None) -> Value:
         v = self.rec.get((name, year))
@@ -103,6 +106,8 @@ class Evaluator:
             return v
         if isinstance(n, A.NoValue):
             return None
+        if isinstance(n, A.ItemField):
+            return items.field_value(self, n)
         if isinstance(n, A.Unary):
             x = self.eval(n.operand)
             if x is None:
@@ -188,6 +193,8 @@ class Evaluator:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
+        if fn in items.ITEM_FUNCTIONS:
+            return items.evaluate(self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             vs = self.values(args[0])
             if fn == "count":

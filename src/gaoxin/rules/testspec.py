@@ -17,7 +17,11 @@ from .yamlread import Bail, Reader
 
 
 def read_tests(
-    r: Reader, top: dict, eff_from: dt.date | None, inputs: dict[str, InputDef]
+    r: Reader,
+    top: dict,
+    eff_from: dt.date | None,
+    inputs: dict[str, InputDef],
+    beneficiary: str = "enterprise",
 ) -> list[PolicyTest]:
     out: list[PolicyTest] = []
     if "tests" not in top:
@@ -26,7 +30,7 @@ def read_tests(
         items = r.sequence(top["tests"][1], "tests")
     except Bail:
         return out
-    keys = ("name", "date", "enterprise", "inputs", "expect")
+    keys = ("name", "date", "enterprise", "person", "inputs", "expect")
     for item in items:
         try:
             spec = r.mapping(item, "a test")
@@ -52,12 +56,27 @@ def read_tests(
             if not isinstance(ent, dict):
                 raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
             for key in ent:
-                if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
+                if str(key) in C.ITEM_TABLE:
+                    if not isinstance(ent[key], list):
+                        r.error_at(
+                            _key_node(spec["enterprise"][1], str(key)),
+                            f"{key} is an item table: list its items",
+                            f"write {key}: [{{…}}, {{…}}]",
+                        )
+                    continue
+                found = C.lookup(str(key)) or getattr(C.parse_header(str(key)), "field", None)
+                if found is None or found.group is C.FieldGroup.PERSON:
                     r.error_at(
                         _key_node(spec["enterprise"][1], str(key)),
                         f"unknown field '{key}' in test enterprise",
-                        did_you_mean(str(key), [f.name for f in C.FIELDS]),
+                        "a person's fields go under person:"
+                        if found is not None
+                        else did_you_mean(
+                            str(key), [f.name for f in C.FIELDS] + [t.name for t in C.ITEM_TABLES]
+                        ),
                     )
+            if "person" in spec:
+                ent = {**ent, **_person(r, spec["person"][1], beneficiary)}
             given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
             if not isinstance(given_inputs, dict):
                 raise r.fail(spec["inputs"][1], "inputs must be a mapping")
@@ -106,6 +125,26 @@ def read_tests(
         except Bail:
             pass
     return out
+
+
+def _person(r: Reader, node: yaml.Node, beneficiary: str) -> dict:
+    """A test's person (beneficiary: person): the person's fields, read beside the
+    enterprise's."""
+    if beneficiary != "person":
+        raise r.fail(node, "person: is for a policy with beneficiary: person")
+    person = r.value(node)
+    if not isinstance(person, dict):
+        raise r.fail(node, "person must be a mapping")
+    for key in person:
+        found = C.lookup(str(key)) or getattr(C.parse_header(str(key)), "field", None)
+        if found is None or found.group is not C.FieldGroup.PERSON:
+            r.error_at(
+                _key_node(node, str(key)),
+                f"unknown field '{key}' in test person",
+                did_you_mean(str(key), [f.name for f in C.PERSON_FIELDS])
+                or "a person's fields: " + ", ".join(f.name for f in C.PERSON_FIELDS),
+            )
+    return person
 
 
 def _key_node(node: yaml.Node, key: str) -> yaml.Node:

@@ -137,6 +137,12 @@ def record(enterprise: Mapping[str, Any]) -> Record:
     out: Record = {}
     for key, value in enterprise.items():
         name = str(key)
+        if name in C.ITEM_TABLE:  # an item table: patents: [{kind: 发明, …}, …]
+            from .items import item_records
+
+            table = C.ITEM_TABLE[name]
+            out[(table.name, None)] = item_records(table, value)
+            continue
         f = C.lookup(name)
         if f is not None and f.yearly:
             if isinstance(value, Mapping):

@@ -15,7 +15,7 @@ from gaoxin.enterprise_size import sme_expression
 from . import ast as A
 from .beneficiary import person_field_error
 from .errors import ExprError, did_you_mean
-from .items import ITEM_FUNCTIONS, check_aggregate, item_name
+from .items import ITEM_FUNCTIONS, check_aggregate, item_name, outside_error
 from .parser import parse
 from .types import BOOL, DATE, FIELD_TYPES, NUMBER, RANGE, T_BOOL, T_DATE, T_NUMBER, TEXT, Type
 
@@ -228,7 +228,7 @@ class Checker:
             return A.Input(n.name, span=n.span), s.inputs[n.name]
         f = C.lookup(n.name)
         if f is None:
-            raise _unknown_name(n, n.name, s)
+            raise outside_error(n) or _unknown_name(n, n.name, s)
         person_field_error(n, f, s.beneficiary)
         if f.yearly:
             raise _err(n, f"yearly field '{f.name}' needs a year", f"write {f.name}[Y-1]")
@@ -303,6 +303,8 @@ class Checker:
             isinstance(n, A.Name)
             and n.name not in ("Y", *s.params, *s.tables, *s.inputs, *FUNCTIONS)
             and C.lookup(n.name) is None
+            and outside_error(n) is None
+            and (self.item_table is None or self.item_table.field(n.name) is None)
         )
 
     def is_text(self, n: A.Node) -> bool:

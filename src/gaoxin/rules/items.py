@@ -107,6 +107,20 @@ def item_name(checker: Checker, n: A.Name) -> tuple[A.Node, Type] | None:
     return A.ItemField(table.name, f.name, span=n.span), FIELD_TYPES[f.type.value]
 
 
+def outside_error(n: A.Name) -> ExprError | None:
+    """A table's field read outside sum_over(): say where it can be read."""
+    tables = [t for t in C.ITEM_TABLES if t.field(n.name) is not None]
+    if not tables or C.lookup(n.name) is not None:
+        return None
+    t = tables[0]
+    return _err(
+        n,
+        f"'{n.name}' is a field of {t.name} ({t.alias}): it is read inside "
+        f"sum_over({t.name}, …) or count_over({t.name}, …)",
+        f'e.g. count_over({t.name}, {n.name} == "…") >= 1',
+    )
+
+
 # -- records ---------------------------------------------------------------------------------
 
 
@@ -289,11 +303,13 @@ def join_items(
             per = per.join(reads, on="uscc", how="left")
         for stage in agg.stages:
             per = per.with_columns(list(stage.values()))
-        chosen = agg.where
+        # As columns first: a literal (`true`, `1万`) is one value per item only in a frame.
         value = agg.fen if agg.fen is not None else pl.lit(1, dtype=pl.Int64)
-        unknown = chosen.is_null() | (chosen & value.is_null())
+        per = per.with_columns(agg.where.alias("__chosen"), value.cast(pl.Int64).alias("__fen"))
+        chosen, fen = pl.col("__chosen"), pl.col("__fen")
+        unknown = chosen.is_null() | (chosen & fen.is_null())
         grouped = per.group_by("uscc").agg(
-            pl.when(chosen).then(value).sum().cast(pl.Int64).alias("__total"),
+            pl.when(chosen).then(fen).sum().cast(pl.Int64).alias("__total"),
             unknown.any().alias("__unknown"),
         )
         lf = (

@@ -30,3 +30,25 @@ class SizeBand(models.TextChoices):
     SMALL = "small", _("小型")
     MICRO = "micro", _("微型")
     UNKNOWN = "unknown", _("未知")
+
+
+class PatentKind(models.TextChoices):
+    """专利类型: the values a rule compares (`kind == "发明"`) are the Chinese words."""
+
+    INVENTION = "发明", _("发明")
+    UTILITY_MODEL = "实用新型", _("实用新型")
+    DESIGN = "外观设计", _("外观设计")
+
+
+class PatentScope(models.TextChoices):
+    DOMESTIC = "国内", _("国内")
+    PCT = "PCT", _("PCT国际")
+
+
+class Degree(models.TextChoices):
+    """学位 as a rule compares it (`degree == "博士"`)."""
+
+    BACHELOR = "学士", _("学士")
+    MASTER = "硕士", _("硕士")
+    DOCTOR = "博士", _("博士")
+    OTHER = "其他", _("其他")

@@ -194,9 +194,22 @@ def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.
 FEW = 20
 
 
-def flat_rows(enterprise_ids: Sequence[int], on: dt.date) -> dict[int, dict[str, Any]]:
+def flat_rows(
+    enterprise_ids: Sequence[int], on: dt.date, items: bool = False
+) -> dict[int, dict[str, Any]]:
     """{enterprise id: flat mapping} for the given enterprises, as of `on` (absent values and
-    columns left out, as the scalar evaluator reads them)."""
+    columns left out, as the scalar evaluator reads them); with `items`, each enterprise's
+    item tables too (`patents: [...]`, what sum_over reads: enterprises.people)."""
+    rows = _flat_rows(enterprise_ids, on)
+    if items:
+        from gaoxin.enterprises.people import item_lists
+
+        for pk, tables in item_lists(sorted(rows)).items():
+            rows[pk].update(tables)
+    return rows
+
+
+def _flat_rows(enterprise_ids: Sequence[int], on: dt.date) -> dict[int, dict[str, Any]]:
     if not enterprise_ids:
         return {}
     wanted = set(enterprise_ids)

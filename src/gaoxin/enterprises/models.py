@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from gaoxin.accounts.models import Organisation
-from gaoxin.enterprises.choices import ContactRole, DataSource, SizeBand
+from gaoxin.enterprises.choices import (
+    ContactRole,
+    DataSource,
+    Degree,
+    PatentKind,
+    PatentScope,
+    SizeBand,
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
 
@@ -269,3 +276,135 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+# -- records linked to an enterprise (the rules engine's persons and item tables) ----------
+
+
+class Person(models.Model):
+    """A person of an enterprise whom a policy may pay (a talent, a team leader, a founder):
+    the fields of `catalogue.PERSON_FIELDS`. A policy with `beneficiary: person` is evaluated
+    for each person, with the employer's fields beside the person's."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="people", verbose_name=_("所在企业")
+    )
+    name = models.CharField(_("姓名"), max_length=100)
+    degree = models.CharField(_("学位"), max_length=10, choices=Degree.choices, blank=True)
+    professional_title = models.CharField(_("职称"), max_length=40, blank=True)
+    talent_category = models.CharField(_("人才类别"), max_length=40, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    settled_at = models.DateField(_("落户日期"), null=True, blank=True)
+    joined_at = models.DateField(_("入职日期"), null=True, blank=True)
+    contract_years = count(_("劳动合同年限"))
+    social_insurance_months = count(_("社保缴纳月数"))
+    # A login of the person's own, when they have one (sees the payouts made to them).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person_records",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        ordering = ("enterprise", "name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonYear(models.Model):
+    """A person's yearly figures: salary and the locally retained share of income tax."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    annual_salary = money(_("年薪"))
+    retained_income_tax = money(_("个税地方留成"))
+
+    class Meta:
+        verbose_name = _("人员年度数据")
+        verbose_name_plural = _("人员年度数据")
+        ordering = ("person", "year")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="person_year_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.year}"
+
+
+class Patent(models.Model):
+    """A patent of the enterprise (item table `patents`): paid patent by patent."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="patents")
+    number = models.CharField(_("专利号"), max_length=40)
+    kind = models.CharField(_("专利类型"), max_length=10, choices=PatentKind.choices)
+    scope = models.CharField(
+        _("授权范围"), max_length=10, choices=PatentScope.choices, default=PatentScope.DOMESTIC
+    )
+    granted_on = models.DateField(_("授权日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专利")
+        verbose_name_plural = _("专利")
+        ordering = ("enterprise", "-granted_on", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "number"], name="patent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class EquipmentPurchase(models.Model):
+    """A piece of equipment the enterprise bought (item table `equipment`)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="equipment_purchases"
+    )
+    name = models.CharField(_("设备名称"), max_length=100)
+    amount = money(_("购置金额"))
+    purchased_on = models.DateField(_("购置日期"), null=True, blank=True)
+    robot = models.BooleanField(_("工业机器人"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("设备购置")
+        verbose_name_plural = _("设备购置")
+        ordering = ("enterprise", "-purchased_on", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tenancy(models.Model):
+    """A tenant of an incubator or science park run by the enterprise (item table `tenants`):
+    the park is paid by its tenants' leased area."""
+
+    incubator = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="tenancies", verbose_name=_("园区")
+    )
+    tenant = models.ForeignKey(
+        Enterprise,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leases",
+        verbose_name=_("入驻企业"),
+    )
+    tenant_name = models.CharField(_("入驻企业名称"), max_length=200)
+    leased_area = count(_("租用面积"))
+    moved_in = models.DateField(_("入驻日期"), null=True, blank=True)
+    strategic_emerging = models.BooleanField(_("战略性新兴产业企业"), null=True, blank=True)
+    paid_in_capital = money(_("实缴注册资本"))
+
+    class Meta:
+        verbose_name = _("入驻企业")
+        verbose_name_plural = _("入驻企业")
+        ordering = ("incubator", "tenant_name", "id")
+
+    def __str__(self) -> str:
+        return self.tenant_name

@@ -122,7 +122,7 @@ def submit(
     values = parse_inputs(loaded.inputs, inputs)
     for upload in attachments:
         check_document(upload, field="attachments")
-    record = flat_rows([enterprise.pk], today)[enterprise.pk]
+    record = flat_rows([enterprise.pk], today, items=True)[enterprise.pk]
     decision = explain(loaded, record, today, values)
     if decision.status == MatchStatus.INELIGIBLE:
         failed = [c.label for c in decision.conditions if c.result is False]

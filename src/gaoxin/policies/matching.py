@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from gaoxin.core.phases import NO_PHASES, Phases
 from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise
+from gaoxin.enterprises.people import item_lists, registry_items
 from gaoxin.policies import match_store
 from gaoxin.policies.choices import MatchStatus, PolicyStatus, RunStatus
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
@@ -162,6 +163,7 @@ def match_rows(
     batch decides every pair (one batch for all: a policy's rules id is its slug, unique) and
     measures the gap of most near misses; unknowns and the other near misses are explained to
     name what they lack, and kept only if people can act on them."""
+    versions = enterprise_versions(versions)
     if not versions or not frame.height:
         return match_store.empty_rows()
     candidates = _candidates(versions, frame, on, phases)
@@ -184,6 +186,13 @@ def match_rows(
     with phases("keep"):
         columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
         return pl.concat([direct.select(columns), explained.select(columns)])
+
+
+def enterprise_versions(versions: Sequence[PolicyVersion]) -> list[PolicyVersion]:
+    """The versions whose beneficiary is the enterprise: matched against the registry. A
+    policy for persons is evaluated over the persons (policies.people); one for a provider or
+    an introducer waits for their application."""
+    return [v for v in versions if rules_policy(v).beneficiary == "enterprise"]
 
 
 def _candidates(
@@ -236,7 +245,8 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
     policy, for near misses: `short:<id>` (the false condition can name a gap — "lacks the
     certificate" can't, and such a near miss is not kept), `measured:<id>` (the batch measured
     that gap: one comparison) and `gap:<id>` (`rules.gaps`)."""
-    staged = plan.with_staged(prepare(frame, plan.needed))
+    items = registry_items(frame) if plan.aggregates else None
+    staged = plan.with_staged(prepare(frame, plan.needed), items)
     compiler = Compiler(plan.date)
     extra = []
     for pp in plan.policies:
@@ -337,6 +347,8 @@ def _explained(
     by_enterprise = dict(
         zip(wanted["enterprise_id"].to_list(), records(wanted.drop("enterprise_id")), strict=True)
     )
+    for pk, tables in item_lists(list(by_enterprise)).items():  # what sum_over reads
+        by_enterprise[pk].update(record(tables))
     out: list[tuple[Any, ...]] = []
     pairs = candidates.select("version_id", "enterprise_id", "nulls").iter_rows()
     for version_id, enterprise_id, nulls in pairs:
@@ -414,7 +426,7 @@ def explain_matches(matches: Sequence[PolicyMatch]) -> None:
     records = {
         (day, pk): record(row)
         for day, ids in by_day.items()
-        for pk, row in flat_rows(sorted(ids), day).items()
+        for pk, row in flat_rows(sorted(ids), day, items=True).items()
     }
     for m in matches:
         rec = records.get((m.evaluated_on, m.enterprise_id))
@@ -464,7 +476,7 @@ def match_enterprise(
     """Re-explain one enterprise against every published policy (its data changed); its
     matches under other policies go."""
     on = on or timezone.localdate()
-    rows = flat_rows([enterprise_id], on)
+    rows = flat_rows([enterprise_id], on, items=True)
     if enterprise_id not in rows:
         return 0
     normalised = record(rows[enterprise_id])
@@ -482,6 +494,8 @@ def match_enterprise(
         version = policy.current
         assert version is not None
         loaded = rules_policy(version)
+        if loaded.beneficiary != "enterprise":
+            continue
         explanation = explain(loaded, normalised, on)
         if keep(explanation, applies=loaded.delivery == "apply"):
             stored.append(_row(version, enterprise_id, explanation))

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gaoxin.enterprises.models import Enterprise
+from gaoxin.enterprises.models import Enterprise, Person
 from gaoxin.policies.choices import (
     ApplicationState,
     BatchState,
@@ -228,11 +228,22 @@ class PayoutBatch(models.Model):
 
 
 class Payout(models.Model):
-    """What one enterprise is to receive from one policy in one year, and where it stands."""
+    """What one enterprise — or one of its people, for a policy with `beneficiary: person` —
+    is to receive from one policy in one year, and where it stands. A person's payout keeps
+    the employer as `enterprise` (the enterprise sees its people's payouts; scoping is the
+    enterprise's) and names the payee in `person`."""
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="payouts")
     version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="payouts")
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("受益人"),
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     amount_fen = models.BigIntegerField(_("金额（分）"))
     state = models.CharField(
@@ -266,7 +277,14 @@ class Payout(models.Model):
         ordering = ("-amount_fen", "id")
         constraints = [
             models.UniqueConstraint(
-                fields=["policy", "year", "enterprise"], name="payout_once_per_year"
+                fields=["policy", "year", "enterprise"],
+                condition=models.Q(person__isnull=True),
+                name="payout_once_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "year", "person"],
+                condition=models.Q(person__isnull=False),
+                name="payout_once_per_person_year",
             ),
             models.CheckConstraint(
                 condition=models.Q(amount_fen__gt=0), name="payout_amount_positive"
@@ -274,7 +292,12 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.enterprise}《{self.policy}》{self.year}"
+        return f"{self.payee_name}《{self.policy}》{self.year}"
+
+    @property
+    def payee_name(self) -> str:
+        """Whose account the money goes to: the person's name, else the enterprise's."""
+        return self.person.name if self.person_id and self.person else self.enterprise.name
 
 
 class Application(models.Model):

@@ -33,6 +33,7 @@ from gaoxin.policies import exporting, payouts, selectors
 from gaoxin.policies.budgeting import Allocation, RankOrder
 from gaoxin.policies.choices import PayoutState
 from gaoxin.policies.models import Payout, PayoutBatch
+from gaoxin.policies.people import identify_people, pays_persons, people_preview
 from gaoxin.policies.preview import identify_preview
 from gaoxin.policies.standing import why_not
 
@@ -108,7 +109,7 @@ def _payouts_listed(request: HttpRequest, policy: Any, year: int) -> Any:
     (`state`, and `batch` for one batch's 拨付清单)."""
     items = (
         Payout.objects.filter(policy=policy, year=year, enterprise__in=visible_to(request.user))
-        .select_related("enterprise", "batch", "policy")
+        .select_related("enterprise", "batch", "policy", "person")
         .order_by("state", "-amount_fen", "pk")
     )
     state = request.GET.get("state") or ""
@@ -180,9 +181,15 @@ def payouts_identify(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("识别并推送面向全园区的名单和预算，只有数据范围为全园区的账号可以操作")
         )
         return redirect("policies:payouts", pk=policy.pk)
+    for_people = pays_persons(policy)
     if request.method == "POST":
 
         def identify(policy: Any, actor: Actor, year: int) -> str:
+            if for_people:
+                n = identify_people(
+                    actor=actor, policy=policy, year=year, expected=request.POST.get("expected", "")
+                )
+                return _("新识别并推送 %(n)s 位人员") % {"n": n}
             n = payouts.identify(
                 actor=actor,
                 policy=policy,
@@ -199,7 +206,10 @@ def payouts_identify(request: HttpRequest, pk: int) -> HttpResponse:
         "policies/confirm_identify.html",
         {
             "policy": policy,
-            "preview": identify_preview(policy, year),
+            "preview": people_preview(policy, year)
+            if for_people
+            else identify_preview(policy, year),
+            "for_people": for_people,
             "blocked": why_not(policy),
             "allocations": Allocation.choices,
             "orders": RankOrder.choices,
@@ -257,7 +267,8 @@ def batch_action(request: HttpRequest, pk: int, batch_id: int, action: str) -> H
 @login_required
 def my_payouts(request: HttpRequest) -> HttpResponse:
     enterprise = own_enterprise(request.user)
-    items = Payout.objects.filter(enterprise=enterprise).select_related("policy", "batch")
+    # The enterprise's own payouts and those of its people (the payee named on each).
+    items = Payout.objects.filter(enterprise=enterprise).select_related("policy", "batch", "person")
     return render(
         request,
         "policies/my_payouts.html",

@@ -85,7 +85,9 @@ def _move(actor: Actor, payout: Payout, to: str, note: str = "", **changes: Any)
 
 def _locked(payout: Payout) -> Payout:
     return (
-        Payout.objects.select_for_update().select_related("enterprise", "policy").get(pk=payout.pk)
+        Payout.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "policy", "person")
+        .get(pk=payout.pk)
     )
 
 
@@ -340,7 +342,13 @@ def _confirm(
         raise ValidationFailed(_("银行账号应为 8–30 位数字"), field="account_number")
     if not bank_name.strip():
         raise ValidationFailed(_("请填写开户银行"), field="bank_name")
-    if account_name.strip() != payout.enterprise.name:
+    if payout.person_id is not None:  # paid to the person's own account
+        if account_name.strip() != payout.payee_name:
+            raise ValidationFailed(
+                _("账户名称须与受益人姓名一致：%(n)s") % {"n": payout.payee_name},
+                field="account_name",
+            )
+    elif account_name.strip() != payout.enterprise.name:
         raise ValidationFailed(
             _("账户名称须与企业名称一致：%(n)s") % {"n": payout.enterprise.name},
             field="account_name",
@@ -387,9 +395,9 @@ def create_batch(
     """Reserve the budget for verified payouts, all or none: a batch the pool cannot cover is
     refused with what is available."""
     chosen = list(
-        Payout.objects.select_for_update()
+        Payout.objects.select_for_update(of=("self",))
         .filter(pk__in=[p.pk for p in payouts])
-        .select_related("enterprise")
+        .select_related("enterprise", "person")
     )
     if not chosen:
         raise ValidationFailed(_("请选择已核验的兑现事项"))
@@ -416,8 +424,12 @@ def create_batch(
             amount_fen=payout.amount_fen,
             actor=actor,
             key=key,
-            memo=f"{policy.title} {payout.enterprise.name}",
-            payee=("enterprises.enterprise", payout.enterprise_id),
+            memo=f"{policy.title} {payout.payee_name}",
+            payee=(
+                ("enterprises.person", payout.person_id)
+                if payout.person_id is not None
+                else ("enterprises.enterprise", payout.enterprise_id)
+            ),
         )
         payout.batch, payout.reservation_key = batch, key
         payout.save(update_fields=["batch", "reservation_key", "updated_at"])

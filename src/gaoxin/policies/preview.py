@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gaoxin.enterprises.flat import registry_frame
 from gaoxin.enterprises.models import Contact
+from gaoxin.enterprises.people import registry_items
 from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances
 from gaoxin.notifications.choices import Channel, WebhookKind
@@ -119,7 +120,7 @@ def publish_preview(policy: Policy, on: dt.date | None = None) -> Preview:
     """A dry run of the matching that publishing starts: the enterprises it would push (eligible
     or awaiting review) and what the eligible ones would receive."""
     from gaoxin.policies.matching import rules_policy
-    from gaoxin.rules.batch import evaluate
+    from gaoxin.rules.batch import compile_plan, evaluate
 
     on = on or timezone.localdate()
     assert policy.current is not None
@@ -130,8 +131,12 @@ def publish_preview(policy: Policy, on: dt.date | None = None) -> Preview:
     pushed: list[int] = []
     if policy.for_comment or ended(policy, on):
         return Preview([], [], budget_left(policy, year), year, notes=[why_not(policy, on)])
+    if loaded.beneficiary != "enterprise":  # persons: policies.people; providers apply
+        return Preview([], [], budget_left(policy, year), year)
     frame = registry_frame(on)
-    result = evaluate([loaded], frame, on, interesting_only=True)
+    needs_items = bool(compile_plan([loaded], on).aggregates)  # sum_over: the item tables
+    tables = registry_items(frame) if needs_items else None
+    result = evaluate([loaded], frame, on, interesting_only=True, items=tables)
     names = dict(
         zip(frame["uscc"].to_list(), frame.select("enterprise_id", "name").rows(), strict=True)
     )

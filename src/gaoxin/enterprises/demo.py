@@ -14,9 +14,19 @@ from gaoxin.accounts.demo import demo_login
 from gaoxin.accounts.models import Organisation, User
 from gaoxin.core import cached
 from gaoxin.core.audit import Actor
-from gaoxin.enterprises import importing, synthetic
+from gaoxin.enterprises import importing, synthetic, synthetic_linked
 from gaoxin.enterprises.choices import DataSource
-from gaoxin.enterprises.models import Contact, Enterprise, ImportBatch, ReportedFigures
+from gaoxin.enterprises.models import (
+    Contact,
+    Enterprise,
+    EquipmentPurchase,
+    ImportBatch,
+    Patent,
+    Person,
+    PersonYear,
+    ReportedFigures,
+    Tenancy,
+)
 from gaoxin.enterprises.services import rebuild_year, refresh_latest
 
 # The service sections and the chains whose enterprises each serves.
@@ -30,6 +40,7 @@ ENTERPRISE_LOGINS = ("ent1", "ent2")
 # The standard demo's size: its budgets and volumes are set for it, and grow in proportion
 # in a larger zone (a smaller one keeps them).
 STANDARD_ZONE = 3000
+CENT = Decimal("0.01")
 
 
 def zone_scale() -> float:
@@ -66,6 +77,7 @@ def build(
     _assign(departments, commissioner)
     cached.changed(cached.REGISTRY)  # the scopes changed (bulk updates send no signals)
     _contacts(synthetic.generate_contacts(frame, seed=seed))
+    linked_records(frame, seed=seed, today=today)
     _declarations(today)
     _enterprise_logins(actor)
 
@@ -98,6 +110,91 @@ def _contacts(contacts: pl.DataFrame) -> None:
                 email=r["email"],
             )
             for r in contacts.iter_rows(named=True)
+        ],
+        batch_size=2000,
+    )
+
+
+def linked_records(frame: pl.DataFrame, *, seed: int, today: dt.date) -> None:
+    """Talents, patents, equipment purchases and incubator tenants in proportion to the
+    zone (synthetic_linked), what person and per-item policies read."""
+    ids = dict(Enterprise.objects.values_list("uscc", "pk"))
+    people = synthetic_linked.generate_people(frame, seed=seed, as_of=today)
+    made = Person.objects.bulk_create(
+        [
+            Person(
+                enterprise_id=ids[r["uscc"]],
+                name=r["name"],
+                degree=r["degree"],
+                talent_category=r["talent_category"],
+                professional_title=r["professional_title"],
+                birth_date=r["birth_date"],
+                settled_at=r["settled_at"],
+                joined_at=r["joined_at"],
+                contract_years=r["contract_years"],
+                social_insurance_months=r["social_insurance_months"],
+            )
+            for r in people.iter_rows(named=True)
+        ],
+        batch_size=2000,
+    )
+    PersonYear.objects.bulk_create(
+        [
+            PersonYear(
+                person=person,
+                year=today.year - 1,
+                annual_salary=Decimal(str(r["salary"])).quantize(CENT),
+                retained_income_tax=Decimal(str(r["retained_tax"])).quantize(CENT),
+            )
+            for person, r in zip(made, people.iter_rows(named=True), strict=True)
+        ],
+        batch_size=2000,
+    )
+    Patent.objects.bulk_create(
+        [
+            Patent(
+                enterprise_id=ids[r["uscc"]],
+                number=r["number"],
+                kind=r["kind"],
+                scope=r["scope"],
+                granted_on=r["granted_on"],
+            )
+            for r in synthetic_linked.generate_patents(frame, seed=seed, as_of=today).iter_rows(
+                named=True
+            )
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,  # a repeated number within one enterprise: keep the first
+    )
+    EquipmentPurchase.objects.bulk_create(
+        [
+            EquipmentPurchase(
+                enterprise_id=ids[r["uscc"]],
+                name=r["name"],
+                amount=Decimal(str(r["amount"])).quantize(CENT),
+                purchased_on=r["purchased_on"],
+                robot=r["robot"],
+            )
+            for r in synthetic_linked.generate_equipment(frame, seed=seed, as_of=today).iter_rows(
+                named=True
+            )
+        ],
+        batch_size=2000,
+    )
+    Tenancy.objects.bulk_create(
+        [
+            Tenancy(
+                incubator_id=ids[r["incubator"]],
+                tenant_id=ids.get(r["tenant"]),
+                tenant_name=r["tenant_name"],
+                leased_area=r["leased_area"],
+                moved_in=r["moved_in"],
+                strategic_emerging=r["strategic_emerging"],
+                paid_in_capital=Decimal(str(r["paid_in_capital"])).quantize(CENT),
+            )
+            for r in synthetic_linked.generate_tenancies(frame, seed=seed, as_of=today).iter_rows(
+                named=True
+            )
         ],
         batch_size=2000,
     )

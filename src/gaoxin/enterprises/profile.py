@@ -126,6 +126,20 @@ def profile_context(enterprise: Enterprise) -> dict[str, Any]:
         "qualification_rows": qualifications(enterprise),
         "contacts": list(enterprise.contacts.all()),
         "entry_years": _entry_years(),
+        **linked_records(enterprise),
+    }
+
+
+LINKED_SHOWN = 100  # per table on the profile; the rest stay in the registry
+
+
+def linked_records(enterprise: Enterprise) -> dict[str, Any]:
+    """Its people and item tables — what person and per-item policies read."""
+    return {
+        "people": list(enterprise.people.all()[:LINKED_SHOWN]),
+        "patents": list(enterprise.patents.all()[:LINKED_SHOWN]),
+        "equipment": list(enterprise.equipment_purchases.all()[:LINKED_SHOWN]),
+        "tenants": list(enterprise.tenancies.all()[:LINKED_SHOWN]),
     }
 
 

@@ -57,9 +57,35 @@ def humanise(text: str, year: int) -> str:
         inner = _FIELD.sub(field, match["inner"])
         return match.group(0) if inner == match["inner"] else inner + _AGGREGATE_WORD[match["fn"]]
 
-    text = _AGGREGATE.sub(aggregate, _DATE_CALL.sub(date_call, text))
+    text = _AGGREGATE.sub(aggregate, _DATE_CALL.sub(date_call, _item_calls(text)))
     text = _FIELD.sub(field, text)
     return _YUAN.sub(lambda m: money(Decimal(m["n"].replace(",", "")) * _UNIT[m["unit"]]), text)
+
+
+_ITEM_CALL = re.compile(r"\b(?P<fn>sum_over|count_over)\(\s*(?P<table>\w+)\s*,")
+
+
+def _item_calls(text: str) -> str:
+    """`count_over(patents, …)` → 符合条件的专利件数; `sum_over(equipment, …)` → 逐项计算的设备
+    合计: the whole call, however nested its arguments."""
+    out, at = [], 0
+    for match in _ITEM_CALL.finditer(text):
+        if match.start() < at:
+            continue
+        depth, end = 0, len(text)
+        for i in range(match.start() + len(match["fn"]), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            if depth == 0:
+                end = i + 1
+                break
+        table = catalogue.ITEM_TABLE.get(match["table"])
+        alias = table.alias if table is not None else match["table"]
+        words = (
+            f"符合条件的{alias}件数" if match["fn"] == "count_over" else f"逐项计算的{alias}合计"
+        )
+        out += [text[at : match.start()], words]
+        at = end
+    return "".join(out) + text[at:]
 
 
 def humanise_explanation(explanation: dict[str, Any], year: int) -> dict[str, Any]:

@@ -251,3 +251,35 @@ def case(draw: st.DrawFn) -> tuple[str, list[dict]]:
 def test_generated_item_rules_agree(generated):
     body, rows = generated
     agree(policy(body), rows)
+
+
+def test_the_command_line_reads_item_tables(tmp_path, capsys):
+    from gaoxin.rules.cli import main
+
+    (tmp_path / "e.csv").write_text("uscc\n91350200MA00000001\n91350200MA00000002\n")
+    (tmp_path / "p.csv").write_text(
+        "uscc,number,kind,scope,granted_on\n"
+        "91350200MA00000001,ZL1,发明,国内,2022-03-01\n"
+        "91350200MA00000001,P2,发明,PCT,2022-05-01\n",
+        encoding="utf-8",
+    )
+    args = [
+        "evaluate",
+        "--policies",
+        "policies/examples/d1-suizhou-patents.yaml",
+        "--enterprises",
+        str(tmp_path / "e.csv"),
+        "--date",
+        "2023-06-30",
+        "--items",
+        f"patents={tmp_path / 'p.csv'}",
+    ]
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "91350200MA00000001,suizhou-invention-patent-award,eligible,110000.00",
+        "91350200MA00000002,suizhou-invention-patent-award,ineligible,",
+    ]
+    assert main([*args, "--explain", "--format", "jsonl"]) == 0
+    assert '"label": "P2", "amount": "100000.00"' in capsys.readouterr().out
+    assert main([*args[:-1], "patent=x.csv"]) == 2
+    assert "--items takes TABLE=FILE" in capsys.readouterr().err

@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add each condition, the missing fields and the shortfalls (long csv or jsonl)",
     )
+    e.add_argument(
+        "--items",
+        nargs="+",
+        default=[],
+        metavar="TABLE=FILE",
+        help="item tables that sum_over/count_over read, one row per item with its "
+        "enterprise's uscc (patents=patents.csv equipment=equipment.xlsx tenants=…)",
+    )
     e.add_argument("--output", help="write here instead of standard output")
     e.add_argument(
         "--chunk-rows",
@@ -127,7 +135,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .io import check_columns
+    from .io import check_columns, read_items
     from .stream import EnterpriseFile, Progress, evaluate_file, output_format, workdir
 
     fmt = output_format(args.format, args.output)
@@ -138,6 +146,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if loaded and not policies:
         return 1
     show = args.progress or (not args.quiet and sys.stderr.isatty())
+    items = read_items(args.items)
     with workdir() as tmp:
         source = EnterpriseFile(args.enterprises, args.chunk_rows, Path(tmp))
         check_columns(source.headers)
@@ -146,7 +155,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 out: TextIO = sys.stdout
                 if args.output:
                     out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
-                _write_explained(policies, source.chunks(), args.date, fmt, out)
+                _write_explained(policies, source.chunks(), args.date, fmt, out, items)
             return 0
         evaluate_file(
             policies,
@@ -156,6 +165,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             layout=args.layout,
             output=args.output,
             progress=Progress(show),
+            items=items,
         )
     return 0
 
@@ -185,9 +195,17 @@ def _in_force(policies: list[Policy], date: dt.date) -> list[Policy]:
 
 
 def _write_explained(
-    policies: list[Policy], chunks: Iterable[Any], date: dt.date, fmt: str, out: TextIO
+    policies: list[Policy],
+    chunks: Iterable[Any],
+    date: dt.date,
+    fmt: str,
+    out: TextIO,
+    items: dict[str, Any] | None = None,
 ) -> None:
     """Per enterprise and policy, as the chunks come: the explanation is per row anyway."""
+    from .io import items_by_uscc
+
+    linked = items_by_uscc(items or {})
     import csv
 
     from .explain import explain
@@ -203,7 +221,7 @@ def _write_explained(
     for df in chunks:
         df = df.rename({k: v for k, v in canonical_names(df.columns).items() if k != v})
         for row in df.iter_rows(named=True):
-            rec = record(row)
+            rec = record({**row, **linked.get(str(row.get("uscc")), {})})
             uscc = row.get("uscc") or str(i)
             i += 1
             for p in policies:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +175,29 @@ def xlsx_frame(header: list[str], rows: Iterable[tuple[Any, ...]]) -> pl.DataFra
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             series.append(pl.Series(h, [None if v is None else str(v) for v in values]))
     return pl.DataFrame(series)
+
+
+def read_items(specs: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """`--items patents=FILE …` → {table: frame}; each file one row per item, with `uscc`."""
+    out: dict[str, pl.DataFrame] = {}
+    for spec in specs:
+        table, _, path = spec.partition("=")
+        found = C.ITEM_TABLE.get(table.strip())
+        if found is None or not path:
+            names = ", ".join(f"{t.name} ({t.alias})" for t in C.ITEM_TABLES)
+            raise ValueError(f"--items takes TABLE=FILE with a table of {names}, not '{spec}'")
+        frame = read_enterprises(path)
+        if "uscc" not in frame.columns and "统一社会信用代码" not in frame.columns:
+            raise ValueError(f"{path}: an item table needs a uscc column (its enterprise)")
+        out[found.name] = frame.rename({"统一社会信用代码": "uscc"}, strict=False)
+    return out
+
+
+def items_by_uscc(items: dict[str, pl.DataFrame]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The item frames as the explanation's nested layout: {uscc: {table: [item, …]}}."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for table, frame in items.items():
+        for row in frame.iter_rows(named=True):
+            uscc = str(row.pop("uscc"))
+            out.setdefault(uscc, {}).setdefault(table, []).append(row)
+    return out

@@ -33,7 +33,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal, TextIO
@@ -237,12 +237,13 @@ def evaluated_chunks(
     plan: Plan,
     date: dt.date,
     progress: Progress,
+    items: Mapping[str, pl.DataFrame] | None = None,
 ) -> Iterator[pl.DataFrame]:
     """`evaluate_wide`'s codes chunk by chunk (status UInt8, amount Int64 fen), each chunk led
     by `uscc` (the row number in the file when there is no USCC column)."""
     done = 0
     for raw in source.chunks(source.columns_for(plan.needed)):
-        wide = evaluate_wide(policies, raw, date, plan=plan)
+        wide = evaluate_wide(policies, raw, date, plan=plan, items=items)
         if "uscc" not in wide.columns:
             row = pl.int_range(done, done + raw.height, dtype=pl.Int64, eager=True)
             wide = wide.insert_column(0, row.cast(pl.String).alias("uscc"))
@@ -506,6 +507,7 @@ def evaluate_file(
     output: str | None,
     progress: Progress,
     stdout: TextIO | None = None,
+    items: Mapping[str, pl.DataFrame] | None = None,
 ) -> None:
     """Evaluate `source` against the policies and write `layout` in `fmt` to `output` (a path)
     or to `stdout`."""
@@ -513,7 +515,7 @@ def evaluate_file(
         raise ValueError("--format parquet needs --output FILE")
     plan = compile_plan(policies, date)
     source.prepare()
-    chunks = evaluated_chunks(source, policies, plan, date, progress)
+    chunks = evaluated_chunks(source, policies, plan, date, progress, items)
     frames: Iterator[pl.DataFrame]
     if layout == "wide":
         fen = fmt == "parquet"

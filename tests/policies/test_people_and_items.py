@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from gaoxin.core.audit import Actor
-from gaoxin.core.errors import ValidationFailed
+from gaoxin.core.errors import PermissionDenied, ValidationFailed
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.models import EquipmentPurchase, Patent, Person, PersonYear, Tenancy
 from gaoxin.enterprises.people import item_lists, persons_frame, registry_items
@@ -225,3 +225,35 @@ def test_the_profile_shows_people_and_items(zone: Any) -> None:
     staff.force_login(zone.users["zone_admin"])
     page = staff.get(f"/enterprises/{zone.enterprise_a.pk}/").content.decode()
     assert "人员与项目" in page and "王博" in page and "PCT2" in page
+
+
+@pytest.mark.django_db
+def test_a_person_with_a_login_sees_and_confirms_their_own(zone: Any) -> None:
+    from tests.factories import UserFactory
+
+    doctor, master, _poor = _people(zone)
+    own = UserFactory(username="wangbo", organisation=None)
+    doctor.user = own
+    doctor.save()
+    policy = services.save_policy(actor=STAFF, text=TALENT)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10_000_000)
+    identify_people(actor=STAFF, policy=policy, year=YEAR)
+    mine = Payout.objects.get(person=doctor)
+    theirs = Payout.objects.get(person=master)
+
+    client = Client()
+    client.force_login(own)
+    page = client.get("/my/payouts/").content.decode()
+    assert f'id="payout-{mine.pk}"' in page and f'id="payout-{theirs.pk}"' not in page
+    form = {"bank_name": "建设银行", "account_name": "王博", "account_number": "6217001234567890"}
+    assert client.post(f"/my/payouts/{theirs.pk}/confirm/", form).status_code == 404
+    client.post(f"/my/payouts/{mine.pk}/confirm/", form)
+    mine.refresh_from_db()
+    assert (mine.state, mine.account_name) == ("confirmed", "王博")
+    with pytest.raises(PermissionDenied):  # not the other person's
+        payouts.confirm(actor=Actor.for_user(own), payout=theirs, **form)
+
+    nobody = Client()
+    nobody.force_login(UserFactory(username="nobody", organisation=None))
+    assert nobody.get("/my/payouts/").status_code == 404

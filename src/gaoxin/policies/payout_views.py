@@ -25,7 +25,7 @@ from gaoxin.core.fields import MoneyField
 from gaoxin.core.idempotency import idempotent
 from gaoxin.core.uscc import mask
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.enterprises.selectors import own_enterprise, sees_all, visible_to
+from gaoxin.enterprises.selectors import sees_all, visible_to
 from gaoxin.enterprises.taxonomy_choices import label
 from gaoxin.ledger.money import to_fen
 from gaoxin.ledger.selectors import pool_balances, share_balances
@@ -35,6 +35,7 @@ from gaoxin.policies.choices import PayoutState
 from gaoxin.policies.models import Payout, PayoutBatch
 from gaoxin.policies.people import identify_people, pays_persons, people_preview
 from gaoxin.policies.preview import identify_preview
+from gaoxin.policies.selectors import own_payouts
 from gaoxin.policies.standing import why_not
 
 VIEW = "policies.view_policy"
@@ -266,25 +267,21 @@ def batch_action(request: HttpRequest, pk: int, batch_id: int, action: str) -> H
 
 @login_required
 def my_payouts(request: HttpRequest) -> HttpResponse:
-    enterprise = own_enterprise(request.user)
-    # The enterprise's own payouts and those of its people (the payee named on each).
-    items = Payout.objects.filter(enterprise=enterprise).select_related("policy", "batch", "person")
+    # The enterprise's own payouts and those of its people, or a person's own (the payee is
+    # named on each).
+    enterprise, items = own_payouts(request.user)
     return render(
         request,
         "policies/my_payouts.html",
-        {
-            "enterprise": enterprise,
-            "items": items,
-            "form": ConfirmForm(initial={"account_name": enterprise.name}),
-        },
+        {"enterprise": enterprise, "items": items, "form": ConfirmForm()},
     )
 
 
 @require_POST
 @login_required
 def my_payout_confirm(request: HttpRequest, payout_id: int) -> HttpResponse:
-    enterprise = own_enterprise(request.user)
-    payout = Payout.objects.filter(enterprise=enterprise, pk=payout_id).first()
+    _enterprise, mine = own_payouts(request.user)
+    payout = mine.filter(pk=payout_id).first()
     if payout is None:
         raise NotFound(_("没有找到这项兑现"))
     form = ConfirmForm(request.POST)

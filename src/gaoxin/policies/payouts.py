@@ -302,7 +302,10 @@ def confirm(
     """The enterprise confirms the account the money goes to."""
     payout = _locked(payout)
     user = actor.user
-    if user is None or getattr(user, "organisation_id", None) != payout.enterprise.organisation_id:
+    own_person = payout.person is not None and user is not None and payout.person.user_id == user.pk
+    if user is None or not (
+        own_person or getattr(user, "organisation_id", None) == payout.enterprise.organisation_id
+    ):
         raise PermissionDenied(_("只有该企业的账号可以确认"))
     return _confirm(actor, payout, bank_name, account_name, account_number)
 

@@ -94,3 +94,21 @@ def search(policies: QuerySet[Policy], params: Any) -> QuerySet[Policy]:
         if params.get(name):
             policies = policies.filter(**{name: params[name]})
     return policies
+
+
+def own_payouts(user: Any) -> tuple[Any, QuerySet[Any]]:
+    """(the user's enterprise or None, the payouts the user sees as theirs): an enterprise's
+    account sees the enterprise's payouts and those of its people; a person's own login (a
+    user linked to person records, not to an enterprise) sees the payouts made to them."""
+    from gaoxin.enterprises.models import Person
+    from gaoxin.enterprises.selectors import own_enterprise
+    from gaoxin.policies.models import Payout
+
+    related = Payout.objects.select_related("policy", "batch", "person")
+    if getattr(user, "is_enterprise_user", False):
+        enterprise = own_enterprise(user)
+        return enterprise, related.filter(enterprise=enterprise)
+    if getattr(user, "is_authenticated", False) and Person.objects.filter(user=user).exists():
+        return None, related.filter(person__user=user)
+    own_enterprise(user)  # raises NotFound: neither an enterprise nor a person
+    return None, related.none()

@@ -145,6 +145,8 @@ def test_a_person_policy_pays_each_person_through_the_ledger(zone: Any) -> None:
     staff.force_login(zone.users["zone_admin"])
     listed = staff.get(f"/policies/{policy.pk}/payouts/").content.decode()
     assert "王博" in listed and "李硕" in listed
+    shown = staff.get(f"/policies/{policy.pk}/").content.decode()
+    assert "受益对象" in shown and "个人（人才）" in shown
 
 
 def _patents(zone: Any) -> None:
@@ -191,6 +193,11 @@ def test_a_per_item_policy_is_matched_with_the_item_tables(zone: Any) -> None:
     page = Client()
     page.force_login(zone.users["enterprise_a"])
     assert "PCT2" in page.get("/my/policies/").content.decode()
+    staff = Client()
+    staff.force_login(zone.users["zone_admin"])
+    shown = staff.get(f"/policies/{policy.pk}/").content.decode()
+    assert "每项专利按「若授权范围 = “PCT”，为10万元；否则为1万元」计、逐项相加之和" in shown
+    assert "受益对象" not in shown  # the enterprise itself
 
 
 @pytest.mark.django_db

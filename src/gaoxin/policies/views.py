@@ -26,6 +26,7 @@ from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch
 from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
+from gaoxin.rules.beneficiary import words as beneficiary_words
 from gaoxin.rules.describe import describe
 
 VIEW = "policies.view_policy"
@@ -141,6 +142,12 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conditions": conditions,
         "benefit": (
             describe(loaded.benefit, loaded, today, money=True) if loaded and loaded.benefit else ""
+        ),
+        # Who is paid, when not the enterprise itself (个人（人才）, 服务机构, 引荐人).
+        "beneficiary": (
+            beneficiary_words(loaded.beneficiary)
+            if loaded and loaded.beneficiary != "enterprise"
+            else ""
         ),
         **_counts(matches),
         "eligible": matches.filter(status=MatchStatus.ELIGIBLE).order_by("-amount")[:50],

@@ -337,7 +337,7 @@ def describe(say: Any, n: A.Call) -> str:
     chosen = "" if isinstance(where, A.Bool) and where.value else f"符合“{say(where)}”的"
     if n.fn == "count_over":
         return f"{chosen}{table.alias}的件数"
-    return f"{chosen}每项{table.alias}按{say(n.args[2])}计、逐项相加之和"
+    return f"{chosen}每项{table.alias}按「{say(n.args[2])}」计、逐项相加之和"
 
 
 def item_alias(n: A.ItemField) -> str:

@@ -4,7 +4,7 @@ from django.db import migrations, models
 from django.db.models import Sum
 
 
-def fill_balances(apps, schema_editor):  # type: ignore[no-untyped-def]
+def fill_balances(apps, schema_editor):
     """Each existing account's running balance: the sum of its postings so far."""
     LedgerAccount = apps.get_model("ledger", "LedgerAccount")
     Posting = apps.get_model("ledger", "Posting")

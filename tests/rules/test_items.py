@@ -283,3 +283,37 @@ def test_the_command_line_reads_item_tables(tmp_path, capsys):
     assert '"label": "P2", "amount": "100000.00"' in capsys.readouterr().out
     assert main([*args[:-1], "patent=x.csv"]) == 2
     assert "--items takes TABLE=FILE" in capsys.readouterr().err
+
+
+def test_an_item_total_in_a_comparison_too_wide_for_int128_agrees(monkeypatch):
+    """An average of three ratios, one of them an item total, is computed row by row in
+    unbounded integers (compiler.exact_rows): the rows read the batch's item totals."""
+    import gaoxin.rules.compiler as compiler
+    from gaoxin.rules.batch import clear_plan_cache
+
+    rows_exact = []
+    original = compiler.Compiler.exact_rows
+
+    def spy(self, n, dtype):
+        rows_exact.append(n)
+        return original(self, n, dtype)
+
+    monkeypatch.setattr(compiler.Compiler, "exact_rows", spy)
+    clear_plan_cache()
+    p = policy(
+        "conditions:\n  - label: c\n    when: >-\n"
+        "      (sum_over(equipment, true, amount) / revenue[Y-1] + rd_expense[Y-1] / revenue[Y-2]"
+        " + tax[Y-1] / revenue[Y-3]) / 3 >= 5%\n"
+        "benefit:\n  amount: sum_over(equipment, true, amount)\n"
+    )
+    figures = {"revenue_2024": 200_000, "revenue_2023": 100_000, "revenue_2022": 100_000}
+    figures |= {"rd_expense_2024": 5_000, "tax_2024": 5_000}
+    cases = [["1万"], ["5000", "5000"], [None], [], ["9999.99"]]  # ties at 1万: ≥ 5% exactly
+    rows = [
+        {"uscc": f"U{i}", **figures, "equipment": [{"amount": a, "purchased_on": Y1} for a in eq]}
+        for i, eq in enumerate(cases)
+    ]
+    agree(p, rows)
+    assert rows_exact  # the comparison did go row by row
+    statuses = [explain(p, r, DATE).status for r in rows]
+    assert statuses == ["eligible", "eligible", "unknown", "ineligible", "ineligible"]

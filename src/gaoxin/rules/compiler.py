@@ -79,6 +79,7 @@ class Compiler:
         self._level = 0
         # sum_over/count_over columns, joined to the frame before the stages (items.py)
         self.aggregates: dict[str, linked.Aggregate] = {}
+        self.aggregate_of: dict[A.Node, str] = {}  # each sum_over/count_over's column
 
     # -- coercions
     def q(self, n: A.Node) -> Q:
@@ -171,9 +172,13 @@ class Compiler:
 
         columns = sorted(columns_read(n))
         self.needed.update(columns)
+        totals = linked.totals_in(self, n)  # item totals: the group-by's columns, by node
+        columns += sorted(totals)
         given = typed_inputs(self.policy, self.inputs) if self.policy is not None else {}
         on = self.date
-        readers = [_record_key(c) for c in columns]
+        readers: list[tuple[Any, str]] = [
+            totals[c] if c in totals else _record_key(c) for c in columns
+        ]
         money = dtype == pl.Int64
 
         def one(rec: dict[tuple[str, int | None], Any]) -> Any:
@@ -196,9 +201,11 @@ class Compiler:
                 if row[-2]:
                     out.append(row[-1])  # decided in floating point
                     continue
-                rec: dict[tuple[str, int | None], Any] = {}
+                rec: dict[Any, Any] = {}
                 for (key, kind), v in zip(readers, row, strict=False):
-                    if v is not None:
+                    if v is None and isinstance(key, A.Node):
+                        rec[key] = None  # an item total that is unknown
+                    elif v is not None:
                         rec[key] = (
                             Fraction(v, 100)
                             if kind == "money"

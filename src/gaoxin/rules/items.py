@@ -154,6 +154,8 @@ def evaluate(ev: Evaluator, n: A.Call) -> Any:
     """sum_over / count_over for one enterprise, each chosen item listed in ev.item_lines."""
     from .scalar import round_half_up
 
+    if n in ev.rec:  # the batch's total, for a row it evaluates exactly (compiler.exact_rows)
+        return ev.rec[n]  # type: ignore[index]
     first = n.args[0]
     assert isinstance(first, A.Str)
     table = C.ITEM_TABLE[first.value]
@@ -226,10 +228,35 @@ def compile_aggregate(comp: Compiler, n: A.Call) -> Any:
     fen = X.to_fen(inner.q(n.args[2])) if n.fn == "sum_over" else None
     name = f"__agg{len(comp.aggregates)}"
     comp.aggregates[name] = Aggregate(first.value, where, fen, inner.stages, set(inner.needed))
+    comp.aggregate_of[n] = name
     comp.needed.update(inner.needed)
     if fen is None:
         return Q(Int(pl.col(name), X.COUNT_MAX, nonneg=True), Int.of(1))
     return Q(Int(pl.col(name), 10**18), Int.of(100))
+
+
+def totals_in(comp: Compiler, n: A.Node) -> dict[str, tuple[A.Node, str]]:
+    """The sum_over/count_over inside `n`: {their column: (the node, how its value reads)},
+    so that a row evaluated exactly reads the batch's totals instead of items it lacks."""
+    found: dict[str, tuple[A.Node, str]] = {}
+
+    def walk(x: object) -> None:
+        if isinstance(x, A.Call) and x.fn in ITEM_FUNCTIONS:
+            if x not in comp.aggregate_of:
+                comp.value(x)
+            kind = "money" if x.fn == "sum_over" else "integer"
+            found[comp.aggregate_of[x]] = (x, kind)
+            return
+        if isinstance(x, A.Band):
+            walk(x.bound)
+            walk(x.value)
+        elif isinstance(x, A.Node):
+            for v in vars(x).values():
+                for y in v if isinstance(v, tuple) else (v,):
+                    walk(y)
+
+    walk(n)
+    return found
 
 
 def compile_field(comp: Compiler, n: A.ItemField) -> Any:

@@ -34,6 +34,7 @@ from gaoxin.policies.models import Application, ApplicationAttachment, Payout, P
 from gaoxin.policies.standing import ensure_payable, ensure_pushable
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import explain
+from gaoxin.rules.items import uses_items
 from gaoxin.rules.model import InputDef
 
 A = ApplicationState
@@ -122,7 +123,7 @@ def submit(
     values = parse_inputs(loaded.inputs, inputs)
     for upload in attachments:
         check_document(upload, field="attachments")
-    record = flat_rows([enterprise.pk], today, items=True)[enterprise.pk]
+    record = flat_rows([enterprise.pk], today, items=uses_items(loaded))[enterprise.pk]
     decision = explain(loaded, record, today, values)
     if decision.status == MatchStatus.INELIGIBLE:
         failed = [c.label for c in decision.conditions if c.result is False]

@@ -40,6 +40,7 @@ from gaoxin.rules.compiler import Compiler
 from gaoxin.rules.explain import can_fall_short, explain_record, missing_reads, typed_inputs
 from gaoxin.rules.frame import column, prepare, records
 from gaoxin.rules.gaps import divide, gap_column
+from gaoxin.rules.items import uses_items
 from gaoxin.rules.model import STATUSES
 from gaoxin.rules.reads import fields_read
 from gaoxin.rules.resolve import resolve
@@ -347,8 +348,9 @@ def _explained(
     by_enterprise = dict(
         zip(wanted["enterprise_id"].to_list(), records(wanted.drop("enterprise_id")), strict=True)
     )
-    for pk, tables in item_lists(list(by_enterprise)).items():  # what sum_over reads
-        by_enterprise[pk].update(record(tables))
+    if any(uses_items(rules_policy(v)) for v in versions):  # what sum_over reads
+        for pk, tables in item_lists(list(by_enterprise)).items():
+            by_enterprise[pk].update(record(tables))
     out: list[tuple[Any, ...]] = []
     pairs = candidates.select("version_id", "enterprise_id", "nulls").iter_rows()
     for version_id, enterprise_id, nulls in pairs:
@@ -423,10 +425,11 @@ def explain_matches(matches: Sequence[PolicyMatch]) -> None:
     by_day: dict[dt.date, set[int]] = {}
     for m in matches:
         by_day.setdefault(m.evaluated_on, set()).add(m.enterprise_id)
+    with_items = any(uses_items(rules_policy(m.version)) for m in matches)
     records = {
         (day, pk): record(row)
         for day, ids in by_day.items()
-        for pk, row in flat_rows(sorted(ids), day, items=True).items()
+        for pk, row in flat_rows(sorted(ids), day, items=with_items).items()
     }
     for m in matches:
         rec = records.get((m.evaluated_on, m.enterprise_id))

@@ -371,3 +371,28 @@ def item_alias(n: A.ItemField) -> str:
     table = C.ITEM_TABLE[n.table]
     f = table.field(n.name)
     return f.alias if f is not None else n.name
+
+
+def uses_items(policy: Any) -> bool:
+    """Whether a policy reads an item table anywhere (conditions, amount, parameters, tables):
+    callers read the item tables only for such policies."""
+    hit = policy.cache.get("uses_items")
+    if hit is None:
+        trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
+        trees += [policy.benefit] if policy.benefit is not None else []
+        trees += [e.value for entries in policy.params.values() for e in entries]
+        for t in policy.tables.values():
+            trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
+        hit = policy.cache["uses_items"] = any(_has_item_call(t) for t in trees)
+    return bool(hit)
+
+
+def _has_item_call(x: object) -> bool:
+    if isinstance(x, A.Call) and x.fn in ITEM_FUNCTIONS:
+        return True
+    if isinstance(x, A.Node):
+        for v in vars(x).values():
+            for y in v if isinstance(v, tuple) else (v,):
+                if _has_item_call(y):
+                    return True
+    return False

@@ -93,6 +93,9 @@ def test_a_person_policy_pays_each_person_through_the_ledger(zone: Any) -> None:
     matching.match_published()
     assert not PolicyMatch.objects.filter(policy=policy).exists()  # persons are not enterprises
 
+    from gaoxin.policies.preview import publish_preview
+
+    assert {i.fen for i in publish_preview(policy).items} == {3_600_000, 2_400_000}
     preview = people_preview(policy, YEAR)
     assert {(i.key, i.fen) for i in preview.items} == {
         (doctor.pk, 3_600_000),

@@ -66,8 +66,9 @@ def person_candidates(policy: Policy, year: int, on: dt.date | None = None) -> l
     ]
 
 
-def people_preview(policy: Policy, year: int) -> Preview:
-    items = person_candidates(policy, year)
+def people_preview(policy: Policy, year: int, on: dt.date | None = None) -> Preview:
+    """What identifying the persons would do: who, how much, the messages, the budget left."""
+    items = person_candidates(policy, year, on)
     employers = list(
         Person.objects.filter(pk__in=[i.key for i in items]).values_list("enterprise_id", flat=True)
     )

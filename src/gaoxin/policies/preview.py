@@ -131,7 +131,11 @@ def publish_preview(policy: Policy, on: dt.date | None = None) -> Preview:
     pushed: list[int] = []
     if policy.for_comment or ended(policy, on):
         return Preview([], [], budget_left(policy, year), year, notes=[why_not(policy, on)])
-    if loaded.beneficiary != "enterprise":  # persons: policies.people; providers apply
+    if loaded.beneficiary == "person":  # the persons it would pay, from the persons table
+        from gaoxin.policies.people import people_preview
+
+        return people_preview(policy, year, on)
+    if loaded.beneficiary != "enterprise":  # a provider or an introducer applies
         return Preview([], [], budget_left(policy, year), year)
     frame = registry_frame(on)
     needs_items = bool(compile_plan([loaded], on).aggregates)  # sum_over: the item tables

@@ -30,3 +30,12 @@ class SizeBand(models.TextChoices):
     SMALL = "small", _("小型")
     MICRO = "micro", _("微型")
     UNKNOWN = "unknown", _("未知")
+
+
+class Recognition(models.TextChoices):
+    """Whether a certificate is the enterprise's first of its kind or a renewal, as the source
+    says; blank when it does not (the history on file may still tell, see flat.py)."""
+
+    FIRST = "first", _("首次认定")
+    RENEWAL = "renewal", _("重新认定")
+    UNSTATED = "", _("未注明")

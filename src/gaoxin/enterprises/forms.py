@@ -25,6 +25,7 @@ IDENTITY = [
     "chain",
     "segment",
     "in_zone",
+    "landed_at",
 ]
 STAFF_AND_IP = [
     "employees",

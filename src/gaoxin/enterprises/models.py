@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from gaoxin.accounts.models import Organisation
-from gaoxin.enterprises.choices import ContactRole, DataSource, SizeBand
+from gaoxin.enterprises.choices import ContactRole, DataSource, Recognition, SizeBand
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
 
@@ -35,6 +35,7 @@ class Enterprise(models.Model):
     chain = models.CharField(_("产业链"), max_length=40, blank=True, db_index=True)
     segment = models.CharField(_("产业链环节"), max_length=60, blank=True)
     in_zone = models.BooleanField(_("园区注册"), null=True, blank=True)
+    landed_at = models.DateField(_("落户日期"), null=True, blank=True)
     employees = count(_("职工总数"))
     tech_staff = count(_("科技人员"))
     rd_staff = count(_("研发人员"))
@@ -183,6 +184,14 @@ class Qualification(models.Model):
     granted_on = models.DateField(_("认定日期"))
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     certificate_no = models.CharField(_("证书编号"), max_length=60, blank=True)
+    recognition = models.CharField(
+        _("认定类型"),
+        max_length=8,
+        choices=Recognition.choices,
+        default="",
+        db_default="",  # bulk inserts (imports, the demo) name only the columns they fill
+        blank=True,
+    )
     source = models.CharField(
         _("数据来源"), max_length=12, choices=DataSource.choices, default=DataSource.VERIFIED
     )

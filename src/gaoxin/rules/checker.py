@@ -13,6 +13,7 @@ from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
+from . import events
 from .errors import ExprError, did_you_mean
 from .parser import parse
 from .types import BOOL, DATE, FIELD_TYPES, NUMBER, RANGE, T_BOOL, T_DATE, T_NUMBER, TEXT, Type
@@ -36,6 +37,7 @@ FUNCTIONS = {
     "marginal": "marginal(table) — sum over bands of the part of `by` in each band × rate",
     "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
     "sme": "sme(Y-1) — 中小企业 by the national classification (staff, revenue, assets)",
+    **events.FUNCTIONS,
 }
 MAX_CAGR_YEARS = 6
 
@@ -153,6 +155,8 @@ class Checker:
 
     def visit(self, n: A.Node) -> tuple[A.Node, Type]:
         if isinstance(n, A.Num):
+            if n.kind in events.DURATION_KINDS:
+                return n, events.duration_type(n)
             return n, Type(
                 NUMBER,
                 "percent" if n.kind == "percent" else "money" if n.kind == "money" else "plain",
@@ -282,6 +286,7 @@ class Checker:
             raise _err(n, f"'{n.op}' does not apply to {ta.base} values", "use == or !=")
         if ta.base == RANGE:
             raise _err(n, "can't compare a year range", "aggregate it: sum(X[Y-3..Y-1])")
+        events.check_durations(n, ta, tb)
         if isinstance(a, A.Call) and a.fn == "cagr" and isinstance(b, A.Call) and b.fn == "cagr":
             raise _err(n, "cagr() can only be compared to a value that is not a cagr()")
         return A.Compare(n.op, a, b, span=n.span, left_text=n.left_text), T_BOOL
@@ -361,6 +366,8 @@ class Checker:
             return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), Type(
                 NUMBER, "percent"
             )
+        if fn in events.FUNCTIONS:
+            return events.check_call(self, n)
         if fn == "sme":
             arity(1)
             year = self.year_arg(args[0])

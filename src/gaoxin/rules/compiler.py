@@ -16,6 +16,7 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import events
 from . import exact as X
 from .exact import Int, Q
 from .explain import typed_inputs
@@ -500,6 +501,8 @@ class Compiler:
             q = args[0]
             assert isinstance(q, A.Field)
             return B(self.has(q.name))
+        if fn in events.FUNCTIONS:
+            return events.compile_call(self, n)
         if fn == "round":
             digits = args[1]
             assert isinstance(digits, A.Num)
@@ -657,6 +660,8 @@ def columns_read(n: object) -> set[str]:
         q = n.args[0]
         assert isinstance(q, A.Field)
         out.update((q.name, until_column(q.name)))
+    elif isinstance(n, A.Call) and n.fn in events.FUNCTIONS:
+        out.update(events.columns_read(n))
     if isinstance(n, A.Node):
         for v in vars(n).values():
             for x in v if isinstance(v, tuple) else (v,):
@@ -671,6 +676,8 @@ def _record_key(col: str) -> tuple[tuple[str, int | None], str]:
     assert spec is not None, col
     if spec.until:
         return (spec.field.name + "_until", None), "date"
+    if spec.first:
+        return (spec.field.name + "_first", None), "boolean"
     return (spec.field.name, spec.year), spec.field.type.value
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import events
 from .display import kind_of, show
 from .model import Policy
 
@@ -43,6 +44,8 @@ class Describer:
 
     def __call__(self, n: A.Node) -> str:
         if isinstance(n, A.Num):
+            if n.kind in events.DURATION_KINDS:
+                return events.duration_words(n)
             if self.money and n.kind == "plain" and n.value.denominator == 1 and n.value >= 1000:
                 return show(n.value, "money")
             return show(n.value, n.kind)
@@ -177,6 +180,8 @@ class Describer:
             return f"{parts[0]}以{parts[1]}开头"
         if fn == "marginal":
             return "按分段累进计算"
+        if fn in events.FUNCTIONS:
+            return events.describe_call(n, parts)
         return "（见规则文本）"
 
 

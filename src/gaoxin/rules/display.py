@@ -35,6 +35,8 @@ def kind_of(n: A.Node) -> str:
             return "percent"
         if n.fn == "years_since":
             return "years"
+        if n.fn in ("months_since", "year_after", "within", "first_time"):
+            return "months" if n.fn == "months_since" else "plain"
         if n.fn == "year_of":
             return "year"
         if n.fn == "count":
@@ -81,6 +83,8 @@ def show(value: Any, kind: str = "plain") -> str:
             return _trim(value, 2) + "元"
         if kind == "years":
             return _trim(value, 2) + "年"
+        if kind == "months":
+            return _trim(value, 2) + "个月"
         if kind == "year" and value.denominator == 1:
             return str(value.numerator)  # a calendar year: 2025, not 2,025
         return _trim(value, 4)

@@ -12,6 +12,7 @@ from typing import Any
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import events
 from .values import UNTIL, Record
 
 Value = Any  # Fraction | bool | date | str | None (unknown)
@@ -204,6 +205,8 @@ class Evaluator:
             if c is None:
                 return None
             return self.eval(args[1] if c else args[2])
+        if fn in events.FUNCTIONS:
+            return events.eval_call(self, n)
         vals = [self.eval(a) for a in args] if fn not in ("has", "marginal") else []
         if fn in ("min", "max"):
             if any(v is None for v in vals):

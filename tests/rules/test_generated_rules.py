@@ -3,7 +3,8 @@ and by the explanation (exact scalar), for every enterprise — status and amoun
 
 Hypothesis writes policies from the language's grammar (ratios of money, averages of ratios,
 year ranges, min/max/if/round, growth and cagr, numeric tables and tables of text values,
-marginal bands, certificates, text fields, declared inputs) and enterprises with missing
+marginal bands, certificates, dates relative to an event (within, months_since, year_after,
+first_time), text fields, declared inputs) and enterprises with missing
 values, zeros and boundary amounts. Every generated file must pass check; then the two
 evaluators must agree row for row."""
 
@@ -21,7 +22,9 @@ from gaoxin.rules import STATUSES, explain, load_text
 from gaoxin.rules.batch import clear_plan_cache, evaluate_wide
 
 DATE = dt.date(2025, 6, 30)  # Y = 2025
-DATES = st.sampled_from([DATE, dt.date(2024, 2, 29), dt.date(2026, 1, 1)])
+DATES = st.sampled_from(
+    [DATE, dt.date(2024, 2, 29), dt.date(2026, 1, 1), dt.date(2025, 2, 28), dt.date(2025, 3, 31)]
+)
 YEARS = (2021, 2022, 2023, 2024)
 MONEY = ("revenue", "rd_expense", "total_assets", "net_profit")  # net_profit may be negative
 COUNTS = ("employees", "tech_staff", "rd_staff")
@@ -67,6 +70,7 @@ def number(draw: st.DrawFn, depth: int = 0) -> str:
         st.builds(lambda f: f"growth({f}, Y-1)", st.sampled_from(MONEY[:3])),
         st.just("years_since(registered_at)"),
         st.just("year_of(high_tech_enterprise)"),
+        st.sampled_from(["months_since(registered_at)", "year_after(high_tech_enterprise)"]),
         st.sampled_from(["band", "marginal(band)", "rate", "fee", "since", "level", "floor"]),
     ]
     if depth >= 2:
@@ -110,6 +114,11 @@ def condition(draw: st.DrawFn, depth: int = 0) -> str:
                 "year_of(high_tech_enterprise) == Y - 1",
                 'if(in_zone, chain, "无") == "软件"',
                 "if(first_time, registered_at, 2020-01-01) > 2019-06-30",
+                "within(high_tech_enterprise, 3年)",
+                "within(registered_at, 18个月)",
+                "first_time(high_tech_enterprise)",
+                "months_since(registered_at) >= 12个月",
+                "year_after(registered_at) in [1, 2, 3]",
             ]
         ),
         st.builds(lambda c: f'chain == "{c}"', st.sampled_from(CHAINS)),
@@ -202,7 +211,15 @@ money_value = maybe(
     )
 )
 signed_money = maybe(st.one_of(money_value, st.integers(-(10**11), 0).map(lambda c: c / 100.0)))
-a_day = maybe(st.dates(dt.date(2010, 1, 1), dt.date(2026, 12, 31)))
+a_day = maybe(
+    st.one_of(
+        st.dates(dt.date(2010, 1, 1), dt.date(2026, 12, 31)),
+        # month ends and leap days, where event dates are easiest to get wrong
+        st.sampled_from(
+            [dt.date(2024, 2, 29), dt.date(2023, 1, 31), dt.date(2024, 8, 31), dt.date(2022, 6, 30)]
+        ),
+    )
+)
 
 
 @st.composite
@@ -222,6 +239,7 @@ def enterprise(draw: st.DrawFn) -> dict:
     for q in ("high_tech_enterprise", "tech_sme"):
         row[q] = draw(a_day)
         row[f"{q}_until"] = draw(a_day)
+    row["high_tech_enterprise_first"] = draw(maybe(st.booleans()))
     return row
 
 
@@ -239,6 +257,7 @@ def schema() -> dict[str, pl.DataType]:
     for q in ("high_tech_enterprise", "tech_sme"):
         s[q] = pl.Date()
         s[f"{q}_until"] = pl.Date()
+    s["high_tech_enterprise_first"] = pl.Boolean()
     return s
 
 

@@ -140,17 +140,18 @@ def _arity(n: A.Call, k: int) -> None:
 
 
 def check_durations(n: A.Compare, left: Type, right: Type) -> None:
-    """Years compare with years and months with months: `months_since(d) < 1年` would mean
-    one month. A plain number goes with either."""
-    kinds = {left.kind, right.kind} - {"plain"}
-    if kinds & set(DURATION_KINDS) and len(kinds) > 1 and left.base == right.base == NUMBER:
-        words = {"years": "years", "months": "months", "money": "money", "percent": "a ratio"}
-        a, b = (words.get(k, k) for k in (left.kind, right.kind))
-        raise _err(
-            n,
-            f"can't compare {a} with {b}",
-            "compare years_since() with 年, months_since() with 个月",
-        )
+    """A duration written with its unit compares with a number of that unit or a plain one:
+    `months_since(d) < 1年` would mean one month, `revenue[Y-1] > 3年` means nothing."""
+    for side, other in ((n.left, right), (n.right, left)):
+        if not (isinstance(side, A.Num) and side.kind in DURATION_KINDS):
+            continue
+        if other.kind not in (side.kind, "plain"):
+            words = {"years": "years", "months": "months", "percent": "a ratio"}
+            raise _err(
+                n,
+                f"can't compare {words.get(other.kind, other.kind)} with {words[side.kind]}",
+                "compare years_since() with 年, months_since() with 个月",
+            )
 
 
 # -- evaluate (reference) -----------------------------------------------------------------------
@@ -235,12 +236,17 @@ def duration_words(n: A.Num) -> str:
     return f"{number}年" if n.kind == "years" else f"{number}个月"
 
 
+EVENT_WORDS = {"landed_at": "落户", "registered_at": "成立"}
+
+
 def event_words(n: A.Node, fallback: str) -> str:
-    """A qualification reads as its recognition (认定高新技术企业), a date field as its name."""
+    """The event a date marks: 认定高新技术企业 for a certificate, 落户 for landed_at."""
     if isinstance(n, A.Field | A.Name):
         found = C.lookup(n.name)
         if found is not None and found.kind is C.FieldKind.QUALIFICATION:
             return f"认定{found.alias}"
+        if found is not None and found.name in EVENT_WORDS:
+            return EVENT_WORDS[found.name]
     return fallback
 
 
@@ -254,6 +260,6 @@ def describe_call(n: A.Call, parts: list[str]) -> str:
     if fn == "months_since":
         return f"自{event}之日起已满月数"
     if fn == "year_after":
-        return f"{event}后的第几年（{event}当日起为第1年）"
+        return f"{event}后第几年（{event}当日起为第1年）"
     found = C.BY_NAME.get(getattr(args[0], "name", ""))
     return f"首次认定{found.alias if found is not None else parts[0]}（非重新认定）"

@@ -45,6 +45,7 @@ from gaoxin.enterprises.models import (
     YearlyFigures,
 )
 from gaoxin.enterprises.services import default_expiry
+from gaoxin.enterprises.signals import Event, event, queue_events
 from gaoxin.enterprises.values import InvalidValue, is_blank, parser_for
 
 MAX_ERRORS_KEPT = 1000
@@ -208,6 +209,14 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
             elif catalogue.lookup(header) and catalogue.lookup(header).yearly:  # type: ignore[union-attr]
                 message += _("：年度字段须带年份，如“%(h)s_2024”") % {"h": header}
             errors.add(1, index, header, message)
+            continue
+        if column.first:  # derived from the certificates on file, or set on the record
+            errors.add(
+                1,
+                index,
+                header,
+                _("“%(h)s”不能导入：首次认定或重新认定请在资质记录中登记") % {"h": header},
+            )
             continue
         key = (column.field.name, column.year, column.until)
         if key in seen:
@@ -434,6 +443,7 @@ class _Writer:
         self.existing = existing
         self.at = timezone.localtime().isoformat(timespec="seconds")
         self.audit: list[tuple[Any, ...]] = []
+        self.events: list[Event] = []  # certificates and landing dates written: event awards
 
     def write(self, rows: list[ImportRow]) -> ImportResult:
         new_rows = [r for r in rows if r.uscc not in self.existing]
@@ -456,6 +466,7 @@ class _Writer:
             self._refresh_figures(chunk, by_uscc)
             insert_rows(AuditEntry, _AUDIT_COLUMNS, self.audit)
             self.audit = []
+        queue_events(self.events)
         return ImportResult(created, updated, reports, qualifications)
 
     def _audit_row(
@@ -535,6 +546,9 @@ class _Writer:
                 figures.append((pk, year, *values, sources[names]))
             for kind, (granted, until) in item.qualifications.items():
                 certificates.append((pk, kind, granted, until, "", self.source, now))
+                self.events.append(event(pk, kind, granted))
+            if item.static.get("landed_at") is not None:
+                self.events.append(event(pk, "landed_at", item.static["landed_at"]))
             # Decimal and date values are written by the JSON encoder (core.bulk.json_default).
             after: dict[str, Any] = {"uscc": item.uscc, **item.static}
             if years:
@@ -583,6 +597,8 @@ class _Writer:
             enterprise.field_sources = self._sources(enterprise.field_sources, changes)
             fields.update(changes)
             changed_objects.append(enterprise)
+            if changes.get("landed_at") is not None:
+                self.events.append(event(enterprise.pk, "landed_at", changes["landed_at"]))
             self.audit.append(self._audit_row("import_update", enterprise, before, changes))
         if changed_objects:
             Enterprise.objects.bulk_update(
@@ -676,6 +692,7 @@ class _Writer:
         for (pk, kind, granted), (end, uscc) in wanted.items():
             found = stored.get((pk, kind, granted))
             if found is None:
+                self.events.append(event(pk, kind, granted))
                 to_create.append(
                     Qualification(
                         enterprise_id=pk,

@@ -27,20 +27,20 @@ STAFF = Actor.system("staff-li")
 TODAY = dt.date.today()
 YEAR = TODAY.year
 B1 = (Path(__file__).parents[2] / "policies/examples/b1-torch-hte-award.yaml").read_text("utf-8")
-LANDING = f"""id: landing-award-test
+LANDING = """id: landing-award-test
 title: 落户奖励（测试）
 source: 测试文件
 category: award
-effective: {{from: 2020-01-01}}
+effective: {from: 2020-01-01}
 delivery: auto
 tables:
   share:
     by: year_after(landed_at)
     rows:
-      - {{upto: 0, value: 0}}
-      - {{upto: 1, value: 100%}}
-      - {{upto: 3, value: 50%}}
-      - {{else: 0}}
+      - {upto: 0, value: 0}
+      - {upto: 1, value: 100%}
+      - {upto: 3, value: 50%}
+      - {else: 0}
 conditions:
   - label: 落户后三年内
     when: within(landed_at, 3年)
@@ -49,8 +49,8 @@ benefit:
 tests:
   - name: 落户当年 → 10万
     date: 2025-06-30
-    enterprise: {{landed_at: 2025-01-02}}
-    expect: {{status: eligible, amount: 10万}}
+    enterprise: {landed_at: 2025-01-02}
+    expect: {status: eligible, amount: 10万}
 """
 
 

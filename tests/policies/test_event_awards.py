@@ -221,3 +221,25 @@ def test_a_first_flag_column_is_refused_by_the_import(tmp_path: Path, db: Any) -
     path.write_text("统一社会信用代码,企业名称,高新技术企业_首次认定\nX,Y,是\n", encoding="utf-8")
     preview = read_import(path, "f.csv")
     assert any("首次认定或重新认定请在资质记录中登记" in e.message for e in preview.errors)
+
+
+def test_shortfalls_on_event_dates_read_in_plain_chinese() -> None:
+    from gaoxin.policies.wording import humanise
+
+    assert humanise("months_since(landed_at) 3个月，需 ≥ 12个月", 2025) == (
+        "自落户之日起已满月数 3个月，需 ≥ 12个月"
+    )
+    assert humanise("year_after(landed_at) 4，需 ≤ 3", 2025) == (
+        "落户后第几年（落户当日起为第1年） 4，需 ≤ 3"
+    )
+
+
+def test_a_months_shortfall_is_counted_in_months() -> None:
+    from gaoxin.rules import explain
+
+    p = load_text(
+        LANDING.replace("within(landed_at, 3年)", "months_since(landed_at) >= 12个月"), "l.yaml"
+    )
+    found = explain(p, {"landed_at": "2025-03-31"}, dt.date(2025, 6, 30))
+    assert found.status == "ineligible"
+    assert found.shortfalls[0].text.endswith("2个月，需 ≥ 12个月")

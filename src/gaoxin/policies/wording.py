@@ -15,7 +15,9 @@ _FIELD = re.compile(
     r"\b(?P<name>[a-z][a-z0-9_]*)\b"
     r"(?:\[(?P<start>Y(?:[+-]\d+)?|\d{4})(?:\.\.(?P<end>Y(?:[+-]\d+)?|\d{4}))?\])?"
 )
-_DATE_CALL = re.compile(r"\b(?P<fn>year_of|years_since)\((?P<name>[a-z][a-z0-9_]*)\)")
+_DATE_CALL = re.compile(
+    r"\b(?P<fn>year_of|years_since|months_since|year_after)\((?P<name>[a-z][a-z0-9_]*)\)"
+)
 _AGGREGATE = re.compile(r"\b(?P<fn>sum|avg)\((?P<inner>[a-z][a-z0-9_]*\[[^\]]*\])\)")
 _AGGREGATE_WORD = {"sum": "合计", "avg": "平均"}
 _YUAN = re.compile(r"(?P<n>-?[\d,]+(?:\.\d+)?)(?P<unit>万|亿)?元")
@@ -49,6 +51,12 @@ def humanise(text: str, year: int) -> str:
             return match.group(0)
         if match["fn"] == "years_since":
             return f"自{found.alias}起已满年数"
+        if match["fn"] in ("months_since", "year_after"):
+            from gaoxin.rules import ast as A
+            from gaoxin.rules.events import describe_call
+
+            call = A.Call(match["fn"], (A.Field(found.name),))
+            return describe_call(call, [found.alias])
         if found.kind is catalogue.FieldKind.QUALIFICATION:
             return f"取得{found.alias}的年份"
         return f"{found.alias}的年份"

@@ -243,3 +243,28 @@ def test_a_months_shortfall_is_counted_in_months() -> None:
     found = explain(p, {"landed_at": "2025-03-31"}, dt.date(2025, 6, 30))
     assert found.status == "ineligible"
     assert found.shortfalls[0].text.endswith("2个月，需 ≥ 12个月")
+
+
+@pytest.mark.django_db
+def test_the_first_flag_is_the_same_in_the_frame_and_the_few_rows(zone: Any) -> None:
+    from gaoxin.enterprises.flat import registry_frame
+
+    a, b = zone.enterprise_a, zone.enterprise_b
+    recognise(a, dt.date(YEAR - 3, 1, 2))
+    recognise(a, dt.date(YEAR, 1, 2))  # renews the one before: not first
+    recognise(b, dt.date(YEAR, 1, 2))  # unstated, nothing earlier: unknown
+    registry.record_qualification(
+        actor=STAFF,
+        enterprise=b,
+        kind="little_giant",
+        granted_on=dt.date(YEAR, 3, 1),
+        recognition=Recognition.FIRST,
+    )
+    frame = registry_frame(TODAY)
+    few = flat_rows([a.pk, b.pk], TODAY)
+    for pk, hte, giant in ((a.pk, False, None), (b.pk, None, True)):
+        row = frame.filter(frame["enterprise_id"] == pk).row(0, named=True)
+        assert row["high_tech_enterprise_first"] is hte
+        assert row["little_giant_first"] is giant
+        assert few[pk].get("high_tech_enterprise_first") is hte
+        assert few[pk].get("little_giant_first") is giant

@@ -214,13 +214,45 @@ def test_imported_events_award_once_however_often_imported(
     assert Payout.objects.count() == 2 and EventAward.objects.count() == 2
 
 
-def test_a_first_flag_column_is_refused_by_the_import(tmp_path: Path, db: Any) -> None:
+@pytest.mark.django_db
+def test_an_imported_first_recognition_flag_is_recorded_and_awards(
+    zone: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    from gaoxin.enterprises.importing import commit_import, read_import
+    from gaoxin.enterprises.models import ImportBatch, Qualification
+
+    publish(B1)
+    a = zone.enterprise_a
+    revenue(a, "3000万")
+    granted = dt.date(YEAR, 1, 2).isoformat()
+    path = tmp_path / "events.csv"
+    for flag in ("", "是", "是"):  # unstated first; then the list says 首次认定; then again
+        path.write_text(
+            f"统一社会信用代码,高新技术企业,高新技术企业_首次认定\n{a.uscc},{granted},{flag}\n",
+            encoding="utf-8",
+        )
+        preview = read_import(path, "events.csv", mode=ImportBatch.Mode.UPSERT)
+        assert preview.ok, preview.errors
+        with django_capture_on_commit_callbacks(execute=True):
+            commit_import(
+                preview, actor=STAFF, source=DataSource.VERIFIED, mode=ImportBatch.Mode.UPSERT
+            )
+        if not flag:
+            assert not Payout.objects.exists()  # first or renewal unknown: nothing yet
+    assert Qualification.objects.get(enterprise=a).recognition == Recognition.FIRST
+    assert Payout.objects.get(enterprise=a).amount_fen == 35_000_000
+
+
+def test_a_first_flag_without_a_grant_date_is_an_error(tmp_path: Path, db: Any) -> None:
     from gaoxin.enterprises.importing import read_import
 
     path = tmp_path / "f.csv"
-    path.write_text("统一社会信用代码,企业名称,高新技术企业_首次认定\nX,Y,是\n", encoding="utf-8")
+    path.write_text(
+        "统一社会信用代码,企业名称,高新技术企业_首次认定\n91350200MA2XXXXX0X,Y,是\n",
+        encoding="utf-8",
+    )
     preview = read_import(path, "f.csv")
-    assert any("首次认定或重新认定请在资质记录中登记" in e.message for e in preview.errors)
+    assert any("填写了是否首次认定但没有认定日期" in e.message for e in preview.errors)
 
 
 def test_shortfalls_on_event_dates_read_in_plain_chinese() -> None:

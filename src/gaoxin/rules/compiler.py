@@ -16,7 +16,9 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import dated, presence
 from . import exact as X
+from . import peers as standing
 from .exact import Int, Q
 from .explain import typed_inputs
 from .frame import column, until_column
@@ -60,10 +62,24 @@ def anniversary_cutoff(k: int, on: dt.date) -> dt.date:
         return on.replace(year=on.year - k, day=28)
 
 
+# Functions compiled in modules of their own: name → compile_call(compiler, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.compile_call),
+    "date": dated.compile_call,
+    **dict.fromkeys(standing.FUNCTIONS, standing.compile_call),
+}
+
+
 class Compiler:
-    def __init__(self, date: dt.date, inputs: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        date: dt.date,
+        inputs: Mapping[str, Any] | None = None,
+        peers: standing.Peers | None = None,
+    ) -> None:
         self.date = date
         self.inputs = dict(inputs or {})
+        self.peers = peers  # the population's statistics (peers.py)
         self.cache: dict[A.Node, Value] = {}
         self.needed: set[str] = set()
         self.policy: Policy | None = None
@@ -173,8 +189,10 @@ class Compiler:
         readers = [_record_key(c) for c in columns]
         money = dtype == pl.Int64
 
+        population = self.peers
+
         def one(rec: dict[tuple[str, int | None], Any]) -> Any:
-            v = Evaluator(rec, on, given).eval(n)
+            v = Evaluator(rec, on, given, population).eval(n)
             if not money or v is None:
                 return v
             fen = round_half_up(Fraction(v), 2) * 100
@@ -443,6 +461,8 @@ class Compiler:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             r = args[0]
             assert isinstance(r, A.Range)
@@ -640,6 +660,8 @@ def _fmul(a: tuple[pl.Expr, pl.Expr], b: tuple[pl.Expr, pl.Expr]) -> tuple[pl.Ex
 def _is_condition(n: A.Node) -> bool:
     """A node whose value is true/false: where a too-wide comparison falls back to rows."""
     if isinstance(n, A.Compare | A.InList | A.Logic):
+        return True
+    if isinstance(n, A.Call) and n.fn in ("present", "missing"):
         return True
     return isinstance(n, A.Unary) and n.op == "not"
 

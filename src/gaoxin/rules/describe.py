@@ -10,6 +10,8 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import dated, presence
+from . import peers as standing
 from .display import kind_of, show
 from .model import Policy
 
@@ -110,8 +112,12 @@ class Describer:
         if isinstance(n, A.Call) and n.fn in ("min", "max", "sum", "avg", "round", "floor"):
             kinds = [self.kind(a) for a in n.args]
             return "money" if "money" in kinds else kinds[0] if kinds else "plain"
-        if isinstance(n, A.Call) and n.fn == "if":
-            return self.kind(n.args[1])
+        if isinstance(n, A.Call) and n.fn in ("if", "coalesce"):
+            return self.kind(n.args[1] if n.fn == "if" else n.args[0])
+        if isinstance(n, A.Call) and n.fn == "as_of":
+            return self.kind(n.args[0])
+        if isinstance(n, A.Call) and n.fn == "peer_avg":
+            return self.kind(n.args[0])
         return kind_of(n)
 
     def resolved(self, n: A.Node) -> A.Node:
@@ -136,6 +142,14 @@ class Describer:
 
     def call(self, n: A.Call) -> str:
         fn, args = n.fn, n.args
+        if fn in presence.FUNCTIONS:
+            return presence.describe(self, n)
+        if fn in dated.FUNCTIONS:
+            return dated.describe(self, n)
+        if fn in standing.FUNCTIONS:
+            return standing.describe(self, n)
+        if fn == "manual" and args and isinstance(args[0], A.Str):
+            return f"{args[0].value}（须经人工认定）"
         if fn == "if" and _is_size_test(args[0]):
             return (
                 "属于中小企业（按《中小企业划型标准规定》以所属行业的人数、营业收入、资产总额划型）"

@@ -62,10 +62,8 @@ class Group:
             return Group((), None)
         scale = 10**TERM_DIGITS
         total = sum(_half_up(v * scale) for v in ordered)
-        return Group(
-            ordered,
-            Fraction(_half_up(Fraction(total, len(ordered)) * 10**MEAN_DIGITS), 10**MEAN_DIGITS),
-        )
+        mean = Fraction(total, len(ordered) * scale)
+        return Group(ordered, Fraction(_half_up(mean * 10**MEAN_DIGITS), 10**MEAN_DIGITS))
 
 
 def _half_up(x: Fraction) -> int:
@@ -174,6 +172,29 @@ def resolved_trees(policies: Sequence[Any], date: dt.date) -> list[A.Node]:
 
 def uses_peers(policies: Sequence[Any], date: dt.date) -> bool:
     return bool(calls(resolved_trees(policies, date)))
+
+
+def columns_needed(policies: Sequence[Any], date: dt.date) -> set[str]:
+    """The frame columns the population's statistics read."""
+    from .compiler import columns_read
+
+    out: set[str] = set()
+    for c in calls(resolved_trees(policies, date)):
+        out |= columns_read(c)
+    return out
+
+
+def from_source(policies: Sequence[Any], source: Any, date: dt.date) -> Peers | None:
+    """The statistics over a whole enterprise file (stream.EnterpriseFile), read once before
+    its chunks are evaluated; None when no policy needs them."""
+    import polars as pl
+
+    if not uses_peers(policies, date):
+        return None
+    columns = source.columns_for(columns_needed(policies, date))
+    parts = list(source.chunks(columns))
+    frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    return population(policies, frame, date)
 
 
 def from_records(

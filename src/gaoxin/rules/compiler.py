@@ -133,10 +133,15 @@ class Compiler:
             self._level = max(self._level, self.levels[n])
         return hit
 
-    def stage_exact(self, e: pl.Expr) -> pl.Expr:
-        """A row-by-row column (exact_rows, which reads only the frame) staged once."""
+    def stage_exact(self, e: pl.Expr, key: str | None = None) -> pl.Expr:
+        """A row-by-row column (exact_rows, which reads only the frame) staged once; with
+        `key`, once for every call with that key."""
+        tag = f"rows {key}".encode() if key is not None else None
+        if tag is not None and tag in self.staged_by_expr:
+            self._level = 1
+            return pl.col(self.staged_by_expr[tag][0])
         name = f"__s{len(self.staged_by_expr)}"
-        self.staged_by_expr[f"exact {name}".encode()] = (name, 1)
+        self.staged_by_expr[tag or f"exact {name}".encode()] = (name, 1)
         if not self.stages:
             self.stages.append({})
         self.stages[0][name] = e.alias(name)

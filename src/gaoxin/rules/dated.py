@@ -135,7 +135,17 @@ def describe(d: Any, n: A.Call) -> str:
         return f"{_year_words(d, n.args[0])}{month}月{day}日"
     p, on = n.args
     entries = d.policy.params.get(getattr(p, "name", ""), ())
+    beside = getattr(d, "beside", None)  # what it is compared with: 1000万 beside money reads 万元
+
+    def value(v: A.Node) -> str:
+        if isinstance(v, A.Num) and v.kind == "plain" and beside in ("money", "percent"):
+            from .display import show
+
+            return show(v.value, beside)
+        return str(d(v))
+
     shown = "；".join(
-        (f"{e.since.isoformat()}起" if e.since != dt.date.min else "") + d(e.value) for e in entries
+        (f"{e.since.isoformat()}起" if e.since != dt.date.min else "") + value(e.value)
+        for e in entries
     )
     return f"{d(on)}当日适用的值（{shown}）"

@@ -42,6 +42,7 @@ class Describer:
         self.policy = policy
         self.on = on
         self.money = money  # an amount: whole numbers of 1,000 or more are yuan
+        self.beside: str | None = None  # the kind an as_of() is compared with (like())
 
     def __call__(self, n: A.Node) -> str:
         if isinstance(n, A.Num):
@@ -94,6 +95,12 @@ class Describer:
         kind = self.kind(other)
         if isinstance(value, A.Num) and value.kind == "plain" and kind in ("money", "percent"):
             return show(value.value, kind)
+        if isinstance(value, A.Call) and value.fn == "as_of":  # its values, likewise
+            self.beside, before = kind, self.beside
+            try:
+                return self(n)
+            finally:
+                self.beside = before
         return self(n)
 
     def kind(self, n: A.Node) -> str:

@@ -325,7 +325,15 @@ def compile_call(comp: Any, n: A.Call) -> Any:
             return NULL
         e = group.replace_strict(list(nums), list(nums.values()), default=None, return_dtype=dtype)
         return Q(Int(e, bound, wide), Int.of(scale))
-    q = comp.q(x)
+    # x and the group read from the frame alone (no staged columns of the caller's): the
+    # Python function below is then staged as a column of the first stage.
+    own = type(comp)(comp.date, comp.inputs, peers)
+    own.policy = comp.policy
+    q = own.q(x)
+    if g is not None:
+        gv = own.value(g)
+        group = _lit(gv.e)  # type: ignore[union-attr]
+    comp.needed.update(own.needed)
     key = (x, g)
     fn = n.fn
 
@@ -341,7 +349,8 @@ def compile_call(comp: Any, n: A.Call) -> Any:
             return pl.Series(s.name, out, dtype=pl.Int64)
 
         fields = [q.num.expr(True).alias("n"), q.den.expr(True).alias("d"), group.alias("g")]
-        return pl.struct(fields).map_batches(one, return_dtype=pl.Int64, is_elementwise=True)
+        e = pl.struct(fields).map_batches(one, return_dtype=pl.Int64, is_elementwise=True)
+        return comp.stage_exact(e, f"{fn} {part} {key!r}")  # type: ignore[no-any-return]
 
     size = max(peers.size, 1)
     if fn == "rank":

@@ -58,7 +58,9 @@ def test_and_with_a_manual_branch_and_nesting():
         """\
         conditions:
           - label: a
-            when: in_zone and (revenue[Y-1] >= 1亿 or manual("甲")) and (employees > 10 or manual("乙"))
+            when: >-
+              in_zone and (revenue[Y-1] >= 1亿 or manual("甲"))
+              and (employees > 10 or manual("乙"))
         """
     )
     rows = [

@@ -93,7 +93,8 @@ def test_percentile_and_the_average():
 def test_the_average_is_rounded_half_up_to_six_decimals():
     df = pl.DataFrame([{"uscc": "a", **r} for r in ROWS], schema=SCHEMA, strict=False)
     p = policy(
-        "conditions:\n  - {label: a, when: 'growth(revenue, Y-1) > peer_avg(growth(revenue, Y-1))'}\n"
+        "conditions:\n  - {label: a, when: "
+        "'growth(revenue, Y-1) > peer_avg(growth(revenue, Y-1))'}\n"
     )
     stats = population([p], df, DATE)
     (groups,) = stats.groups.values()
@@ -168,7 +169,8 @@ def test_plain_chinese():
 
 def test_dates_and_booleans_group_peers():
     p = policy(
-        "conditions:\n  - {label: a, when: 'rank(employees, in_zone) == 1 and rank(employees, registered_at) == 1'}\n"
+        "conditions:\n  - {label: a, when: "
+        "'rank(employees, in_zone) == 1 and rank(employees, registered_at) == 1'}\n"
     )
     rows = [
         {"employees": 5, "in_zone": True, "registered_at": dt.date(2020, 1, 1)},

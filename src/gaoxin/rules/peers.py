@@ -332,7 +332,7 @@ def compile_call(comp: Any, n: A.Call) -> Any:
     q = own.q(x)
     if g is not None:
         gv = own.value(g)
-        group = _lit(gv.e)  # type: ignore[union-attr]
+        group = _lit(gv.e)
     comp.needed.update(own.needed)
     key = (x, g)
     fn = n.fn
@@ -350,7 +350,7 @@ def compile_call(comp: Any, n: A.Call) -> Any:
 
         fields = [q.num.expr(True).alias("n"), q.den.expr(True).alias("d"), group.alias("g")]
         e = pl.struct(fields).map_batches(one, return_dtype=pl.Int64, is_elementwise=True)
-        return comp.stage_exact(e, f"{fn} {part} {key!r}")  # type: ignore[no-any-return]
+        return comp.stage_exact(e, f"{fn} {part} {key!r}")
 
     size = max(peers.size, 1)
     if fn == "rank":

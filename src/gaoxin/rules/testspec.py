@@ -51,7 +51,8 @@ def read_tests(
             ent = r.value(spec["enterprise"][1]) if "enterprise" in spec else {}
             if not isinstance(ent, dict):
                 raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
-            _check_fields(r, spec["enterprise"][1], ent, "test enterprise")
+            if "enterprise" in spec:
+                _check_fields(r, spec["enterprise"][1], ent, "test enterprise")
             population: list[dict] = []
             if "population" in spec:
                 for node in r.sequence(spec["population"][1], "population"):

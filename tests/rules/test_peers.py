@@ -207,3 +207,19 @@ def test_the_command_line_ranks_among_the_whole_file_not_each_chunk(tmp_path, ca
     out = capsys.readouterr().out
     found = [line for line in out.splitlines() if '"eligible"' in line or ",eligible," in line]
     assert len(found) == 2 and all(("b" in x or "c" in x) for x in found), out
+
+
+def test_values_whose_floats_tie_are_ordered_and_counted_exactly():
+    import random
+
+    from gaoxin.rules.peers import Group
+
+    big = 10**17
+    pairs = [(big + k, big + k + 1) for k in range(5)]  # distinct, one float
+    pairs += [(1, 3), (2, 6), (5, 15), (1, 2), (7, 1), (-3, 4)]
+    random.Random(3).shuffle(pairs)
+    g = Group.of(pairs)
+    exact = sorted(Fraction(n, d) for n, d in pairs)
+    assert list(g.values) == exact
+    for x in [*exact, Fraction(big + 2, big + 3) + Fraction(1, 10**40), Fraction(0), Fraction(9)]:
+        assert g.at_most(x.numerator, x.denominator) == sum(1 for v in exact if v <= x)

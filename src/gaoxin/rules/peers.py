@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -52,23 +53,56 @@ _tokens = itertools.count(1)
 
 @dataclass(frozen=True)
 class Group:
-    values: tuple[Fraction, ...]  # the known values, ascending
+    """One group's known values, ascending, exactly, as reduced (numerator, denominator)
+    pairs; `keys` are the same values as floats (num / den is correctly rounded, so never out
+    of order): a search on them is exact except among values whose floats are equal, which are
+    compared exactly."""
+
+    pairs: tuple[tuple[int, int], ...]
     mean: Fraction | None
+    keys: tuple[float, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def values(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(n, d) for n, d in self.pairs)
 
     @staticmethod
-    def of(values: Iterable[Fraction]) -> Group:
-        ordered = tuple(sorted(values))
-        if not ordered:
+    def of(pairs: Iterable[tuple[int, int]]) -> Group:
+        """From (numerator, denominator > 0) pairs."""
+        gcd = math.gcd
+        keyed = sorted(
+            (num / den, num // g, den // g) for num, den in pairs for g in (gcd(num, den),)
+        )
+        if not keyed:
             return Group((), None)
+        keys = [k for k, _, _ in keyed]
+        reduced = [(num, den) for _, num, den in keyed]
+        runs: list[list[int]] = []  # stretches of equal floats: put in exact order
+        for i in range(1, len(keys)):
+            if keys[i] == keys[i - 1]:
+                if runs and runs[-1][1] == i:
+                    runs[-1][1] = i + 1
+                else:
+                    runs.append([i - 1, i + 1])
+        for a, b in runs:
+            reduced[a:b] = sorted(reduced[a:b], key=lambda p: Fraction(*p))
         scale = 10**TERM_DIGITS
-        total = sum(_half_up(v * scale) for v in ordered)
-        mean = Fraction(total, len(ordered) * scale)
-        return Group(ordered, Fraction(_half_up(mean * 10**MEAN_DIGITS), 10**MEAN_DIGITS))
+        total = sum(_half_up(num * scale, den) for num, den in reduced)
+        mean = _half_up(total * 10**MEAN_DIGITS, len(reduced) * scale)
+        return Group(tuple(reduced), Fraction(mean, 10**MEAN_DIGITS), tuple(keys))
+
+    def at_most(self, num: int, den: int) -> int:
+        """How many values are ≤ num / den (den > 0)."""
+        f = num / den
+        low = bisect.bisect_left(self.keys, f)
+        high = bisect.bisect_right(self.keys, f, lo=low)
+        return low + sum(1 for n, d in self.pairs[low:high] if n * den <= num * d)
 
 
-def _half_up(x: Fraction) -> int:
-    n = (abs(x.numerator) * 2 + x.denominator) // (2 * x.denominator)
-    return n if x >= 0 else -n
+def _half_up(num: int, den: int) -> int:
+    """num / den (den > 0) rounded half away from zero to an integer."""
+    n = (abs(num) * 2 + den) // (2 * den)
+    return n if num >= 0 else -n
 
 
 @dataclass
@@ -85,12 +119,13 @@ class Peers:
         g = self.groups.get(key, {}).get(group)
         if fn == "peer_avg":
             return None if g is None else g.mean
-        if x is None or g is None or not g.values:
+        if x is None or g is None or not g.pairs:
             return None
         x = Fraction(x)
+        below = g.at_most(x.numerator, x.denominator)
         if fn == "rank":
-            return Fraction(1 + len(g.values) - bisect.bisect_right(g.values, x))
-        return Fraction(bisect.bisect_right(g.values, x), len(g.values))
+            return Fraction(1 + len(g.pairs) - below)
+        return Fraction(below, len(g.pairs))
 
 
 # -- checking ---------------------------------------------------------------------------------
@@ -211,13 +246,14 @@ def from_records(
     groups: dict[Key, dict[Any, Group]] = {}
     for key in keys:
         x, g = key
-        found: dict[Any, list[Fraction]] = {}
+        found: dict[Any, list[tuple[int, int]]] = {}
         for rec in records:
             ev = Evaluator(dict(rec), date, dict(inputs or {}))
             gv = ev.eval(g) if g is not None else ALL
             xv = ev.eval(x)
             if gv is not None and xv is not None:
-                found.setdefault(gv, []).append(Fraction(xv))
+                xf = Fraction(xv)
+                found.setdefault(gv, []).append((xf.numerator, xf.denominator))
         groups[key] = {gv: Group.of(vs) for gv, vs in found.items()}
     return Peers(groups, len(records))
 
@@ -258,11 +294,11 @@ def population(
             (_lit(gv.e) if g is not None else pl.lit(0)).alias("group"),  # type: ignore[union-attr]
         ]
         out = prepare(lf, comp.needed).select(columns).collect()
-        found: dict[Any, list[Fraction]] = {}
+        found: dict[Any, list[tuple[int, int]]] = {}
         for num, den, group in out.iter_rows():
             if num is None or den is None or (g is not None and group is None):
                 continue
-            found.setdefault(group if g is not None else ALL, []).append(Fraction(num, den))
+            found.setdefault(group if g is not None else ALL, []).append((num, den))
         groups[key] = {gv: Group.of(vs) for gv, vs in found.items()}
     return Peers(groups, size)
 
@@ -339,13 +375,16 @@ def compile_call(comp: Any, n: A.Call) -> Any:
 
     def run(part: str) -> pl.Expr:
         def one(s: pl.Series) -> pl.Series:
+            # rank: 1 + those above; percentile: those at most / all (not reduced)
             out: list[int | None] = []
             for num, den, grp in s.struct.unnest().iter_rows():
-                if num is None or den is None:
+                found = table.get(grp if g is not None else ALL)
+                if num is None or den is None or found is None or not found.pairs:
                     out.append(None)
-                    continue
-                v = peers.value(fn, key, grp if g is not None else ALL, Fraction(num, den))
-                out.append(None if v is None else (v.numerator if part == "num" else v.denominator))
+                elif fn == "rank":
+                    out.append(1 + len(found.pairs) - found.at_most(num, den))
+                else:
+                    out.append(found.at_most(num, den) if part == "num" else len(found.pairs))
             return pl.Series(s.name, out, dtype=pl.Int64)
 
         fields = [q.num.expr(True).alias("n"), q.den.expr(True).alias("d"), group.alias("g")]

@@ -223,3 +223,23 @@ def test_values_whose_floats_tie_are_ordered_and_counted_exactly():
     assert list(g.values) == exact
     for x in [*exact, Fraction(big + 2, big + 3) + Fraction(1, 10**40), Fraction(0), Fraction(9)]:
         assert g.at_most(x.numerator, x.denominator) == sum(1 for v in exact if v <= x)
+
+
+def test_a_tests_population_is_checked_like_its_enterprise():
+    body = (
+        "conditions:\n  - {label: a, when: 'rank(revenue[Y-1]) <= 1'}\n"
+        "tests:\n  - name: x\n    date: 2025-06-30\n    enterprise: {revenue: {2024: 2}}\n"
+        "    population:\n      - {revenue: {2024: 1}}\n      - {revenu: {2024: 3}}\n"
+        "    expect: {status: eligible}\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        load_text(HEADER + body, "p.yaml")
+    err = info.value
+    assert "unknown field 'revenu' in population" in err.message
+    assert (err.line, err.col) == (13, 10)
+    assert "did you mean 'revenue'?" in err.hint
+    ok = load_text(HEADER + body.replace("revenu:", "revenue:"), "p.yaml")
+    from gaoxin.rules.testing import run_tests
+
+    outcomes, _ = run_tests([ok])
+    assert not outcomes[0].passed and "status ineligible" in outcomes[0].message  # 3 > 2

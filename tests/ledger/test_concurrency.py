@@ -20,7 +20,7 @@ from gaoxin.core.audit import Actor
 from gaoxin.core.errors import Conflict
 from gaoxin.ledger import services
 from gaoxin.ledger.models import BudgetPool, JournalEntry, Posting, Reservation
-from gaoxin.ledger.selectors import pool_balances, reservation_balances
+from gaoxin.ledger.selectors import check_balances, pool_balances, reservation_balances
 from gaoxin.ledger.services import InsufficientBudget, credit, debit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,6 +95,7 @@ def test_concurrent_reservations_cannot_overspend() -> None:
     assert (balances.reserved_fen, balances.available_fen) == (97_500, 2_500)
     assert balances.reserved_fen <= balances.total_fen
     assert {str(r) for r in refused} == {"预算余额不足：可用 25.00 元，需 75.00 元"}
+    assert check_balances() == []
     connection.close()
 
 

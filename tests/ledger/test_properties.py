@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 from gaoxin.core.errors import Conflict
 from gaoxin.ledger import services
 from gaoxin.ledger.models import BudgetPool, JournalEntry, LedgerAccount, Posting, Reservation
-from gaoxin.ledger.selectors import balance, pool_balances, reservation_balances, sign
+from gaoxin.ledger.selectors import (
+    balance,
+    check_balances,
+    pool_balances,
+    reservation_balances,
+    sign,
+)
 from gaoxin.ledger.services import InsufficientBudget
 from tests.ledger.conftest import STAFF
 
@@ -85,6 +91,7 @@ def check_ledger() -> None:
     assert (Posting.objects.aggregate(s=Sum("amount_fen"))["s"] or 0) == 0
     for account in LedgerAccount.objects.all():
         assert balance(account) == sign(account.normal_side) * per_account[account.pk]
+    assert check_balances() == []  # the running balances equal the postings' sums
 
 
 @settings(

@@ -1,7 +1,9 @@
 """A double-entry ledger in integer fen (docs/ledger.md).
 
 Postings are signed: a debit is positive, a credit negative; the postings of a journal entry
-sum to zero. Balances are never stored: they are sums of postings (`selectors.balance`).
+sum to zero. Each account's `balance_fen` is the running sum of its postings, moved by
+`services._write_entry` in the same transaction as the postings (so a budget check reads five
+rows, not every posting of the year); `selectors.check_balances` holds it equal to the sums.
 Entries and postings are only ever inserted, by `services.py`; a correction is a new entry.
 """
 
@@ -58,6 +60,8 @@ class LedgerAccount(models.Model):
         related_name="accounts",
         verbose_name=_("预算池"),
     )
+    # The signed sum of the account's postings (debit positive), kept by `_write_entry`.
+    balance_fen = models.BigIntegerField(_("过账合计（分，借正贷负）"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

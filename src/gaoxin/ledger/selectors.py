@@ -1,4 +1,5 @@
-"""Reads of the ledger. Balances are derived: sums of postings, never a stored column.
+"""Reads of the ledger. An account's balance is its running `balance_fen`, which the services
+move with every posting; `check_balances` holds it equal to the sum of the postings.
 
 These are plain selectors for services and jobs. Pages and API endpoints that show money must
 go through a `visible_to(user)`-scoped selector of their own app (policies, vouchers), which
@@ -25,9 +26,30 @@ def sign(normal_side: str) -> int:
 
 
 def balance(account: LedgerAccount) -> int:
-    """The account's balance in fen on its normal side (positive in the ordinary case)."""
+    """The account's balance in fen on its normal side (positive in the ordinary case), as of
+    the database now (not of the object in hand)."""
+    total = LedgerAccount.objects.filter(pk=account.pk).values_list("balance_fen", flat=True)
+    return sign(account.normal_side) * int(total.get())
+
+
+def posted_balance(account: LedgerAccount) -> int:
+    """The account's balance summed from its postings, on its normal side: what `balance` must
+    equal."""
     total = Posting.objects.filter(account=account).aggregate(s=Sum("amount_fen"))["s"] or 0
     return sign(account.normal_side) * total
+
+
+def check_balances() -> list[tuple[str, int, int]]:
+    """Accounts whose running balance differs from the sum of their postings, as (code,
+    running, summed) in fen; empty when the ledger is consistent."""
+    sums = dict(
+        Posting.objects.values("account").annotate(s=Sum("amount_fen")).values_list("account", "s")
+    )
+    return [
+        (code, running, int(sums.get(pk) or 0))
+        for pk, code, running in LedgerAccount.objects.values_list("pk", "code", "balance_fen")
+        if running != int(sums.get(pk) or 0)
+    ]
 
 
 @dataclass(frozen=True)
@@ -53,14 +75,10 @@ def _pool_sums(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def pool_balances(pool: BudgetPool) -> PoolBalances:
-    """Funded, available, reserved, payable and paid of a pool, in one query."""
-    rows = (
-        Posting.objects.filter(account__pool=pool)
-        .values("account__kind")
-        .annotate(s=Sum("amount_fen"))
-        .order_by()
-    )
-    s = _pool_sums(rows)
+    """Funded, available, reserved, payable and paid of a pool: its five accounts' running
+    balances, in one query."""
+    rows = LedgerAccount.objects.filter(pool=pool).values("kind", "balance_fen")
+    s = _pool_sums({"account__kind": r["kind"], "s": r["balance_fen"]} for r in rows)
     return PoolBalances(
         total_fen=s[AccountKind.FUNDING],
         available_fen=s[AccountKind.BUDGET],

@@ -277,6 +277,7 @@ def _write_entry(
     Posting.objects.bulk_create(
         [Posting(entry=entry, account=acc, amount_fen=amount) for acc, amount in signed]
     )
+    _move_balances(signed)
     record_change(
         actor=actor,
         action=kind,
@@ -291,6 +292,19 @@ def _write_entry(
         subject=audit_subject or pool or entry,
     )
     return entry
+
+
+def _move_balances(signed: Sequence[tuple[LedgerAccount, int]]) -> None:
+    """Add the entry's postings to its accounts' running balances, in the caller's transaction.
+    Accounts are updated in id order so two entries over the same accounts can't deadlock."""
+    moves: dict[int, int] = {}
+    for acc, amount in signed:
+        moves[acc.pk] = moves.get(acc.pk, 0) + amount
+    for pk in sorted(moves):
+        if moves[pk]:
+            LedgerAccount.objects.filter(pk=pk).update(
+                balance_fen=models.F("balance_fen") + moves[pk]
+            )
 
 
 def _resolve_accounts(lines: Sequence[Line]) -> list[LedgerAccount]:

@@ -243,3 +243,13 @@ def test_a_tests_population_is_checked_like_its_enterprise():
 
     outcomes, _ = run_tests([ok])
     assert not outcomes[0].passed and "status ineligible" in outcomes[0].message  # 3 > 2
+
+
+def test_inputs_have_no_value_among_peers():
+    p = policy(
+        "delivery: apply\ninputs:\n  fee: {type: money, label: 费用}\n"
+        "parameters:\n  base: revenue[Y-1] + fee\n"
+        "conditions:\n  - {label: a, when: 'present(rank(base)) or rank(revenue[Y-1]) == 1'}\n"
+    )
+    rows = [{"revenue_2024": 2.0}, {"revenue_2024": 1.0}]
+    assert [s for s, _ in both(p, rows, DATE, {"fee": "3"})] == ["eligible", "ineligible"]

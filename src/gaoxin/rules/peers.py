@@ -248,7 +248,7 @@ def from_records(
         x, g = key
         found: dict[Any, list[tuple[int, int]]] = {}
         for rec in records:
-            ev = Evaluator(dict(rec), date, dict(inputs or {}))
+            ev = Evaluator(dict(rec), date)  # no inputs: see evaluate()
             gv = ev.eval(g) if g is not None else ALL
             xv = ev.eval(x)
             if gv is not None and xv is not None:
@@ -278,7 +278,8 @@ def population(
     groups: dict[Key, dict[Any, Group]] = {}
     for key in keys:
         x, g = key
-        comp = Compiler(date, inputs)
+        comp = Compiler(date)  # no inputs: see evaluate()
+        comp.policy = policies[0]
         try:
             q = comp.q(x)
             gv = comp.value(g) if g is not None else None
@@ -322,8 +323,12 @@ def _slow(
 def evaluate(ev: Any, n: A.Call) -> Any:
     """The scalar side: this enterprise's group and x, against the population's statistics."""
     x, g = key_of(n)
-    group = ev.eval(g) if g is not None else ALL
-    value = ev.eval(x) if n.fn != "peer_avg" else None
+    # Declared inputs (through a parameter) have no value among peers: nobody else declared
+    # them. The reads are this enterprise's, as the explanation lists them.
+    own = type(ev)(ev.rec, ev.on, {}, ev.peers)
+    group = own.eval(g) if g is not None else ALL
+    value = own.eval(x) if n.fn != "peer_avg" else None
+    ev.reads += own.reads
     peers = getattr(ev, "peers", None)
     if peers is None:
         return None
@@ -342,7 +347,12 @@ def compile_call(comp: Any, n: A.Call) -> Any:
         return NULL
     x, g = key_of(n)
     table = peers.groups.get((x, g), {})
-    gv = comp.value(g) if g is not None else None
+    # x and the group read from the frame alone (no staged columns of the caller's, no
+    # inputs: see evaluate()), so that the Python function below is staged in the first stage.
+    own = type(comp)(comp.date, None, peers)
+    own.policy = comp.policy
+    gv = own.value(g) if g is not None else None
+    comp.needed.update(own.needed)
     if isinstance(gv, _Null):
         return NULL
     group = _lit(gv.e) if gv is not None else pl.lit(0)
@@ -361,14 +371,7 @@ def compile_call(comp: Any, n: A.Call) -> Any:
             return NULL
         e = group.replace_strict(list(nums), list(nums.values()), default=None, return_dtype=dtype)
         return Q(Int(e, bound, wide), Int.of(scale))
-    # x and the group read from the frame alone (no staged columns of the caller's): the
-    # Python function below is then staged as a column of the first stage.
-    own = type(comp)(comp.date, comp.inputs, peers)
-    own.policy = comp.policy
     q = own.q(x)
-    if g is not None:
-        gv = own.value(g)
-        group = _lit(gv.e)
     comp.needed.update(own.needed)
     key = (x, g)
     fn = n.fn

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gaoxin.rules import STATUSES, explain, load_text
 from gaoxin.rules.batch import clear_plan_cache, evaluate_wide
+from gaoxin.rules.peers import population
 
 DATE = dt.date(2025, 6, 30)  # Y = 2025
 DATES = st.sampled_from(
@@ -72,6 +73,21 @@ def number(draw: st.DrawFn, depth: int = 0) -> str:
         st.just("year_of(high_tech_enterprise)"),
         st.sampled_from(["months_since(registered_at)", "year_after(high_tech_enterprise)"]),
         st.sampled_from(["band", "marginal(band)", "rate", "fee", "since", "level", "floor"]),
+        # presence and fallback, parameters as of a date, standing among peers
+        st.sampled_from(
+            [
+                "coalesce(revenue[Y-1], revenue[Y-2], 0)",
+                "coalesce(fee, rd_expense[Y-1])",
+                "as_of(rate, registered_at)",
+                "as_of(rate, date(Y - 1, 12, 31))",
+                "as_of(rate, date(year_of(high_tech_enterprise), 1, 1))",
+                "rank(revenue[Y-1], chain)",
+                "rank(rd_expense[Y-1] / revenue[Y-1])",
+                "percentile(growth(revenue, Y-1), in_zone)",
+                "peer_avg(rd_expense[Y-1] / revenue[Y-1], chain)",
+                "peer_avg(revenue[Y-1])",
+            ]
+        ),
     ]
     if depth >= 2:
         return draw(st.one_of(leaves))
@@ -119,6 +135,11 @@ def condition(draw: st.DrawFn, depth: int = 0) -> str:
                 "first_time(high_tech_enterprise)",
                 "months_since(registered_at) >= 12个月",
                 "year_after(registered_at) in [1, 2, 3]",
+                "missing(revenue[Y-1])",
+                "present(rd_expense[Y-1] / revenue[Y-1])",
+                "present(fee) and missing(first_time)",
+                "coalesce(registered_at, 2020-01-01) <= 2019-06-30",
+                'coalesce(chain, "无") == "软件"',
             ]
         ),
         st.builds(lambda c: f'chain == "{c}"', st.sampled_from(CHAINS)),
@@ -186,6 +207,8 @@ def policy_text(draw: st.DrawFn) -> str:
         """
     )
     for i, c in enumerate(conds):
+        if draw(st.integers(0, 3)) == 0:  # a manual branch ("或经认定具有同等水平的")
+            c = f'({c}) {draw(st.sampled_from(["or", "and"]))} manual("同等水平")'
         text += f"  - label: 条件{i}\n    when: '{c}'\n"
     if manual:
         text += "  - label: 专家评审\n    manual: true\n"
@@ -273,9 +296,10 @@ def agree(text: str, rows: list[dict], inputs: dict, date: dt.date = DATE) -> No
         row["uscc"] = f"U{i}"
     df = pl.DataFrame(rows, schema=schema())
     clear_plan_cache()
-    wide = evaluate_wide([p], df, date, inputs)
+    peers = population([p], df, date, inputs)  # the frame is the population
+    wide = evaluate_wide([p], df, date, inputs, peers=peers)
     for i, row in enumerate(rows):
-        e = explain(p, row, date, inputs)
+        e = explain(p, row, date, inputs, peers=peers)
         fen = wide["amount:gen"][i] if "amount:gen" in wide.columns else None
         batch = (STATUSES[wide["status:gen"][i]], None if fen is None else Decimal(fen) / 100)
         assert batch == (e.status, e.amount), (text, row, inputs, e)
@@ -353,6 +377,20 @@ def with_condition(cond: str, amount: str | None = None) -> str:
 @example(  # an amount beyond Int64 fen is unknown in both
     with_condition("in_zone", "revenue[Y-1] * revenue[Y-2]"),
     [{**A_ROW, "revenue_2024": 1e13, "revenue_2023": 1e13}, A_ROW],
+    {},
+    DATE,
+)
+@example(  # standing among peers, a manual branch, presence and a parameter as of a date
+    with_condition(
+        'rank(revenue[Y-1], chain) <= 1 or manual("同等水平")',
+        "coalesce(peer_avg(revenue[Y-1], chain), 0) * 1%",
+    ),
+    [
+        A_ROW,
+        {**A_ROW, "revenue_2024": 1e9},
+        {**A_ROW, "chain": None},
+        {**A_ROW, "revenue_2024": None},
+    ],
     {},
     DATE,
 )

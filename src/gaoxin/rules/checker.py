@@ -13,7 +13,7 @@ from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
-from . import events
+from . import dated, events, peers, presence
 from .errors import ExprError, did_you_mean
 from .parser import parse
 from .types import BOOL, DATE, FIELD_TYPES, NUMBER, RANGE, T_BOOL, T_DATE, T_NUMBER, TEXT, Type
@@ -38,6 +38,16 @@ FUNCTIONS = {
     "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
     "sme": "sme(Y-1) — 中小企业 by the national classification (staff, revenue, assets)",
     **events.FUNCTIONS,
+    "manual": 'manual("经认定具有同等水平") — a branch of an or that staff decide',
+    **presence.FUNCTIONS,
+    **dated.FUNCTIONS,
+    **peers.FUNCTIONS,
+}
+# Functions checked in modules of their own: name → check(checker, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.check),
+    **dict.fromkeys(dated.FUNCTIONS, dated.check),
+    **dict.fromkeys(peers.FUNCTIONS, peers.check),
 }
 MAX_CAGR_YEARS = 6
 
@@ -142,6 +152,7 @@ def _located(get: Callable[[], Type], n: A.Node) -> Type:
 class Checker:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        self.allow_manual = False  # while checking a condition's when: (see manual.py)
 
     def check(self, node: A.Node, want: str | None = None) -> tuple[A.Node, Type]:
         out, t = self.visit(node)
@@ -318,6 +329,11 @@ class Checker:
             hint = did_you_mean(fn, FUNCTIONS)
             raise _err(n, f"unknown function '{fn}'", hint or "functions: " + ", ".join(FUNCTIONS))
 
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
+        if fn == "manual":
+            return self.manual_branch(n)
+
         def arity(k: int) -> None:
             if len(args) != k:
                 raise _err(
@@ -446,6 +462,23 @@ class Checker:
                 NUMBER, rt.kind
             )
         raise _err(n, f"unknown function '{fn}'")  # pragma: no cover
+
+    def manual_branch(self, n: A.Call) -> tuple[A.Node, Type]:
+        if not self.allow_manual:
+            raise _err(
+                n,
+                "manual() is a branch of a condition (when:), not part of a value",
+                "a parameter, table or amount can't wait for staff; a whole condition can: "
+                "manual: true",
+            )
+        label = n.args[0] if len(n.args) == 1 else None
+        if not (isinstance(label, A.Str) and label.value.strip()):
+            raise _err(
+                label or n,
+                "manual() takes the text staff confirm, in quotes",
+                'write manual("经认定具有同等水平")',
+            )
+        return A.Call("manual", (label,), span=n.span), T_BOOL
 
     def yearly_name(self, n: A.Node, fn: str) -> str:
         f = C.lookup(n.name) if isinstance(n, A.Name) else None

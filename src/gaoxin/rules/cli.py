@@ -146,7 +146,10 @@ def _evaluate(args: argparse.Namespace) -> int:
                 out: TextIO = sys.stdout
                 if args.output:
                     out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
-                _write_explained(policies, source.chunks(), args.date, fmt, out)
+                from .peers import from_source
+
+                population = from_source(policies, source, args.date)
+                _write_explained(policies, source.chunks(), args.date, fmt, out, population)
             return 0
         evaluate_file(
             policies,
@@ -185,7 +188,12 @@ def _in_force(policies: list[Policy], date: dt.date) -> list[Policy]:
 
 
 def _write_explained(
-    policies: list[Policy], chunks: Iterable[Any], date: dt.date, fmt: str, out: TextIO
+    policies: list[Policy],
+    chunks: Iterable[Any],
+    date: dt.date,
+    fmt: str,
+    out: TextIO,
+    peers: Any = None,
 ) -> None:
     """Per enterprise and policy, as the chunks come: the explanation is per row anyway."""
     import csv
@@ -207,7 +215,7 @@ def _write_explained(
             uscc = row.get("uscc") or str(i)
             i += 1
             for p in policies:
-                e = explain(p, rec, date)
+                e = explain(p, rec, date, peers=peers)
                 if writer is None:
                     d = e.to_dict()
                     out.write(

@@ -16,8 +16,9 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import events
+from . import dated, events, presence
 from . import exact as X
+from . import peers as standing
 from .exact import Int, Q
 from .explain import typed_inputs
 from .frame import column, until_column
@@ -61,10 +62,24 @@ def anniversary_cutoff(k: int, on: dt.date) -> dt.date:
         return on.replace(year=on.year - k, day=28)
 
 
+# Functions compiled in modules of their own: name → compile_call(compiler, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.compile_call),
+    "date": dated.compile_call,
+    **dict.fromkeys(standing.FUNCTIONS, standing.compile_call),
+}
+
+
 class Compiler:
-    def __init__(self, date: dt.date, inputs: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        date: dt.date,
+        inputs: Mapping[str, Any] | None = None,
+        peers: standing.Peers | None = None,
+    ) -> None:
         self.date = date
         self.inputs = dict(inputs or {})
+        self.peers = peers  # the population's statistics (peers.py)
         self.cache: dict[A.Node, Value] = {}
         self.needed: set[str] = set()
         self.policy: Policy | None = None
@@ -118,10 +133,15 @@ class Compiler:
             self._level = max(self._level, self.levels[n])
         return hit
 
-    def stage_exact(self, e: pl.Expr) -> pl.Expr:
-        """A row-by-row column (exact_rows, which reads only the frame) staged once."""
+    def stage_exact(self, e: pl.Expr, key: str | None = None) -> pl.Expr:
+        """A row-by-row column (exact_rows, which reads only the frame) staged once; with
+        `key`, once for every call with that key."""
+        tag = f"rows {key}".encode() if key is not None else None
+        if tag is not None and tag in self.staged_by_expr:
+            self._level = 1
+            return pl.col(self.staged_by_expr[tag][0])
         name = f"__s{len(self.staged_by_expr)}"
-        self.staged_by_expr[f"exact {name}".encode()] = (name, 1)
+        self.staged_by_expr[tag or f"exact {name}".encode()] = (name, 1)
         if not self.stages:
             self.stages.append({})
         self.stages[0][name] = e.alias(name)
@@ -174,8 +194,10 @@ class Compiler:
         readers = [_record_key(c) for c in columns]
         money = dtype == pl.Int64
 
+        population = self.peers
+
         def one(rec: dict[tuple[str, int | None], Any]) -> Any:
-            v = Evaluator(rec, on, given).eval(n)
+            v = Evaluator(rec, on, given, population).eval(n)
             if not money or v is None:
                 return v
             fen = round_half_up(Fraction(v), 2) * 100
@@ -444,6 +466,8 @@ class Compiler:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             r = args[0]
             assert isinstance(r, A.Range)
@@ -643,6 +667,8 @@ def _fmul(a: tuple[pl.Expr, pl.Expr], b: tuple[pl.Expr, pl.Expr]) -> tuple[pl.Ex
 def _is_condition(n: A.Node) -> bool:
     """A node whose value is true/false: where a too-wide comparison falls back to rows."""
     if isinstance(n, A.Compare | A.InList | A.Logic):
+        return True
+    if isinstance(n, A.Call) and n.fn in ("present", "missing"):
         return True
     return isinstance(n, A.Unary) and n.op == "not"
 

@@ -43,6 +43,10 @@ def kind_of(n: A.Node) -> str:
             return "count"
         if n.fn == "if":
             return kind_of(n.args[1])
+        if n.fn == "rank":
+            return "plain"
+        if n.fn in ("percentile", "present", "missing", "manual"):
+            return "percent" if n.fn == "percentile" else "plain"
         if n.args:
             return kind_of(n.args[0])
     return "plain"

@@ -12,7 +12,8 @@ from typing import Any
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import events
+from . import dated, events, presence
+from . import peers as standing
 from .values import UNTIL, Record
 
 Value = Any  # Fraction | bool | date | str | None (unknown)
@@ -79,11 +80,26 @@ def kleene_or(values: list[Value]) -> Value:
     return None if any(v is None for v in values) else False
 
 
+# Functions evaluated in modules of their own: name → evaluate(evaluator, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.evaluate),
+    "date": dated.evaluate,
+    **dict.fromkeys(standing.FUNCTIONS, standing.evaluate),
+}
+
+
 class Evaluator:
-    def __init__(self, rec: Record, on: dt.date, inputs: dict[str, Value] | None = None) -> None:
+    def __init__(
+        self,
+        rec: Record,
+        on: dt.date,
+        inputs: dict[str, Value] | None = None,
+        peers: standing.Peers | None = None,
+    ) -> None:
         self.rec = rec
         self.on = on
         self.inputs = inputs or {}
+        self.peers = peers  # the population's statistics (peers.py), for rank() and the like
         self.reads: list[tuple[str, int | None, Value]] = []
         self.inputs_lacking: list[str] = []  # declared inputs read but not given
 
@@ -189,6 +205,8 @@ class Evaluator:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             vs = self.values(args[0])
             if fn == "count":

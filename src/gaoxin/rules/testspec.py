@@ -26,7 +26,7 @@ def read_tests(
         items = r.sequence(top["tests"][1], "tests")
     except Bail:
         return out
-    keys = ("name", "date", "enterprise", "inputs", "expect")
+    keys = ("name", "date", "enterprise", "inputs", "expect", "population")
     for item in items:
         try:
             spec = r.mapping(item, "a test")
@@ -51,13 +51,16 @@ def read_tests(
             ent = r.value(spec["enterprise"][1]) if "enterprise" in spec else {}
             if not isinstance(ent, dict):
                 raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
-            for key in ent:
-                if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
-                    r.error_at(
-                        _key_node(spec["enterprise"][1], str(key)),
-                        f"unknown field '{key}' in test enterprise",
-                        did_you_mean(str(key), [f.name for f in C.FIELDS]),
-                    )
+            if "enterprise" in spec:
+                _check_fields(r, spec["enterprise"][1], ent, "test enterprise")
+            population: list[dict] = []
+            if "population" in spec:
+                for node in r.sequence(spec["population"][1], "population"):
+                    other = r.value(node)
+                    if not isinstance(other, dict):
+                        raise r.fail(node, "each enterprise of population must be a mapping")
+                    _check_fields(r, node, other, "population")
+                    population.append(other)
             given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
             if not isinstance(given_inputs, dict):
                 raise r.fail(spec["inputs"][1], "inputs must be a mapping")
@@ -101,11 +104,22 @@ def read_tests(
                     amount,
                     "amount" in exp,
                     item.start_mark.line + 1,
+                    tuple(population),
                 )
             )
         except Bail:
             pass
     return out
+
+
+def _check_fields(r: Reader, node: yaml.Node, ent: dict, what: str) -> None:
+    for key in ent:
+        if C.lookup(str(key)) is None and C.parse_header(str(key)) is None:
+            r.error_at(
+                _key_node(node, str(key)),
+                f"unknown field '{key}' in {what}",
+                did_you_mean(str(key), [f.name for f in C.FIELDS]),
+            )
 
 
 def _key_node(node: yaml.Node, key: str) -> yaml.Node:

@@ -106,6 +106,15 @@ FIELDS: tuple[Field, ...] = (
     Field("chain", "产业链", T.TEXT, _S, _ID, "Industry chain"),
     Field("segment", "产业链环节", T.TEXT, _S, _ID, "Chain segment"),
     Field("in_zone", "园区注册", T.BOOLEAN, _S, _ID, "Registered in the zone"),
+    Field(
+        "landed_at",
+        "落户日期",
+        T.DATE,
+        _S,
+        _ID,
+        "Date landed in the zone",
+        help="在园区新注册或迁入园区（落户）的日期；“落户后第几年”从这一天起算",
+    ),
     # staff
     Field("employees", "职工总数", T.INTEGER, _S, _ST, "Employees", "人"),
     Field("tech_staff", "科技人员", T.INTEGER, _S, _ST, "S&T staff", "人"),
@@ -180,7 +189,7 @@ PERSON_FIELDS: tuple[Field, ...] = (
         help="如 高级经营管理人才、高级技术人才、团队带头人、创始人",
     ),
     Field("birth_date", "出生日期", T.DATE, _S, _PE, "Date of birth"),
-    Field("settled_at", "落户日期", T.DATE, _S, _PE, "Date of settling (落户)"),
+    Field("settled_at", "个人落户日期", T.DATE, _S, _PE, "Date of settling (落户)"),
     Field("joined_at", "入职日期", T.DATE, _S, _PE, "Date joined the enterprise"),
     Field("contract_years", "劳动合同年限", T.INTEGER, _S, _PE, "Labour contract term", "年"),
     Field(
@@ -292,6 +301,8 @@ QUALIFICATIONS = tuple(f for f in FIELDS if f.kind is FieldKind.QUALIFICATION)
 
 UNTIL_SUFFIX = "_until"
 UNTIL_SUFFIX_ZH = "_有效期至"
+FIRST_SUFFIX = "_first"
+FIRST_SUFFIX_ZH = "_首次认定"
 
 # Qualification certificates and how long they run when the source gives no expiry date.
 QUALIFICATION_YEARS: dict[str, int | None] = {
@@ -319,14 +330,17 @@ class Column:
     field: Field
     year: int | None = None
     until: bool = False
+    # `<qualification>_first`: whether the certificate in the row is the enterprise's first of
+    # that kind (首次认定) or a renewal (重新认定); not part of the import template.
+    first: bool = False
 
     @property
     def header(self) -> str:
-        return flat_header(self.field, self.year, until=self.until)
+        return flat_header(self.field, self.year, until=self.until, first=self.first)
 
     @property
     def header_zh(self) -> str:
-        return flat_header(self.field, self.year, until=self.until, chinese=True)
+        return flat_header(self.field, self.year, until=self.until, chinese=True, first=self.first)
 
 
 _YEAR_SUFFIX = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
@@ -348,6 +362,12 @@ def parse_header(header: str) -> Column | None:
             field = lookup(text[: -len(suffix)])
             if field is not None and field.kind is FieldKind.QUALIFICATION:
                 return Column(field, until=True)
+            return None
+    for suffix in (FIRST_SUFFIX, FIRST_SUFFIX_ZH):
+        if text.endswith(suffix):
+            field = lookup(text[: -len(suffix)])
+            if field is not None and field.kind is FieldKind.QUALIFICATION:
+                return Column(field, first=True)
             return None
     match = _YEAR_SUFFIX.match(text)
     if match:
@@ -375,9 +395,16 @@ def nearest_header(header: str) -> str | None:
 
 
 def flat_header(
-    field: Field, year: int | None = None, *, until: bool = False, chinese: bool = False
+    field: Field,
+    year: int | None = None,
+    *,
+    until: bool = False,
+    chinese: bool = False,
+    first: bool = False,
 ) -> str:
     base = field.alias if chinese else field.name
+    if first:
+        return base + (FIRST_SUFFIX_ZH if chinese else FIRST_SUFFIX)
     if until:
         return base + (UNTIL_SUFFIX_ZH if chinese else UNTIL_SUFFIX)
     if year is not None:
@@ -392,3 +419,9 @@ def flat_columns(years: tuple[int, ...] | list[int]) -> list[Column]:
     for q in QUALIFICATIONS:
         columns += [Column(q), Column(q, until=True)]
     return columns
+
+
+def first_columns() -> list[Column]:
+    """`<qualification>_first` for every qualification: read by the rules engine (first_time),
+    derived from the certificates on file; not a column of the import template."""
+    return [Column(q, first=True) for q in QUALIFICATIONS]

@@ -25,7 +25,7 @@ def test_persons_with_yearly_columns(zone: Any) -> None:
         "统一社会信用代码",
         "姓名",
         "学位",
-        "落户日期",
+        "个人落户日期",
         "年薪_2025",
         "retained_income_tax_2025",
     ]
@@ -34,7 +34,7 @@ def test_persons_with_yearly_columns(zone: Any) -> None:
             "统一社会信用代码": a.uscc,
             "姓名": "王博",
             "学位": "博士",
-            "落户日期": "2024-03-01",
+            "个人落户日期": "2024-03-01",
             "年薪_2025": "30万",
             "retained_income_tax_2025": 12345.67,
         },

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gaoxin.rules import STATUSES, explain
 from gaoxin.rules.batch import evaluate, evaluate_wide
+from gaoxin.rules.peers import population
 
 YEARS = range(2019, 2026)
 MONEY_FIELDS = (
@@ -154,12 +155,13 @@ def check_agreement(policies, rows, date, given_inputs):
     df = pl.DataFrame(rows, schema=schema())
     wide = evaluate_wide(policies, df, date, given_inputs)
     long = evaluate(policies, df, date, given_inputs)
+    peers = population(policies, df, date, given_inputs)  # the frame is the population (G1)
     long_map = {
         (r["uscc"], r["policy"]): (r["status"], r["amount"]) for r in long.iter_rows(named=True)
     }
     for i, row in enumerate(rows):
         for p in policies:
-            e = explain(p, row, date, given_inputs)
+            e = explain(p, row, date, given_inputs, peers=peers)
             code = wide[f"status:{p.id}"][i]
             fen = wide[f"amount:{p.id}"][i] if f"amount:{p.id}" in wide.columns else None
             amount = None if fen is None else Decimal(fen) / 100

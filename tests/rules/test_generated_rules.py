@@ -3,7 +3,8 @@ and by the explanation (exact scalar), for every enterprise — status and amoun
 
 Hypothesis writes policies from the language's grammar (ratios of money, averages of ratios,
 year ranges, min/max/if/round, growth and cagr, numeric tables and tables of text values,
-marginal bands, certificates, text fields, declared inputs) and enterprises with missing
+marginal bands, certificates, dates relative to an event (within, months_since, year_after,
+first_time), text fields, declared inputs) and enterprises with missing
 values, zeros and boundary amounts. Every generated file must pass check; then the two
 evaluators must agree row for row."""
 
@@ -19,9 +20,12 @@ from hypothesis import strategies as st
 
 from gaoxin.rules import STATUSES, explain, load_text
 from gaoxin.rules.batch import clear_plan_cache, evaluate_wide
+from gaoxin.rules.peers import population
 
 DATE = dt.date(2025, 6, 30)  # Y = 2025
-DATES = st.sampled_from([DATE, dt.date(2024, 2, 29), dt.date(2026, 1, 1)])
+DATES = st.sampled_from(
+    [DATE, dt.date(2024, 2, 29), dt.date(2026, 1, 1), dt.date(2025, 2, 28), dt.date(2025, 3, 31)]
+)
 YEARS = (2021, 2022, 2023, 2024)
 MONEY = ("revenue", "rd_expense", "total_assets", "net_profit")  # net_profit may be negative
 COUNTS = ("employees", "tech_staff", "rd_staff")
@@ -67,7 +71,23 @@ def number(draw: st.DrawFn, depth: int = 0) -> str:
         st.builds(lambda f: f"growth({f}, Y-1)", st.sampled_from(MONEY[:3])),
         st.just("years_since(registered_at)"),
         st.just("year_of(high_tech_enterprise)"),
+        st.sampled_from(["months_since(registered_at)", "year_after(high_tech_enterprise)"]),
         st.sampled_from(["band", "marginal(band)", "rate", "fee", "since", "level", "floor"]),
+        # presence and fallback, parameters as of a date, standing among peers
+        st.sampled_from(
+            [
+                "coalesce(revenue[Y-1], revenue[Y-2], 0)",
+                "coalesce(fee, rd_expense[Y-1])",
+                "as_of(rate, registered_at)",
+                "as_of(rate, date(Y - 1, 12, 31))",
+                "as_of(rate, date(year_of(high_tech_enterprise), 1, 1))",
+                "rank(revenue[Y-1], chain)",
+                "rank(rd_expense[Y-1] / revenue[Y-1])",
+                "percentile(growth(revenue, Y-1), in_zone)",
+                "peer_avg(rd_expense[Y-1] / revenue[Y-1], chain)",
+                "peer_avg(revenue[Y-1])",
+            ]
+        ),
     ]
     if depth >= 2:
         return draw(st.one_of(leaves))
@@ -110,6 +130,16 @@ def condition(draw: st.DrawFn, depth: int = 0) -> str:
                 "year_of(high_tech_enterprise) == Y - 1",
                 'if(in_zone, chain, "无") == "软件"',
                 "if(first_time, registered_at, 2020-01-01) > 2019-06-30",
+                "within(high_tech_enterprise, 3年)",
+                "within(registered_at, 18个月)",
+                "first_time(high_tech_enterprise)",
+                "months_since(registered_at) >= 12个月",
+                "year_after(registered_at) in [1, 2, 3]",
+                "missing(revenue[Y-1])",
+                "present(rd_expense[Y-1] / revenue[Y-1])",
+                "present(fee) and missing(first_time)",
+                "coalesce(registered_at, 2020-01-01) <= 2019-06-30",
+                'coalesce(chain, "无") == "软件"',
             ]
         ),
         st.builds(lambda c: f'chain == "{c}"', st.sampled_from(CHAINS)),
@@ -177,6 +207,8 @@ def policy_text(draw: st.DrawFn) -> str:
         """
     )
     for i, c in enumerate(conds):
+        if draw(st.integers(0, 3)) == 0:  # a manual branch ("或经认定具有同等水平的")
+            c = f'({c}) {draw(st.sampled_from(["or", "and"]))} manual("同等水平")'
         text += f"  - label: 条件{i}\n    when: '{c}'\n"
     if manual:
         text += "  - label: 专家评审\n    manual: true\n"
@@ -202,7 +234,15 @@ money_value = maybe(
     )
 )
 signed_money = maybe(st.one_of(money_value, st.integers(-(10**11), 0).map(lambda c: c / 100.0)))
-a_day = maybe(st.dates(dt.date(2010, 1, 1), dt.date(2026, 12, 31)))
+a_day = maybe(
+    st.one_of(
+        st.dates(dt.date(2010, 1, 1), dt.date(2026, 12, 31)),
+        # month ends and leap days, where event dates are easiest to get wrong
+        st.sampled_from(
+            [dt.date(2024, 2, 29), dt.date(2023, 1, 31), dt.date(2024, 8, 31), dt.date(2022, 6, 30)]
+        ),
+    )
+)
 
 
 @st.composite
@@ -222,6 +262,7 @@ def enterprise(draw: st.DrawFn) -> dict:
     for q in ("high_tech_enterprise", "tech_sme"):
         row[q] = draw(a_day)
         row[f"{q}_until"] = draw(a_day)
+    row["high_tech_enterprise_first"] = draw(maybe(st.booleans()))
     return row
 
 
@@ -239,6 +280,7 @@ def schema() -> dict[str, pl.DataType]:
     for q in ("high_tech_enterprise", "tech_sme"):
         s[q] = pl.Date()
         s[f"{q}_until"] = pl.Date()
+    s["high_tech_enterprise_first"] = pl.Boolean()
     return s
 
 
@@ -254,9 +296,10 @@ def agree(text: str, rows: list[dict], inputs: dict, date: dt.date = DATE) -> No
         row["uscc"] = f"U{i}"
     df = pl.DataFrame(rows, schema=schema())
     clear_plan_cache()
-    wide = evaluate_wide([p], df, date, inputs)
+    peers = population([p], df, date, inputs)  # the frame is the population
+    wide = evaluate_wide([p], df, date, inputs, peers=peers)
     for i, row in enumerate(rows):
-        e = explain(p, row, date, inputs)
+        e = explain(p, row, date, inputs, peers=peers)
         fen = wide["amount:gen"][i] if "amount:gen" in wide.columns else None
         batch = (STATUSES[wide["status:gen"][i]], None if fen is None else Decimal(fen) / 100)
         assert batch == (e.status, e.amount), (text, row, inputs, e)
@@ -334,6 +377,20 @@ def with_condition(cond: str, amount: str | None = None) -> str:
 @example(  # an amount beyond Int64 fen is unknown in both
     with_condition("in_zone", "revenue[Y-1] * revenue[Y-2]"),
     [{**A_ROW, "revenue_2024": 1e13, "revenue_2023": 1e13}, A_ROW],
+    {},
+    DATE,
+)
+@example(  # standing among peers, a manual branch, presence and a parameter as of a date
+    with_condition(
+        'rank(revenue[Y-1], chain) <= 1 or manual("同等水平")',
+        "coalesce(peer_avg(revenue[Y-1], chain), 0) * 1%",
+    ),
+    [
+        A_ROW,
+        {**A_ROW, "revenue_2024": 1e9},
+        {**A_ROW, "chain": None},
+        {**A_ROW, "revenue_2024": None},
+    ],
     {},
     DATE,
 )

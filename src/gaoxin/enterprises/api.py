@@ -114,6 +114,7 @@ def _detail(enterprise: Enterprise) -> dict[str, Any]:
             "valid_until": q.valid_until,
             "certificate_no": q.certificate_no,
             "source": q.source,
+            "recognition": q.recognition,
             "valid_today": q.valid_on(today),
         }
         for q in enterprise.qualifications.all()

@@ -52,3 +52,12 @@ class Degree(models.TextChoices):
     MASTER = "硕士", _("硕士")
     DOCTOR = "博士", _("博士")
     OTHER = "其他", _("其他")
+
+
+class Recognition(models.TextChoices):
+    """Whether a certificate is the enterprise's first of its kind or a renewal, as the source
+    says; blank when it does not (the history on file may still tell, see flat.py)."""
+
+    FIRST = "first", _("首次认定")
+    RENEWAL = "renewal", _("重新认定")
+    UNSTATED = "", _("未注明")

@@ -24,6 +24,7 @@ from django.db import connection
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
 from gaoxin.core.sql_frames import query_frame
+from gaoxin.enterprises.choices import Recognition
 from gaoxin.enterprises.figures import STATIC_NAMES, YEARLY_NAMES
 from gaoxin.enterprises.models import Enterprise, Qualification, YearlyFigures
 
@@ -116,6 +117,8 @@ def _flat_schema(years: Sequence[int]) -> dict[str, pl.DataType]:
     for column in catalogue.flat_columns(list(years)):
         qualification = column.field.kind is catalogue.FieldKind.QUALIFICATION
         schema[column.header] = _DTYPES[FieldType.DATE if qualification else column.field.type]
+    for column in catalogue.first_columns():
+        schema[column.header] = pl.Boolean()
     return schema
 
 
@@ -143,7 +146,20 @@ def _yearly(first_id: int | None, last_id: int | None) -> pl.DataFrame:
     return frame.with_columns(_typed(n, k).alias(n) for n, k in kinds.items())
 
 
-_CERTIFICATE_COLUMNS = "enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT)"
+_CERTIFICATE_COLUMNS = (
+    "enterprise_id, kind, CAST(granted_on AS TEXT), CAST(valid_until AS TEXT), recognition"
+)
+
+
+def first_recognition(recognition: str, granted: dt.date, earliest: dt.date) -> bool | None:
+    """Whether a certificate is the enterprise's first of its kind: as its record says (首次认定
+    / 重新认定); unstated, a renewal when an earlier certificate of the kind is on file, else
+    unknown (the registry may not hold the enterprise's whole history)."""
+    if recognition == Recognition.FIRST:
+        return True
+    if recognition == Recognition.RENEWAL or granted > earliest:
+        return False
+    return None
 
 
 def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.DataFrame:
@@ -157,10 +173,21 @@ def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.
         "kind": pl.String(),
         "granted_on": pl.String(),
         "valid_until": pl.String(),
+        "recognition": pl.String(),
     }
     sql = f"SELECT {_CERTIFICATE_COLUMNS} FROM {table}{where}"
     rows = query_frame(sql, params, wire).with_columns(
         _typed("granted_on", FieldType.DATE), _typed("valid_until", FieldType.DATE)
+    )
+    rows = rows.filter(pl.col("granted_on").is_not_null())
+    earliest = pl.col("granted_on").min().over("enterprise_id", "kind")
+    recognition = pl.col("recognition").fill_null("")
+    rows = rows.with_columns(
+        first=pl.when(recognition == Recognition.FIRST.value)
+        .then(True)
+        .when((recognition == Recognition.RENEWAL.value) | (pl.col("granted_on") > earliest))
+        .then(False)
+        .otherwise(None)
     )
     kinds = [q for q in catalogue.QUALIFICATIONS if q.name in set(rows["kind"].unique())]
     if not rows.height or not kinds:
@@ -180,11 +207,14 @@ def _certificates(on: dt.date, first_id: int | None, last_id: int | None) -> pl.
         .sort("enterprise_id", "kind", "rank", "order")
         .unique(subset=["enterprise_id", "kind"], keep="first", maintain_order=True)
     )
-    wide = chosen.pivot(on="kind", index="enterprise_id", values=["granted_on", "valid_until"])
+    wide = chosen.pivot(
+        on="kind", index="enterprise_id", values=["granted_on", "valid_until", "first"]
+    )
     renames: dict[str, str] = {}
     for q in kinds:
         renames[f"granted_on_{q.name}"] = q.name
         renames[f"valid_until_{q.name}"] = q.name + "_until"
+        renames[f"first_{q.name}"] = q.name + catalogue.FIRST_SUFFIX
     return wide.rename({k: v for k, v in renames.items() if k in wide.columns})
 
 
@@ -287,20 +317,25 @@ def _few_rows(ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
         f"WHERE enterprise_id IN ({marks})"
     )
     known = {q.name for q in catalogue.QUALIFICATIONS}
-    best: dict[tuple[int, str], tuple[tuple[int, int], dt.date | None, dt.date | None]] = {}
-    for pk, kind, granted_text, until_text in _fetch(sql, ids):
+    best: dict[tuple[int, str], tuple[tuple[int, int], dt.date, dt.date | None, str]] = {}
+    earliest: dict[tuple[int, str], dt.date] = {}
+    for pk, kind, granted_text, until_text, recognition in _fetch(sql, ids):
         granted = _value(granted_text, FieldType.DATE)
         until = _value(until_text, FieldType.DATE)
         if pk not in out or kind not in known or granted is None:
             continue
+        earliest[(pk, kind)] = min(granted, earliest.get((pk, kind), granted))
         past = granted <= on
         rank = 0 if past and (until is None or until >= on) else 1 if past else 2
         # Within a rank: the latest grant first (valid, past), the earliest first (future).
         order = (rank, -granted.toordinal() if rank < 2 else granted.toordinal())
         if (pk, kind) not in best or order < best[(pk, kind)][0]:
-            best[(pk, kind)] = (order, granted, until)
-    for (pk, kind), (_order, granted, until) in best.items():
+            best[(pk, kind)] = (order, granted, until, recognition or "")
+    for (pk, kind), (_order, granted, until, recognition) in best.items():
         out[pk][kind] = granted
         out[pk][kind + catalogue.UNTIL_SUFFIX] = until
+        first = first_recognition(recognition, granted, earliest[(pk, kind)])
+        out[pk][kind + catalogue.FIRST_SUFFIX] = first
     headers = [c.header for c in catalogue.flat_columns(sorted(years))]
+    headers += [c.header for c in catalogue.first_columns()]
     return {pk: {h: row[h] for h in headers if row.get(h) is not None} for pk, row in out.items()}

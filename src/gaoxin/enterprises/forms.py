@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldType
 from gaoxin.core.language import field_label, field_unit
-from gaoxin.enterprises.choices import ContactRole, DataSource
+from gaoxin.enterprises.choices import ContactRole, DataSource, Recognition
 from gaoxin.enterprises.taxonomy_choices import area_choices, chain_choices
 from gaoxin.enterprises.values import InvalidValue, parse_value
 
@@ -25,6 +25,7 @@ IDENTITY = [
     "chain",
     "segment",
     "in_zone",
+    "landed_at",
 ]
 STAFF_AND_IP = [
     "employees",
@@ -147,6 +148,12 @@ class QualificationForm(forms.Form):
         help_text=_("不填则按资质有效年限推算（高企 3 年）"),
     )
     certificate_no = forms.CharField(label=_("证书编号"), required=False, max_length=60)
+    recognition = forms.ChoiceField(
+        label=_("认定类型"),
+        choices=Recognition.choices,
+        required=False,
+        help_text=_("首次认定与重新认定的奖励可能不同；不清楚时不填，按已登记的历史证书判断"),
+    )
 
 
 class ContactForm(forms.Form):

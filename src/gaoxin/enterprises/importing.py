@@ -25,7 +25,7 @@ from gaoxin.core.audit import Actor, to_jsonable
 from gaoxin.core.bulk import insert_rows, update_rows
 from gaoxin.core.errors import ValidationFailed
 from gaoxin.core.models import AuditEntry
-from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.choices import DataSource, Recognition
 from gaoxin.enterprises.figures import (
     YEARLY_NAMES,
     figure_conflicts,
@@ -45,6 +45,7 @@ from gaoxin.enterprises.models import (
     YearlyFigures,
 )
 from gaoxin.enterprises.services import default_expiry
+from gaoxin.enterprises.signals import Event, event, queue_events
 from gaoxin.enterprises.values import InvalidValue, is_blank, parser_for
 
 MAX_ERRORS_KEPT = 1000
@@ -70,6 +71,7 @@ _CERTIFICATE_COLUMNS = [
     "certificate_no",
     "source",
     "recorded_at",
+    "recognition",
 ]
 _AUDIT_COLUMNS = [
     "at",
@@ -123,6 +125,8 @@ class ImportRow:
     static: dict[str, Any] = field(default_factory=dict)
     yearly: dict[int, dict[str, Any]] = field(default_factory=dict)
     qualifications: dict[str, tuple[dt.date, dt.date | None]] = field(default_factory=dict)
+    # 首次认定 / 重新认定 where the file says so (a `高新技术企业_首次认定` column: 是/否)
+    recognition: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,7 +198,7 @@ def read_import(
 def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Errors]:
     errors = _Errors()
     columns: dict[int, Column] = {}
-    seen: dict[tuple[str, int | None, bool], int] = {}
+    seen: dict[tuple[str, int | None, bool, bool], int] = {}
     for index, header in enumerate(headers):
         if not header:
             errors.add(1, index, header, _("表头为空：请填写列名或删除这一列"))
@@ -211,7 +215,7 @@ def _map_headers(headers: list[str], mode: str) -> tuple[dict[int, Column], _Err
                 message += _("：年度字段须带年份，如“%(h)s_2024”") % {"h": header}
             errors.add(1, index, header, message)
             continue
-        key = (column.field.name, column.year, column.until)
+        key = (column.field.name, column.year, column.until, column.first)
         if key in seen:
             errors.add(1, index, header, _("与第 %(c)s 列重复") % {"c": column_letter(seen[key])})
             continue
@@ -236,7 +240,9 @@ def _read_rows(
         (i, c, _parser(c)) for i, c in columns.items()
     ]
     uscc_index = next(i for i, c in columns.items() if c.field.name == "uscc")
-    index_of = {(c.field.name, c.year): i for i, c in columns.items() if not c.until}
+    index_of = {
+        (c.field.name, c.year): i for i, c in columns.items() if not c.until and not c.first
+    }
     first_row_of: dict[str, int] = {}
     out: list[ImportRow] = []
     for number, cells in rows:
@@ -246,6 +252,7 @@ def _read_rows(
         item = ImportRow(row=number, uscc="")
         granted: dict[str, dt.date | None] = {}
         until: dict[str, tuple[int, dt.date | None]] = {}
+        first: dict[str, tuple[int, bool | None]] = {}
         uscc_failed = False
         for index, column, parse in parsers:
             raw = cells[index] if index < len(cells) else None
@@ -257,7 +264,9 @@ def _read_rows(
                 continue
             name = column.field.name
             if column.field.kind is FieldKind.QUALIFICATION:
-                if column.until:
+                if column.first:
+                    first[name] = (index, value)
+                elif column.until:
                     until[name] = (index, value)
                 else:
                     granted[name] = value
@@ -268,6 +277,13 @@ def _read_rows(
         _finish_row(
             item, granted, until, headers, index_of, errors, uscc_index, uscc_failed, first_row_of
         )
+        for name, (index, is_first) in first.items():
+            if is_first is None:
+                continue
+            if name not in item.qualifications:
+                errors.add(number, index, headers[index], _("填写了是否首次认定但没有认定日期"))
+            else:
+                item.recognition[name] = Recognition.FIRST if is_first else Recognition.RENEWAL
         out.append(item)
     return out
 
@@ -278,7 +294,7 @@ def _parser(column: Column) -> Callable[[Any], Any]:
         date_field = catalogue.Field(
             field_.name,
             field_.alias,
-            catalogue.FieldType.DATE,
+            catalogue.FieldType.BOOLEAN if column.first else catalogue.FieldType.DATE,
             FieldKind.STATIC,
             field_.group,
             field_.label_en,
@@ -436,6 +452,7 @@ class _Writer:
         self.existing = existing
         self.at = timezone.localtime().isoformat(timespec="seconds")
         self.audit: list[tuple[Any, ...]] = []
+        self.events: list[Event] = []  # certificates and landing dates written: event awards
 
     def write(self, rows: list[ImportRow]) -> ImportResult:
         new_rows = [r for r in rows if r.uscc not in self.existing]
@@ -458,6 +475,7 @@ class _Writer:
             self._refresh_figures(chunk, by_uscc)
             insert_rows(AuditEntry, _AUDIT_COLUMNS, self.audit)
             self.audit = []
+        queue_events(self.events)
         return ImportResult(created, updated, reports, qualifications)
 
     def _audit_row(
@@ -536,7 +554,11 @@ class _Writer:
                     sources[names] = dict.fromkeys(names, self.source)
                 figures.append((pk, year, *values, sources[names]))
             for kind, (granted, until) in item.qualifications.items():
-                certificates.append((pk, kind, granted, until, "", self.source, now))
+                recognition = item.recognition.get(kind, "")
+                certificates.append((pk, kind, granted, until, "", self.source, now, recognition))
+                self.events.append(event(pk, kind, granted))
+            if item.static.get("landed_at") is not None:
+                self.events.append(event(pk, "landed_at", item.static["landed_at"]))
             # Decimal and date values are written by the JSON encoder (core.bulk.json_default).
             after: dict[str, Any] = {"uscc": item.uscc, **item.static}
             if years:
@@ -585,6 +607,8 @@ class _Writer:
             enterprise.field_sources = self._sources(enterprise.field_sources, changes)
             fields.update(changes)
             changed_objects.append(enterprise)
+            if changes.get("landed_at") is not None:
+                self.events.append(event(enterprise.pk, "landed_at", changes["landed_at"]))
             self.audit.append(self._audit_row("import_update", enterprise, before, changes))
         if changed_objects:
             Enterprise.objects.bulk_update(
@@ -662,7 +686,7 @@ class _Writer:
 
     def _qualifications(self, rows: list[ImportRow], by_uscc: dict[str, Enterprise]) -> int:
         wanted = {
-            (by_uscc[r.uscc].pk, kind, start): (end, r.uscc)
+            (by_uscc[r.uscc].pk, kind, start): (end, r.uscc, r.recognition.get(kind))
             for r in rows
             for kind, (start, end) in r.qualifications.items()
         }
@@ -675,9 +699,10 @@ class _Writer:
                 stored[(q.enterprise_id, q.kind, q.granted_on)] = q
         to_create: list[Qualification] = []
         to_update: list[Qualification] = []
-        for (pk, kind, granted), (end, uscc) in wanted.items():
+        for (pk, kind, granted), (end, uscc, recognition) in wanted.items():
             found = stored.get((pk, kind, granted))
             if found is None:
+                self.events.append(event(pk, kind, granted))
                 to_create.append(
                     Qualification(
                         enterprise_id=pk,
@@ -685,27 +710,30 @@ class _Writer:
                         granted_on=granted,
                         valid_until=end,
                         source=self.source,
+                        recognition=recognition or "",
                     )
                 )
-            elif found.valid_until != end:
+            elif found.valid_until != end or (recognition and found.recognition != recognition):
+                if recognition and found.recognition != recognition:
+                    # what the certificate is became known: its award may follow now
+                    self.events.append(event(pk, kind, granted))
+                    found.recognition = recognition
                 found.valid_until, found.source = end, self.source
                 to_update.append(found)
             else:
                 continue
-            self.audit.append(
-                self._audit_row(
-                    "import_qualification",
-                    by_uscc[uscc],
-                    None,
-                    {
-                        "kind": kind,
-                        "granted_on": granted.isoformat(),
-                        "valid_until": end.isoformat() if end else None,
-                    },
-                )
-            )
+            after = {
+                "kind": kind,
+                "granted_on": granted.isoformat(),
+                "valid_until": end.isoformat() if end else None,
+            }
+            if recognition:
+                after["recognition"] = recognition
+            self.audit.append(self._audit_row("import_qualification", by_uscc[uscc], None, after))
         Qualification.objects.bulk_create(to_create, batch_size=BATCH)
-        Qualification.objects.bulk_update(to_update, ["valid_until", "source"], batch_size=BATCH)
+        Qualification.objects.bulk_update(
+            to_update, ["valid_until", "source", "recognition"], batch_size=BATCH
+        )
         return len(to_create) + len(to_update)
 
     def _refresh_figures(self, rows: list[ImportRow], by_uscc: dict[str, Enterprise]) -> None:

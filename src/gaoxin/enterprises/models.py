@@ -17,6 +17,7 @@ from gaoxin.enterprises.choices import (
     Degree,
     PatentKind,
     PatentScope,
+    Recognition,
     SizeBand,
 )
 
@@ -42,6 +43,7 @@ class Enterprise(models.Model):
     chain = models.CharField(_("产业链"), max_length=40, blank=True, db_index=True)
     segment = models.CharField(_("产业链环节"), max_length=60, blank=True)
     in_zone = models.BooleanField(_("园区注册"), null=True, blank=True)
+    landed_at = models.DateField(_("落户日期"), null=True, blank=True)
     employees = count(_("职工总数"))
     tech_staff = count(_("科技人员"))
     rd_staff = count(_("研发人员"))
@@ -190,6 +192,14 @@ class Qualification(models.Model):
     granted_on = models.DateField(_("认定日期"))
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     certificate_no = models.CharField(_("证书编号"), max_length=60, blank=True)
+    recognition = models.CharField(
+        _("认定类型"),
+        max_length=8,
+        choices=Recognition.choices,
+        default="",
+        db_default="",  # bulk inserts (imports, the demo) name only the columns they fill
+        blank=True,
+    )
     source = models.CharField(
         _("数据来源"), max_length=12, choices=DataSource.choices, default=DataSource.VERIFIED
     )
@@ -294,7 +304,7 @@ class Person(models.Model):
     professional_title = models.CharField(_("职称"), max_length=40, blank=True)
     talent_category = models.CharField(_("人才类别"), max_length=40, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    settled_at = models.DateField(_("落户日期"), null=True, blank=True)
+    settled_at = models.DateField(_("个人落户日期"), null=True, blank=True)
     joined_at = models.DateField(_("入职日期"), null=True, blank=True)
     contract_years = count(_("劳动合同年限"))
     social_insurance_months = count(_("社保缴纳月数"))

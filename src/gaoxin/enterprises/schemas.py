@@ -91,6 +91,7 @@ class QualificationOut(Schema):
     valid_until: dt.date | None
     certificate_no: str
     source: str
+    recognition: str  # first | renewal | "" (not stated)
     valid_today: bool
 
 

@@ -15,7 +15,7 @@ from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, ValidationFailed
 from gaoxin.core.language import field_label
-from gaoxin.enterprises.choices import DataSource
+from gaoxin.enterprises.choices import DataSource, Recognition
 from gaoxin.enterprises.figures import (
     STATIC_NAMES,
     YEARLY_NAMES,
@@ -34,6 +34,7 @@ from gaoxin.enterprises.models import (
     ReportedFigures,
     YearlyFigures,
 )
+from gaoxin.enterprises.signals import event, queue_events
 from gaoxin.enterprises.values import InvalidValue, parse_value
 
 ASSIGNMENT_FIELDS = ("department", "commissioner")
@@ -159,6 +160,8 @@ def update_enterprise(
         after=snapshot(enterprise, changed),
     )
     _queue_enterprise_changed(enterprise)
+    if changed.get("landed_at") is not None:
+        queue_events([event(enterprise.pk, "landed_at", changed["landed_at"])])
     return enterprise
 
 
@@ -254,9 +257,16 @@ def record_qualification(
     valid_until: dt.date | None = None,
     certificate_no: str = "",
     source: str = DataSource.VERIFIED,
+    recognition: str | None = None,
 ) -> Qualification:
+    """Record a certificate (once per enterprise, kind and grant date). `recognition`:
+    首次认定 or 重新认定 when the source says so (None leaves what is on record). A new
+    certificate, or a change in what it says, is an event: awards that react to it follow
+    (policies.event_awards), once per certificate."""
     if kind not in {q.name for q in catalogue.QUALIFICATIONS}:
         raise ValidationFailed(_("未知资质：%(k)s") % {"k": kind}, field="kind")
+    if recognition is not None and recognition not in Recognition.values:
+        raise ValidationFailed(_("认定类型应为首次认定或重新认定"), field="recognition")
     valid_until = valid_until or default_expiry(kind, granted_on)
     if valid_until is not None and valid_until < granted_on:
         raise ValidationFailed(_("有效期至不能早于认定日期"), field="valid_until")
@@ -264,14 +274,21 @@ def record_qualification(
         enterprise=enterprise,
         kind=kind,
         granted_on=granted_on,
-        defaults={"valid_until": valid_until, "certificate_no": certificate_no, "source": source},
+        defaults={
+            "valid_until": valid_until,
+            "certificate_no": certificate_no,
+            "source": source,
+            "recognition": recognition or "",
+        },
     )
-    fields = ("kind", "granted_on", "valid_until", "certificate_no", "source")
+    fields = ("kind", "granted_on", "valid_until", "certificate_no", "source", "recognition")
     before = None if created else snapshot(qualification, fields)
     if not created:
         qualification.valid_until = valid_until
         qualification.certificate_no = certificate_no or qualification.certificate_no
         qualification.source = source
+        if recognition is not None:
+            qualification.recognition = recognition
         qualification.save()
     after = snapshot(qualification, fields)
     if before != after:
@@ -284,6 +301,7 @@ def record_qualification(
             subject=enterprise,
         )
         _queue_enterprise_changed(enterprise)
+        queue_events([event(enterprise.pk, kind, granted_on)])
     return qualification
 
 

@@ -259,11 +259,13 @@ def qualification_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = QualificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            values = dict(form.cleaned_data)
+            values["recognition"] = values.get("recognition") or None  # blank: leave as recorded
             services.record_qualification(
                 actor=Actor.of(request),
                 enterprise=enterprise,
                 source=DataSource.VERIFIED,
-                **form.cleaned_data,
+                **values,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))

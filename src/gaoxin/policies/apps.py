@@ -7,7 +7,8 @@ class PoliciesConfig(AppConfig):
     verbose_name = "Policies"
 
     def ready(self) -> None:
-        from gaoxin.enterprises.signals import enterprise_changed
-        from gaoxin.policies.tasks import on_enterprise_changed
+        from gaoxin.enterprises.signals import enterprise_changed, events_recorded
+        from gaoxin.policies.tasks import on_enterprise_changed, on_events_recorded
 
         enterprise_changed.connect(on_enterprise_changed, dispatch_uid="gaoxin.policies.rematch")
+        events_recorded.connect(on_events_recorded, dispatch_uid="gaoxin.policies.event_awards")

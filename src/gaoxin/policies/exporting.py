@@ -20,6 +20,8 @@ def _missing(names: list[str]) -> str:
         column = parse_header(name)
         if column is None:
             out.append(name)
+        elif column.first:
+            out.append(f"{field_label(column.field)}（是否首次认定）")
         elif column.year is None:
             out.append(field_label(column.field))
         else:

@@ -411,3 +411,32 @@ class MatchPartition(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} partition {self.number}"
+
+
+class EventAward(models.Model):
+    """An event (a certificate granted, a landing) that has paid an award policy into the
+    免申即享 flow: one row per policy, enterprise and event, so that the same record written
+    again — re-imported, saved twice — never triggers the award twice."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="event_awards")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="event_awards"
+    )
+    event = models.CharField(_("事件"), max_length=80)  # high_tech_enterprise:2025-01-02
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事件奖励")
+        verbose_name_plural = _("事件奖励")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "enterprise", "event"], name="event_award_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}《{self.policy_id}》{self.event}"

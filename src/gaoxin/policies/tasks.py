@@ -58,3 +58,22 @@ EXPIRY_ACTOR = "系统定时任务（政策到期失效）"
 
 def on_enterprise_changed(sender: Any, enterprise_id: int, **kwargs: Any) -> None:
     transaction.on_commit(lambda: match_enterprise_task.enqueue(enterprise_id))
+
+
+@task()
+def award_events_task(events: list[list[object]]) -> int:
+    """Event awards (policies.event_awards) for events written: [[enterprise id, field, key]]."""
+    from gaoxin.policies.event_awards import award_events
+
+    return len(award_events([(int(e[0]), str(e[1]), str(e[2])) for e in events]))  # type: ignore[call-overload]
+
+
+EVENTS_PER_TASK = 500
+
+
+def on_events_recorded(sender: Any, events: list[tuple[int, str, str]], **kwargs: Any) -> None:
+    """Sent after commit: queue the awards, a few hundred events per task (an import may write
+    thousands of certificates)."""
+    items = [list(e) for e in events]
+    for start in range(0, len(items), EVENTS_PER_TASK):
+        award_events_task.enqueue(items[start : start + EVENTS_PER_TASK])

@@ -17,7 +17,7 @@ class Node:
 @dataclass(frozen=True)
 class Num(Node):
     value: Fraction
-    kind: str = "plain"  # plain | money | percent (how to show it)
+    kind: str = "plain"  # plain | money | percent (how to show it) | years | months (3年, 12个月)
 
 
 @dataclass(frozen=True)

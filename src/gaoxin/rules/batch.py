@@ -27,6 +27,7 @@ from .explain import typed_inputs
 from .frame import prepare
 from .items import join_items
 from .model import STATUSES, Policy
+from .peers import Peers, population, uses_peers
 from .resolve import Resolved, resolve
 
 STATUS_ENUM = pl.Enum(list(STATUSES))
@@ -47,6 +48,9 @@ class PolicyPlan:
     # staged: true where the amount is known, null where not (one per distinct amount); an
     # eligible policy whose amount is unknown is unknown
     amount_known: str | None = None
+    # With manual() branches (manual.py): the condition columns with no branch confirmed
+    # (`conditions` has them all confirmed); empty when the policy has none.
+    automatic: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,16 +100,27 @@ class Plan:
                     out.append(pl.lit(False).alias(f"near:{p.id}"))
                 continue
             ok = _all([pl.col(c) for c in pp.conditions])
-            decided = ok
-            if pp.amount_known is not None:
-                decided = ok & pl.col(pp.amount_known)
-            elif pp.amount is not None and pp.amount_may_be_null and not pp.amount_static_null:
-                decided = ok & pl.when(pl.col(pp.amount).is_not_null()).then(True)
-            code = REVIEW if p.has_manual else ELIGIBLE
+
+            def known(ok: pl.Expr, pp: PolicyPlan = pp) -> pl.Expr:
+                if pp.amount_known is not None:
+                    return ok & pl.col(pp.amount_known)
+                if pp.amount is not None and pp.amount_may_be_null and not pp.amount_static_null:
+                    return ok & pl.when(pl.col(pp.amount).is_not_null()).then(True)
+                return ok
+
+            decided = known(ok)
+            code = REVIEW if p.has_manual or pp.automatic else ELIGIBLE
             status = decided.cast(pl.UInt8)
             if code != ELIGIBLE:
                 status = status * code
-            out.append(status.fill_null(UNKNOWN).alias(f"status:{p.id}"))
+            status = status.fill_null(UNKNOWN)
+            if pp.automatic:
+                # Holds without any manual() branch: eligible (or review for a manual
+                # condition); else review if it holds with them (see manual.py).
+                own = REVIEW if p.has_manual else ELIGIBLE
+                automatic = known(_all([pl.col(c) for c in pp.automatic]))
+                status = pl.when(automatic).then(pl.lit(own, dtype=pl.UInt8)).otherwise(status)
+            out.append(status.alias(f"status:{p.id}"))
             if pp.amount is not None:
                 # when(decided) would give the same: where the amount is null, so is the output
                 amount = pl.when(ok).then(pl.col(pp.amount))
@@ -138,23 +153,31 @@ PLAN_CACHE_SIZE = 32
 
 
 def _plan_key(
-    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None
+    policies: Sequence[Policy],
+    date: dt.date,
+    inputs: Mapping[str, Any] | None,
+    peers: Peers | None = None,
 ) -> Hashable | None:
-    """Policies by id and version (the hash of the whole file), the date and the inputs: an
-    edited policy is a new version and is compiled again."""
+    """Policies by id and version (the hash of the whole file), the date, the inputs and the
+    population's statistics: an edited policy is a new version and is compiled again."""
     if any(not p.version for p in policies):
         return None
     given = tuple(sorted((k, type(v).__name__, repr(v)) for k, v in (inputs or {}).items()))
-    return (tuple((p.id, p.version) for p in policies), date, given)
+    population = peers.token if peers is not None else None
+    return (tuple((p.id, p.version) for p in policies), date, given, population)
 
 
 def compile_plan(
-    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None = None
+    policies: Sequence[Policy],
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+    peers: Peers | None = None,
 ) -> Plan:
     """Compile every policy once for `date`; shared conditions, amounts and sub-expressions are
     staged once. Plans are cached by policy versions, date and inputs, so matching partition
-    after partition (or a stream chunk after chunk) compiles once."""
-    key = _plan_key(policies, date, inputs)
+    after partition (or a stream chunk after chunk) compiles once. `peers`: the population's
+    statistics for rank() and the like (peers.py); without them those are unknown."""
+    key = _plan_key(policies, date, inputs, peers)
     if key is not None:
         with _PLANS_LOCK:
             hit = _PLANS.get(key)
@@ -168,7 +191,7 @@ def compile_plan(
                     replace(pp, policy=p) for pp, p in zip(hit.policies, policies, strict=True)
                 ],
             )
-    plan = _compile(policies, date, inputs)
+    plan = _compile(policies, date, inputs, peers)
     if key is not None:
         with _PLANS_LOCK:
             _PLANS[key] = plan
@@ -183,14 +206,19 @@ def clear_plan_cache() -> None:
 
 
 def _compile(
-    policies: Sequence[Policy], date: dt.date, inputs: Mapping[str, Any] | None = None
+    policies: Sequence[Policy],
+    date: dt.date,
+    inputs: Mapping[str, Any] | None = None,
+    peers: Peers | None = None,
 ) -> Plan:
-    comp = Compiler(date, inputs)
+    comp = Compiler(date, inputs, peers)
     resolved = [resolve(p, date) for p in policies]
     trees: list[A.Node] = []
     for r in resolved:
         if r.in_force:
             trees.extend(r.decidable)
+            if r.automatic:
+                trees.extend(r.decidable_automatic)
             if r.benefit is not None:
                 trees.append(r.benefit)
     comp.shared = shared_nodes(trees)
@@ -210,17 +238,23 @@ def _compile(
     plans: list[PolicyPlan] = []
     for p, r in zip(policies, resolved, strict=True):
         comp.policy = p
-        conds: list[str] = []
-        for node in r.decidable if r.in_force else []:
+
+        def condition_column(node: A.Node) -> str:
             if node in final:
-                conds.append(final[node][1])
-                continue
+                return final[node][1]
             try:
                 e = comp.b(node)
             except X.CompileError:  # too wide for Int128 (a table of true/false): row by row
                 comp._level = 0
                 e = comp.exact_rows(node, pl.Boolean())
-            conds.append(stage(node, comp.levels.get(node, 0) + 1, e, "__c"))
+            return stage(node, comp.levels.get(node, 0) + 1, e, "__c")
+
+        conds = [condition_column(node) for node in (r.decidable if r.in_force else [])]
+        autos = (
+            [condition_column(node) for node in r.decidable_automatic]
+            if r.in_force and r.automatic
+            else []
+        )
         amount = None
         static_null = bool(r.benefit_inputs - set(typed_inputs(p, comp.inputs)))
         may_be_null = True
@@ -243,7 +277,7 @@ def _compile(
                 e = pl.when(pl.col(amount).is_not_null()).then(True)
                 final[known_key] = (level, name, e.alias(name))
             known = final[known_key][1]
-        plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null, known))
+        plans.append(PolicyPlan(p, r, conds, amount, static_null, may_be_null, known, autos))
     stages = [dict(s) for s in comp.stages]
     for level, name, staged in final.values():
         if staged is None:
@@ -264,13 +298,19 @@ def evaluate_wide(
     plan: Plan | None = None,
     engine: str = "streaming",
     items: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+    peers: Peers | None = None,
 ) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
     or review); with near_miss, `near:<id>` (all conditions decided, exactly one false).
     `items`: the item tables sum_over() reads, by name (`patents`: uscc and the fields). A
-    frame of persons (beneficiary: person) keeps its `person_id` column."""
-    plan = plan or compile_plan(policies, date, inputs)
+    frame of persons (beneficiary: person) keeps its `person_id` column.
+    Policies that rank enterprises among peers (peers.py) read `peers`, the population's
+    statistics; when none are given, `enterprises` is the population they are computed from."""
+    if plan is None:
+        if peers is None and uses_peers(policies, date):
+            peers = population(policies, enterprises, date, inputs)
+        plan = compile_plan(policies, date, inputs, peers)
     lf = prepare(enterprises, plan.needed)
     schema = lf.collect_schema()
     keep = [k for k in ("uscc", PERSON_KEY) if k in schema]
@@ -288,11 +328,15 @@ def evaluate(
     *,
     interesting_only: bool = False,
     items: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+    peers: Peers | None = None,
 ) -> pl.DataFrame:
     """Long form: `uscc, policy, status (Enum), amount (Decimal(38,2) yuan)`, one row per
     (enterprise, policy); with interesting_only, only rows that are eligible, review, unknown
-    or a near miss (every condition decided, exactly one false)."""
-    plan = compile_plan(policies, date, inputs)
+    or a near miss (every condition decided, exactly one false). `items` and `peers` as in
+    evaluate_wide."""
+    if peers is None and uses_peers(policies, date):
+        peers = population(policies, enterprises, date, inputs)
+    plan = compile_plan(policies, date, inputs, peers)
     wide = evaluate_wide(
         policies, enterprises, date, inputs, near_miss=interesting_only, plan=plan, items=items
     )

@@ -13,6 +13,7 @@ from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
+from . import dated, events, peers, presence
 from .beneficiary import person_field_error
 from .errors import ExprError, did_you_mean
 from .items import ITEM_FUNCTIONS, check_aggregate, item_name, outside_error
@@ -39,6 +40,17 @@ FUNCTIONS = {
     "year_of": "year_of(date) — its calendar year, e.g. year_of(high_tech_enterprise) == Y",
     "sme": "sme(Y-1) — 中小企业 by the national classification (staff, revenue, assets)",
     **ITEM_FUNCTIONS,
+    **events.FUNCTIONS,
+    "manual": 'manual("经认定具有同等水平") — a branch of an or that staff decide',
+    **presence.FUNCTIONS,
+    **dated.FUNCTIONS,
+    **peers.FUNCTIONS,
+}
+# Functions checked in modules of their own: name → check(checker, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.check),
+    **dict.fromkeys(dated.FUNCTIONS, dated.check),
+    **dict.fromkeys(peers.FUNCTIONS, peers.check),
 }
 MAX_CAGR_YEARS = 6
 
@@ -145,6 +157,7 @@ class Checker:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.item_table: C.ItemTable | None = None  # inside sum_over(table, …)
+        self.allow_manual = False  # while checking a condition's when: (see manual.py)
 
     def check(self, node: A.Node, want: str | None = None) -> tuple[A.Node, Type]:
         out, t = self.visit(node)
@@ -158,6 +171,8 @@ class Checker:
 
     def visit(self, n: A.Node) -> tuple[A.Node, Type]:
         if isinstance(n, A.Num):
+            if n.kind in events.DURATION_KINDS:
+                return n, events.duration_type(n)
             return n, Type(
                 NUMBER,
                 "percent" if n.kind == "percent" else "money" if n.kind == "money" else "plain",
@@ -292,6 +307,7 @@ class Checker:
             raise _err(n, f"'{n.op}' does not apply to {ta.base} values", "use == or !=")
         if ta.base == RANGE:
             raise _err(n, "can't compare a year range", "aggregate it: sum(X[Y-3..Y-1])")
+        events.check_durations(n, ta, tb)
         if isinstance(a, A.Call) and a.fn == "cagr" and isinstance(b, A.Call) and b.fn == "cagr":
             raise _err(n, "cagr() can only be compared to a value that is not a cagr()")
         return A.Compare(n.op, a, b, span=n.span, left_text=n.left_text), T_BOOL
@@ -326,6 +342,11 @@ class Checker:
         if fn not in FUNCTIONS:
             hint = did_you_mean(fn, FUNCTIONS)
             raise _err(n, f"unknown function '{fn}'", hint or "functions: " + ", ".join(FUNCTIONS))
+
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
+        if fn == "manual":
+            return self.manual_branch(n)
 
         def arity(k: int) -> None:
             if len(args) != k:
@@ -375,6 +396,8 @@ class Checker:
             return A.Call(fn, (A.Name(f, span=args[0].span), *ranges), span=n.span), Type(
                 NUMBER, "percent"
             )
+        if fn in events.FUNCTIONS:
+            return events.check_call(self, n)
         if fn == "sme":
             arity(1)
             year = self.year_arg(args[0])
@@ -453,6 +476,23 @@ class Checker:
                 NUMBER, rt.kind
             )
         raise _err(n, f"unknown function '{fn}'")  # pragma: no cover
+
+    def manual_branch(self, n: A.Call) -> tuple[A.Node, Type]:
+        if not self.allow_manual:
+            raise _err(
+                n,
+                "manual() is a branch of a condition (when:), not part of a value",
+                "a parameter, table or amount can't wait for staff; a whole condition can: "
+                "manual: true",
+            )
+        label = n.args[0] if len(n.args) == 1 else None
+        if not (isinstance(label, A.Str) and label.value.strip()):
+            raise _err(
+                label or n,
+                "manual() takes the text staff confirm, in quotes",
+                'write manual("经认定具有同等水平")',
+            )
+        return A.Call("manual", (label,), span=n.span), T_BOOL
 
     def yearly_name(self, n: A.Node, fn: str) -> str:
         f = C.lookup(n.name) if isinstance(n, A.Name) else None

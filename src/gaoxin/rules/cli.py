@@ -155,7 +155,10 @@ def _evaluate(args: argparse.Namespace) -> int:
                 out: TextIO = sys.stdout
                 if args.output:
                     out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
-                _write_explained(policies, source.chunks(), args.date, fmt, out, items)
+                from .peers import from_source
+
+                population = from_source(policies, source, args.date)
+                _write_explained(policies, source.chunks(), args.date, fmt, out, items, population)
             return 0
         evaluate_file(
             policies,
@@ -201,6 +204,7 @@ def _write_explained(
     fmt: str,
     out: TextIO,
     items: dict[str, Any] | None = None,
+    peers: Any = None,
 ) -> None:
     """Per enterprise and policy, as the chunks come: the explanation is per row anyway."""
     from .io import items_by_uscc
@@ -225,7 +229,7 @@ def _write_explained(
             uscc = row.get("uscc") or str(i)
             i += 1
             for p in policies:
-                e = explain(p, rec, date)
+                e = explain(p, rec, date, peers=peers)
                 if writer is None:
                     d = e.to_dict()
                     out.write(

@@ -16,8 +16,10 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import dated, events, presence
 from . import exact as X
 from . import items as linked
+from . import peers as standing
 from .exact import Int, Q
 from .explain import typed_inputs
 from .frame import column, until_column
@@ -61,10 +63,25 @@ def anniversary_cutoff(k: int, on: dt.date) -> dt.date:
         return on.replace(year=on.year - k, day=28)
 
 
+# Functions compiled in modules of their own: name → compile_call(compiler, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.compile_call),
+    "date": dated.compile_call,
+    **dict.fromkeys(standing.FUNCTIONS, standing.compile_call),
+    **dict.fromkeys(linked.ITEM_FUNCTIONS, linked.compile_aggregate),
+}
+
+
 class Compiler:
-    def __init__(self, date: dt.date, inputs: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        date: dt.date,
+        inputs: Mapping[str, Any] | None = None,
+        peers: standing.Peers | None = None,
+    ) -> None:
         self.date = date
         self.inputs = dict(inputs or {})
+        self.peers = peers  # the population's statistics (peers.py)
         self.cache: dict[A.Node, Value] = {}
         self.needed: set[str] = set()
         self.policy: Policy | None = None
@@ -121,10 +138,15 @@ class Compiler:
             self._level = max(self._level, self.levels[n])
         return hit
 
-    def stage_exact(self, e: pl.Expr) -> pl.Expr:
-        """A row-by-row column (exact_rows, which reads only the frame) staged once."""
+    def stage_exact(self, e: pl.Expr, key: str | None = None) -> pl.Expr:
+        """A row-by-row column (exact_rows, which reads only the frame) staged once; with
+        `key`, once for every call with that key."""
+        tag = f"rows {key}".encode() if key is not None else None
+        if tag is not None and tag in self.staged_by_expr:
+            self._level = 1
+            return pl.col(self.staged_by_expr[tag][0])
         name = f"__s{len(self.staged_by_expr)}"
-        self.staged_by_expr[f"exact {name}".encode()] = (name, 1)
+        self.staged_by_expr[tag or f"exact {name}".encode()] = (name, 1)
         if not self.stages:
             self.stages.append({})
         self.stages[0][name] = e.alias(name)
@@ -181,8 +203,10 @@ class Compiler:
         ]
         money = dtype == pl.Int64
 
+        population = self.peers
+
         def one(rec: dict[tuple[str, int | None], Any]) -> Any:
-            v = Evaluator(rec, on, given).eval(n)
+            v = Evaluator(rec, on, given, population).eval(n)
             if not money or v is None:
                 return v
             fen = round_half_up(Fraction(v), 2) * 100
@@ -455,8 +479,8 @@ class Compiler:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
-        if fn in linked.ITEM_FUNCTIONS:
-            return linked.compile_aggregate(self, n)
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             r = args[0]
             assert isinstance(r, A.Range)
@@ -514,6 +538,8 @@ class Compiler:
             q = args[0]
             assert isinstance(q, A.Field)
             return B(self.has(q.name))
+        if fn in events.FUNCTIONS:
+            return events.compile_call(self, n)
         if fn == "round":
             digits = args[1]
             assert isinstance(digits, A.Num)
@@ -655,6 +681,8 @@ def _is_condition(n: A.Node) -> bool:
     """A node whose value is true/false: where a too-wide comparison falls back to rows."""
     if isinstance(n, A.Compare | A.InList | A.Logic):
         return True
+    if isinstance(n, A.Call) and n.fn in ("present", "missing"):
+        return True
     return isinstance(n, A.Unary) and n.op == "not"
 
 
@@ -671,6 +699,8 @@ def columns_read(n: object) -> set[str]:
         q = n.args[0]
         assert isinstance(q, A.Field)
         out.update((q.name, until_column(q.name)))
+    elif isinstance(n, A.Call) and n.fn in events.FUNCTIONS:
+        out.update(events.columns_read(n))
     if isinstance(n, A.Node):
         for v in vars(n).values():
             for x in v if isinstance(v, tuple) else (v,):
@@ -685,6 +715,8 @@ def _record_key(col: str) -> tuple[tuple[str, int | None], str]:
     assert spec is not None, col
     if spec.until:
         return (spec.field.name + "_until", None), "date"
+    if spec.first:
+        return (spec.field.name + "_first", None), "boolean"
     return (spec.field.name, spec.year), spec.field.type.value
 
 

@@ -10,7 +10,9 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import dated, events, presence
 from . import items as linked
+from . import peers as standing
 from .display import kind_of, show
 from .model import Policy
 
@@ -41,9 +43,12 @@ class Describer:
         self.policy = policy
         self.on = on
         self.money = money  # an amount: whole numbers of 1,000 or more are yuan
+        self.beside: str | None = None  # the kind an as_of() is compared with (like())
 
     def __call__(self, n: A.Node) -> str:
         if isinstance(n, A.Num):
+            if n.kind in events.DURATION_KINDS:
+                return events.duration_words(n)
             if self.money and n.kind == "plain" and n.value.denominator == 1 and n.value >= 1000:
                 return show(n.value, "money")
             return show(n.value, n.kind)
@@ -95,6 +100,12 @@ class Describer:
         kind = self.kind(other)
         if isinstance(value, A.Num) and value.kind == "plain" and kind in ("money", "percent"):
             return show(value.value, kind)
+        if isinstance(value, A.Call) and value.fn == "as_of":  # its values, likewise
+            self.beside, before = kind, self.beside
+            try:
+                return self(n)
+            finally:
+                self.beside = before
         return self(n)
 
     def kind(self, n: A.Node) -> str:
@@ -113,8 +124,12 @@ class Describer:
         if isinstance(n, A.Call) and n.fn in ("min", "max", "sum", "avg", "round", "floor"):
             kinds = [self.kind(a) for a in n.args]
             return "money" if "money" in kinds else kinds[0] if kinds else "plain"
-        if isinstance(n, A.Call) and n.fn == "if":
-            return self.kind(n.args[1])
+        if isinstance(n, A.Call) and n.fn in ("if", "coalesce"):
+            return self.kind(n.args[1] if n.fn == "if" else n.args[0])
+        if isinstance(n, A.Call) and n.fn == "as_of":
+            return self.kind(n.args[0])
+        if isinstance(n, A.Call) and n.fn == "peer_avg":
+            return self.kind(n.args[0])
         return kind_of(n)
 
     def resolved(self, n: A.Node) -> A.Node:
@@ -141,6 +156,14 @@ class Describer:
         fn, args = n.fn, n.args
         if fn in linked.ITEM_FUNCTIONS:
             return linked.describe(self, n)
+        if fn in presence.FUNCTIONS:
+            return presence.describe(self, n)
+        if fn in dated.FUNCTIONS:
+            return dated.describe(self, n)
+        if fn in standing.FUNCTIONS:
+            return standing.describe(self, n)
+        if fn == "manual" and args and isinstance(args[0], A.Str):
+            return f"{args[0].value}（须经人工认定）"
         if fn == "if" and _is_size_test(args[0]):
             return (
                 "属于中小企业（按《中小企业划型标准规定》以所属行业的人数、营业收入、资产总额划型）"
@@ -182,6 +205,8 @@ class Describer:
             return f"{parts[0]}以{parts[1]}开头"
         if fn == "marginal":
             return "按分段累进计算"
+        if fn in events.FUNCTIONS:
+            return events.describe_call(n, parts)
         return "（见规则文本）"
 
 

@@ -39,6 +39,8 @@ def kind_of(n: A.Node) -> str:
             return "percent"
         if n.fn == "years_since":
             return "years"
+        if n.fn in ("months_since", "year_after", "within", "first_time"):
+            return "months" if n.fn == "months_since" else "plain"
         if n.fn == "year_of":
             return "year"
         if n.fn in ("count", "count_over"):
@@ -47,6 +49,10 @@ def kind_of(n: A.Node) -> str:
             return kind_of(n.args[2])
         if n.fn == "if":
             return kind_of(n.args[1])
+        if n.fn == "rank":
+            return "plain"
+        if n.fn in ("percentile", "present", "missing", "manual"):
+            return "percent" if n.fn == "percentile" else "plain"
         if n.args:
             return kind_of(n.args[0])
     return "plain"
@@ -87,6 +93,8 @@ def show(value: Any, kind: str = "plain") -> str:
             return _trim(value, 2) + "元"
         if kind == "years":
             return _trim(value, 2) + "年"
+        if kind == "months":
+            return _trim(value, 2) + "个月"
         if kind == "year" and value.denominator == 1:
             return str(value.numerator)  # a calendar year: 2025, not 2,025
         return _trim(value, 4)

@@ -11,10 +11,12 @@ from fractions import Fraction
 from typing import Any, cast
 
 from . import ast as A
+from . import manual as M
 from .display import kind_of, show_pair
 from .exact import I64
 from .items import ItemLine
 from .model import Policy
+from .peers import Peers
 from .resolve import Resolved, resolve
 from .scalar import Evaluator, kleene_and, round_half_up, to_decimal
 from .values import Record, convert, record
@@ -47,6 +49,9 @@ class ConditionResult:
     manual: bool = False
     values: tuple[ValueRead, ...] = ()
     shortfalls: tuple[Shortfall, ...] = ()
+    # The manual() branches staff must confirm for the condition to hold (result None,
+    # manual True: 待审核), e.g. ("经认定具有同等水平",).
+    pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,13 +109,15 @@ def explain(
     enterprise: Mapping[str, Any] | Record,
     date: dt.date,
     inputs: Mapping[str, Any] | None = None,
+    peers: Peers | None = None,
 ) -> Explanation:
-    """Evaluate one enterprise (flat row or nested mapping) against one policy on `date`."""
+    """Evaluate one enterprise (flat row or nested mapping) against one policy on `date`;
+    `peers`: the population's statistics, for rank() and the like (peers.py)."""
     if _is_record(enterprise):
         rec: Record = cast(Record, dict(enterprise))
     else:
         rec = record(enterprise)  # type: ignore[arg-type]
-    return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs))
+    return explain_record(resolve(policy, date), rec, typed_inputs(policy, inputs), peers)
 
 
 def explain_all(
@@ -118,10 +125,11 @@ def explain_all(
     enterprise: Mapping[str, Any],
     date: dt.date,
     inputs: Mapping[str, Any] | None = None,
+    peers: Peers | None = None,
 ) -> list[Explanation]:
     """One enterprise against every policy (the enterprise page): read the enterprise once."""
     rec = record(enterprise)
-    return [explain_record(resolve(p, date), rec, typed_inputs(p, inputs)) for p in policies]
+    return [explain_record(resolve(p, date), rec, typed_inputs(p, inputs), peers) for p in policies]
 
 
 def _is_record(x: Mapping[Any, Any]) -> bool:
@@ -148,17 +156,18 @@ def typed_inputs(policy: Policy, inputs: Mapping[str, Any] | None) -> dict[str, 
 
 
 def decide(
-    r: Resolved, rec: Record, inputs: dict[str, Any] | None = None
+    r: Resolved, rec: Record, inputs: dict[str, Any] | None = None, peers: Peers | None = None
 ) -> tuple[str, Decimal | None]:
     """Status and amount only — the same rules as explain_record, without the reasons."""
     inputs = inputs or {}
     if not r.in_force:
         return "ineligible", None
-    ev = Evaluator(rec, r.date, inputs)
-    ok = kleene_and([ev.eval(n) for n in r.decidable])
-    if ok is not True:
-        return ("ineligible" if ok is False else "unknown"), None
-    status = "review" if r.policy.has_manual else "eligible"
+    ev = Evaluator(rec, r.date, inputs, peers)
+    ok1 = kleene_and([ev.eval(n) for n in r.decidable])
+    ok0 = kleene_and([ev.eval(n) for n in r.decidable_automatic]) if r.automatic else ok1
+    status = M.policy_status(ok0, ok1, r.policy.has_manual)
+    if status not in ("eligible", "review"):
+        return status, None
     if r.benefit is None:
         return status, None
     value = ev.eval(r.benefit)
@@ -168,7 +177,9 @@ def decide(
     return (status if r.benefit_inputs - set(inputs) else "unknown"), None
 
 
-def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanation:
+def explain_record(
+    r: Resolved, rec: Record, inputs: dict[str, Any], peers: Peers | None = None
+) -> Explanation:
     p = r.policy
     if not r.in_force:
         span = f"{p.effective_from or '…'} – {p.effective_to or '…'}"
@@ -184,48 +195,57 @@ def explain_record(r: Resolved, rec: Record, inputs: dict[str, Any]) -> Explanat
     results: list[ConditionResult] = []
     missing: list[tuple[str, int | None]] = []
     lacking: list[str] = []
-    decided: list[Any] = []
-    for cond, node in r.conditions:
+    decided: list[Any] = []  # with every manual() branch confirmed
+    automatic: list[Any] = []  # with none confirmed
+    autos = r.automatic or (None,) * len(r.conditions)
+    for (cond, node), auto in zip(r.conditions, autos, strict=True):
         if cond.manual or node is None:
             results.append(ConditionResult(cond.label, None, manual=True))
             continue
-        ev = Evaluator(rec, r.date, inputs)
+        ev = Evaluator(rec, r.date, inputs, peers)
         value = ev.eval(node)
         decided.append(value)
+        unconfirmed = Evaluator(rec, r.date, inputs, peers).eval(auto) if auto else value
+        automatic.append(unconfirmed)
         shortfalls = tuple(_shortfalls(node, ev)) if value is False else ()
         reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
         if value is None:
             missing += [(f, y) for f, y, v in ev.reads if v is None]
             lacking += ev.inputs_lacking
+        if M.result(unconfirmed, value) == M.REVIEW:
+            waiting = tuple(M.labels(cond.when))
+            results.append(ConditionResult(cond.label, None, True, reads, (), waiting))
+            continue
         results.append(ConditionResult(cond.label, value, False, reads, shortfalls))
-    ok = kleene_and(decided)
+    status = M.policy_status(kleene_and(automatic), kleene_and(decided), p.has_manual)
     notes: list[str] = []
     amount: Decimal | None = None
     amount_reads: tuple[ValueRead, ...] = ()
     item_lines: tuple[ItemLine, ...] = ()
-    if ok is True:
-        status = "review" if p.has_manual else "eligible"
-        if r.benefit is not None:
-            ev = Evaluator(rec, r.date, inputs)
-            value = ev.eval(r.benefit)
-            amount_reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
-            item_lines = tuple(ev.item_lines)
-            if value is not None:
-                amount = _amount(value)
-                if amount is None:
-                    status = "unknown"
-                    notes.append("金额超出可计算的范围（超过约 9.2 亿亿元）")
-            elif r.benefit_inputs - set(inputs):
-                notes.append(
-                    "金额待申报：需填写 "
-                    + "、".join(p.inputs[i].label for i in sorted(r.benefit_inputs - set(inputs)))
-                )
-            else:
+    if status in ("eligible", "review") and r.benefit is not None:
+        ev = Evaluator(rec, r.date, inputs, peers)
+        value = ev.eval(r.benefit)
+        amount_reads = tuple(ValueRead(f, y, v) for f, y, v in _dedupe(ev.reads))
+        item_lines = tuple(ev.item_lines)
+        if value is not None:
+            amount = _amount(value)
+            if amount is None:
                 status = "unknown"
-                missing += [(f, y) for f, y, v in ev.reads if v is None]
-                notes.append("条件满足，但计算金额所需数据缺失")
-    else:
-        status = "ineligible" if ok is False else "unknown"
+                notes.append("金额超出可计算的范围（超过约 9.2 亿亿元）")
+        elif r.benefit_inputs - set(inputs):
+            notes.append(
+                "金额待申报：需填写 "
+                + "、".join(p.inputs[i].label for i in sorted(r.benefit_inputs - set(inputs)))
+            )
+        else:
+            status = "unknown"
+            missing += [(f, y) for f, y, v in ev.reads if v is None]
+            notes.append("条件满足，但计算金额所需数据缺失")
+    pending = [label for c in results for label in c.pending]
+    if status == "review" and pending:
+        notes.append("待人工认定：" + "、".join(dict.fromkeys(pending)))
+    if status == "unknown" and peers is None and _reads_peers(r):
+        notes.append("需要参与比较的企业总体（如全区企业）的统计数据")
     lacking = list(dict.fromkeys(lacking)) if status == "unknown" else []
     if lacking:
         notes.append("需申报人填写：" + "、".join(p.inputs[i].label for i in lacking))
@@ -255,7 +275,11 @@ def _amount(value: Any) -> Decimal | None:
 
 
 def missing_reads(
-    r: Resolved, rec: Record, inputs: dict[str, Any], undecided: Sequence[int]
+    r: Resolved,
+    rec: Record,
+    inputs: dict[str, Any],
+    undecided: Sequence[int],
+    peers: Peers | None = None,
 ) -> list[tuple[str, int | None]]:
     """What `explain_record(...).missing` is for an unknown whose undecided conditions are
     known (indexes into `r.decidable`, as the batch finds them): the fields those conditions
@@ -263,10 +287,17 @@ def missing_reads(
     missing: list[tuple[str, int | None]] = []
     nodes = r.decidable
     for i in undecided:
-        ev = Evaluator(rec, r.date, inputs)
+        ev = Evaluator(rec, r.date, inputs, peers)
         ev.eval(nodes[i])
         missing += [(f, y) for f, y, v in ev.reads if v is None]
     return list(dict.fromkeys(missing))
+
+
+def _reads_peers(r: Resolved) -> bool:
+    from .peers import FUNCTIONS
+
+    text = repr([n for _, n in r.conditions]) + repr(r.benefit)
+    return any(f"Call(fn='{fn}'" in text for fn in FUNCTIONS)
 
 
 def _has_novalue(r: Resolved) -> bool:

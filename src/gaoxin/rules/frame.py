@@ -11,7 +11,7 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from .exact import COUNT_MAX, MONEY_MAX_FEN
-from .values import FALSE_WORDS, TRUE_WORDS, UNTIL
+from .values import FALSE_WORDS, FIRST, TRUE_WORDS, UNTIL
 
 
 def canonical_names(columns: list[str]) -> dict[str, str]:
@@ -25,23 +25,28 @@ def canonical_names(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def field_of(column: str) -> tuple[C.Field, bool] | None:
+def field_of(column: str) -> tuple[C.Field, str] | None:
+    """The field a column belongs to and the type the engine reads it as (a certificate's
+    expiry is a date, its `_first` flag a boolean)."""
     col = C.parse_header(column)
-    return None if col is None else (col.field, col.until)
+    if col is None:
+        return None
+    return col.field, "date" if col.until else "boolean" if col.first else col.field.type.value
 
 
 def typed_column(name: str, dtype: pl.DataType) -> pl.Expr:
     """One flat-layout column, typed as the engine reads it."""
     spec = field_of(name)
     assert spec is not None
-    f, until = spec
-    return typed_value(f, pl.col(name), dtype, until).alias(name)
+    f, t = spec
+    return typed_value(f, pl.col(name), dtype, t).alias(name)
 
 
-def typed_value(f: C.Field, c: pl.Expr, dtype: pl.DataType, until: bool = False) -> pl.Expr:
+def typed_value(f: C.Field, c: pl.Expr, dtype: pl.DataType, t: str | None = None) -> pl.Expr:
     """A column holding values of field `f` (as written: floats, text, Decimal…), typed as the
-    engine reads them: money in fen, counts, dates, booleans, text."""
-    t = "date" if until else f.type.value
+    engine reads them (`t`, the field's own type unless said): money in fen, counts, dates,
+    booleans, text."""
+    t = t or f.type.value
     if t == "money":
         if dtype.is_float():
             fen = (c * 100.0 + 0.5).floor().cast(pl.Int64, strict=False)
@@ -119,8 +124,7 @@ def prepare(df: pl.DataFrame | pl.LazyFrame, needed: set[str]) -> pl.LazyFrame:
 def dtype_of(name: str) -> pl.DataType:
     spec = field_of(name)
     assert spec is not None
-    f, until = spec
-    t = "date" if until else f.type.value
+    _f, t = spec
     return {
         "money": pl.Int64(),
         "integer": pl.Int64(),
@@ -154,6 +158,8 @@ def records(df: pl.DataFrame) -> list[dict[tuple[str, int | None], object]]:
             continue
         key = (spec.field.name + UNTIL, None) if spec.until else (spec.field.name, spec.year)
         kind = "date" if spec.until else spec.field.type.value
+        if spec.first:
+            key, kind = (spec.field.name + FIRST, None), "boolean"
         plan.append((name, key, kind))
     out: list[dict[tuple[str, int | None], object]] = []
     columns = [typed[name].to_list() for name, _, _ in plan]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import ExprError
+from .events import DURATION_NAMES
 from .units import UNIT_NAMES
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
@@ -72,6 +73,8 @@ def tokenize(text: str) -> list[Token]:
         if m:
             j = m.end()
             unit = next((u for u in UNIT_NAMES if text.startswith(u, j)), None)
+            if unit is None:  # a duration: within(d, 3年)
+                unit = next((u for u in DURATION_NAMES if text.startswith(u, j)), None)
             end = j + len(unit) if unit else j
             tokens.append(Token("number", m.group(), i, unit, end=end))
             i = end

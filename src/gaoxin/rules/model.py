@@ -62,6 +62,9 @@ class PolicyTest:
     amount: Decimal | None
     amount_given: bool  # expect: {amount: ...} was written (None = "no amount")
     line: int
+    # The other enterprises of the population (rank() and the like compare with them);
+    # the tested enterprise is one of the population too.
+    population: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass

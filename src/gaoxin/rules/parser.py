@@ -6,6 +6,7 @@ import datetime as dt
 
 from . import ast as A
 from .errors import ExprError
+from .events import DURATIONS
 from .lexer import Token, tokenize
 from .units import UNITS, scale
 
@@ -148,6 +149,9 @@ class _Parser:
         t = self.tok
         if t.kind == "number":
             self.next()
+            if t.unit in DURATIONS:
+                value = scale(t.text, None)
+                return A.Num(value, DURATIONS[t.unit], span=(t.offset, t.end))
             kind = UNITS[t.unit][2] if t.unit else "plain"
             return A.Num(scale(t.text, t.unit), kind, span=(t.offset, t.end))
         if t.kind == "date":

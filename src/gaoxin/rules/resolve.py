@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import ast as A
+from . import dated
+from . import manual as M
 from .model import Condition, Policy
 
 
@@ -21,10 +23,23 @@ class Resolved:
     conditions: tuple[tuple[Condition, A.Node | None], ...]
     benefit: A.Node | None
     benefit_inputs: frozenset[str]  # inputs the amount needs
+    # Per condition: with manual() branches, the condition as it stands while no branch is
+    # confirmed (see manual.py; `conditions` holds it with every branch confirmed); else None.
+    automatic: tuple[A.Node | None, ...] = ()
 
     @property
     def decidable(self) -> list[A.Node]:
         return [n for c, n in self.conditions if not c.manual and n is not None]
+
+    @property
+    def decidable_automatic(self) -> list[A.Node]:
+        """`decidable` with no manual branch confirmed (the same where there is none)."""
+        autos = self.automatic or (None,) * len(self.conditions)
+        return [
+            a if a is not None else n
+            for (c, n), a in zip(self.conditions, autos, strict=True)
+            if not c.manual and n is not None
+        ]
 
 
 def resolve(policy: Policy, date: dt.date) -> Resolved:
@@ -33,8 +48,15 @@ def resolve(policy: Policy, date: dt.date) -> Resolved:
         return hit
     year = policy.year if policy.year is not None else date.year
     r = _Resolver(policy, date, year)
+    trees = [r.node(c.when) if c.when is not None else None for c in policy.conditions]
+    branched = [t is not None and bool(M.labels(t)) for t in trees]
     conditions = tuple(
-        (c, r.node(c.when) if c.when is not None else None) for c in policy.conditions
+        (c, M.confirmed(t, True) if t is not None and b else t)
+        for c, t, b in zip(policy.conditions, trees, branched, strict=True)
+    )
+    automatic = tuple(
+        M.confirmed(t, False) if t is not None and b else None
+        for t, b in zip(trees, branched, strict=True)
     )
     benefit = r.node(policy.benefit) if policy.benefit is not None else None
     out = Resolved(
@@ -45,6 +67,7 @@ def resolve(policy: Policy, date: dt.date) -> Resolved:
         conditions,
         benefit,
         frozenset(inputs_of(benefit)) if benefit is not None else frozenset(),
+        automatic if any(a is not None for a in automatic) else (),
     )
     policy.cache[("resolved", date)] = out
     return out
@@ -114,6 +137,8 @@ class _Resolver:
         if isinstance(n, A.InList):
             return A.InList(self.node(n.operand), n.items, n.negate, span=sp)
         if isinstance(n, A.Call):
+            if n.fn in dated.FUNCTIONS:
+                return dated.resolve(self, n)
             if n.fn == "growth":
                 _, at = n.args
                 assert isinstance(at, A.FieldY)

@@ -12,7 +12,8 @@ from typing import Any
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import items
+from . import dated, events, items, presence
+from . import peers as standing
 from .values import UNTIL, Record
 
 Value = Any  # Fraction | bool | date | str | None (unknown)
@@ -79,11 +80,27 @@ def kleene_or(values: list[Value]) -> Value:
     return None if any(v is None for v in values) else False
 
 
+# Functions evaluated in modules of their own: name → evaluate(evaluator, call).
+EXTENSIONS = {
+    **dict.fromkeys(presence.FUNCTIONS, presence.evaluate),
+    "date": dated.evaluate,
+    **dict.fromkeys(standing.FUNCTIONS, standing.evaluate),
+    **dict.fromkeys(items.ITEM_FUNCTIONS, items.evaluate),
+}
+
+
 class Evaluator:
-    def __init__(self, rec: Record, on: dt.date, inputs: dict[str, Value] | None = None) -> None:
+    def __init__(
+        self,
+        rec: Record,
+        on: dt.date,
+        inputs: dict[str, Value] | None = None,
+        peers: standing.Peers | None = None,
+    ) -> None:
         self.rec = rec
         self.on = on
         self.inputs = inputs or {}
+        self.peers = peers  # the population's statistics (peers.py), for rank() and the like
         self.reads: list[tuple[str, int | None, Value]] = []
         self.inputs_lacking: list[str] = []  # declared inputs read but not given
         self.item: dict[str, Value] | None = None  # the item sum_over() is at (rules/items.py)
@@ -193,8 +210,8 @@ class Evaluator:
 
     def call(self, n: A.Call) -> Value:
         fn, args = n.fn, n.args
-        if fn in items.ITEM_FUNCTIONS:
-            return items.evaluate(self, n)
+        if fn in EXTENSIONS:
+            return EXTENSIONS[fn](self, n)
         if fn in ("sum", "avg", "count") or (fn in ("min", "max") and len(args) == 1):
             vs = self.values(args[0])
             if fn == "count":
@@ -211,6 +228,8 @@ class Evaluator:
             if c is None:
                 return None
             return self.eval(args[1] if c else args[2])
+        if fn in events.FUNCTIONS:
+            return events.eval_call(self, n)
         vals = [self.eval(a) for a in args] if fn not in ("has", "marginal") else []
         if fn in ("min", "max"):
             if any(v is None for v in vals):

@@ -15,6 +15,7 @@ from gaoxin import catalogue as C
 from . import ast as A
 from .checker import Checker, Scope
 from .errors import ExprError, did_you_mean
+from .manual import check_placement
 from .model import Condition, InputDef, ParamEntry, TableDef, TableRow
 from .parser import parse
 from .source import Source
@@ -292,9 +293,13 @@ def condition(r: Reader, item: yaml.Node, checker: Checker) -> Condition:
     src = Source(node, r.file) if isinstance(node, yaml.ScalarNode) else None
     if src is None or not src.text.strip():
         raise r.fail(node, f"condition '{label}': when must be an expression")
+    checker.allow_manual = True
     try:
         tree, _ = checker.check(parse(src.text), BOOL)
+        check_placement(tree)
     except ExprError as err:
         r.expr_error(err, src)
         raise Bail() from None
+    finally:
+        checker.allow_manual = False
     return Condition(label, tree, False, note)

@@ -513,8 +513,10 @@ def evaluate_file(
     or to `stdout`."""
     if fmt == "parquet" and not output:
         raise ValueError("--format parquet needs --output FILE")
-    plan = compile_plan(policies, date)
+    from .peers import from_source
+
     source.prepare()
+    plan = compile_plan(policies, date, peers=from_source(policies, source, date))
     chunks = evaluated_chunks(source, policies, plan, date, progress, items)
     frames: Iterator[pl.DataFrame]
     if layout == "wide":

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .explain import explain
+from .explain import explain, typed_inputs
 from .model import Policy, PolicyTest
+from .peers import from_records, uses_peers
+from .values import record
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,9 @@ class TestOutcome:
     message: str = ""
 
 
-def _truth(v: bool | None, manual: bool = False) -> str:
+def _truth(v: bool | None, manual: bool = False, pending: tuple[str, ...] = ()) -> str:
+    if pending:
+        return "待人工认定 (manual): " + "、".join(pending)
     if manual:
         return "待人工审核 (manual)"
     return {True: "是 (true)", False: "否 (false)", None: "未知 (unknown)"}[v]
@@ -30,11 +34,15 @@ def _amount(v: Decimal | None) -> str:
 
 
 def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
-    result = explain(policy, test.enterprise, test.date, test.inputs)
+    peers = None
+    if uses_peers([policy], test.date):
+        everyone = [record(e) for e in (test.enterprise, *test.population)]
+        peers = from_records([policy], everyone, test.date, typed_inputs(policy, test.inputs))
+    result = explain(policy, test.enterprise, test.date, test.inputs, peers)
     problems = []
     if test.status is not None and result.status != test.status:
         reasons = "; ".join(s.text for s in result.shortfalls) or "; ".join(
-            f"{c.label}: {_truth(c.result, c.manual)}"
+            f"{c.label}: {_truth(c.result, c.manual, c.pending)}"
             for c in result.conditions
             if c.result is not True
         )

@@ -30,7 +30,7 @@ def read_tests(
         items = r.sequence(top["tests"][1], "tests")
     except Bail:
         return out
-    keys = ("name", "date", "enterprise", "person", "inputs", "expect")
+    keys = ("name", "date", "enterprise", "person", "inputs", "expect", "population")
     for item in items:
         try:
             spec = r.mapping(item, "a test")
@@ -55,28 +55,18 @@ def read_tests(
             ent = r.value(spec["enterprise"][1]) if "enterprise" in spec else {}
             if not isinstance(ent, dict):
                 raise r.fail(spec["enterprise"][1], "enterprise must be a mapping")
-            for key in ent:
-                if str(key) in C.ITEM_TABLE:
-                    if not isinstance(ent[key], list):
-                        r.error_at(
-                            _key_node(spec["enterprise"][1], str(key)),
-                            f"{key} is an item table: list its items",
-                            f"write {key}: [{{…}}, {{…}}]",
-                        )
-                    continue
-                found = C.lookup(str(key)) or getattr(C.parse_header(str(key)), "field", None)
-                if found is None or found.group is C.FieldGroup.PERSON:
-                    r.error_at(
-                        _key_node(spec["enterprise"][1], str(key)),
-                        f"unknown field '{key}' in test enterprise",
-                        "a person's fields go under person:"
-                        if found is not None
-                        else did_you_mean(
-                            str(key), [f.name for f in C.FIELDS] + [t.name for t in C.ITEM_TABLES]
-                        ),
-                    )
+            if "enterprise" in spec:
+                _check_fields(r, spec["enterprise"][1], ent, "test enterprise")
             if "person" in spec:
                 ent = {**ent, **_person(r, spec["person"][1], beneficiary)}
+            population: list[dict] = []
+            if "population" in spec:
+                for node in r.sequence(spec["population"][1], "population"):
+                    other = r.value(node)
+                    if not isinstance(other, dict):
+                        raise r.fail(node, "each enterprise of population must be a mapping")
+                    _check_fields(r, node, other, "population")
+                    population.append(other)
             given_inputs = r.value(spec["inputs"][1]) if "inputs" in spec else {}
             if not isinstance(given_inputs, dict):
                 raise r.fail(spec["inputs"][1], "inputs must be a mapping")
@@ -120,6 +110,7 @@ def read_tests(
                     amount,
                     "amount" in exp,
                     item.start_mark.line + 1,
+                    tuple(population),
                 )
             )
         except Bail:
@@ -145,6 +136,31 @@ def _person(r: Reader, node: yaml.Node, beneficiary: str) -> dict:
                 or "a person's fields: " + ", ".join(f.name for f in C.PERSON_FIELDS),
             )
     return person
+
+
+def _check_fields(r: Reader, node: yaml.Node, ent: dict, what: str) -> None:
+    """An enterprise's fields (a test's or one of its population): catalogue fields, and item
+    tables as lists of items; a person's fields go under person:."""
+    for key in ent:
+        if str(key) in C.ITEM_TABLE:
+            if not isinstance(ent[key], list):
+                r.error_at(
+                    _key_node(node, str(key)),
+                    f"{key} is an item table: list its items",
+                    f"write {key}: [{{…}}, {{…}}]",
+                )
+            continue
+        found = C.lookup(str(key)) or getattr(C.parse_header(str(key)), "field", None)
+        if found is None or found.group is C.FieldGroup.PERSON:
+            r.error_at(
+                _key_node(node, str(key)),
+                f"unknown field '{key}' in {what}",
+                "a person's fields go under person:"
+                if found is not None
+                else did_you_mean(
+                    str(key), [f.name for f in C.FIELDS] + [t.name for t in C.ITEM_TABLES]
+                ),
+            )
 
 
 def _key_node(node: yaml.Node, key: str) -> yaml.Node:

@@ -20,6 +20,7 @@ from .units import to_fraction
 Key = tuple[str, int | None]
 Record = dict[Key, Any]
 UNTIL = "_until"
+FIRST = "_first"  # whether the certificate is the first of its kind (first_time)
 
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "有", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "无", "f"}
@@ -157,6 +158,9 @@ def record(enterprise: Mapping[str, Any]) -> Record:
                     x = to_date(value.get(sub))
                     if x is not None:
                         out[(col, None)] = x
+                first = to_bool(value.get("first"))
+                if first is not None:
+                    out[(f.name + FIRST, None)] = first
             continue
         column = C.parse_header(name)
         if column is None:
@@ -165,6 +169,11 @@ def record(enterprise: Mapping[str, Any]) -> Record:
             x = to_date(value)
             if x is not None:
                 out[(column.field.name + UNTIL, None)] = x
+            continue
+        if column.first:
+            b = to_bool(value)
+            if b is not None:
+                out[(column.field.name + FIRST, None)] = b
             continue
         x = convert_field(column.field, value)
         if x is not None:

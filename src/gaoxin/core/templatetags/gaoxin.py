@@ -65,6 +65,8 @@ def flat_label(header: str) -> str:
     if column is None:
         return header
     label = field_label(column.field)
+    if column.first:  # 首次认定 or not: what first_time() reads
+        return f"{label} (first recognition?)" if english() else f"{label}（是否首次认定）"
     if column.year is None:
         return label
     return f"{label} ({column.year})" if english() else f"{label}（{column.year}年）"

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enterprises', '0003_people_and_item_tables'),
-        ('policies', '0011_match_store_costs'),
+        ('enterprises', '0004_people_and_item_tables'),
+        ('policies', '0012_event_awards'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enterprises', '0002_yearly_figures_by_revenue'),
+        ('enterprises', '0003_event_dates_landing_and_recognition'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('professional_title', models.CharField(blank=True, max_length=40, verbose_name='职称')),
                 ('talent_category', models.CharField(blank=True, max_length=40, verbose_name='人才类别')),
                 ('birth_date', models.DateField(blank=True, null=True, verbose_name='出生日期')),
-                ('settled_at', models.DateField(blank=True, null=True, verbose_name='落户日期')),
+                ('settled_at', models.DateField(blank=True, null=True, verbose_name='个人落户日期')),
                 ('joined_at', models.DateField(blank=True, null=True, verbose_name='入职日期')),
                 ('contract_years', models.PositiveIntegerField(blank=True, null=True, verbose_name='劳动合同年限')),
                 ('social_insurance_months', models.PositiveIntegerField(blank=True, null=True, verbose_name='社保缴纳月数')),

@@ -300,3 +300,59 @@ def test_the_first_flag_is_the_same_in_the_frame_and_the_few_rows(zone: Any) -> 
         assert row["little_giant_first"] is giant
         assert few[pk].get("high_tech_enterprise_first") is hte
         assert few[pk].get("little_giant_first") is giant
+
+
+PATENTS_ON_RECOGNITION = """id: patents-on-recognition-test
+title: 认定高企时按发明专利件数奖励（测试）
+source: 测试文件
+category: award
+effective: {from: 2020-01-01}
+delivery: auto
+conditions:
+  - label: 认定后12个月内
+    when: within(high_tech_enterprise, 12个月)
+  - label: 有发明专利
+    when: count_over(patents, kind == "发明") >= 1
+benefit:
+  amount: count_over(patents, kind == "发明") * 1万
+tests:
+  - name: 两件发明 → 2万
+    date: 2025-06-30
+    enterprise:
+      high_tech_enterprise: 2025-01-02
+      patents: [{number: ZL1, kind: 发明}, {number: ZL2, kind: 发明}]
+    expect: {status: eligible, amount: 2万}
+"""
+
+
+@pytest.mark.django_db
+def test_an_event_award_reads_the_item_tables(
+    zone: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from gaoxin.enterprises.models import Patent
+
+    policy = publish(PATENTS_ON_RECOGNITION)
+    a = zone.enterprise_a
+    for number in ("ZL1", "ZL2"):
+        Patent.objects.create(enterprise=a, number=number, kind="发明")
+    with django_capture_on_commit_callbacks(execute=True):
+        recognise(a, TODAY, Recognition.FIRST)
+    assert Payout.objects.get(policy=policy, enterprise=a).amount_fen == 2_000_000
+
+
+@pytest.mark.django_db
+def test_a_policy_for_persons_is_no_event_award_of_the_enterprise(
+    zone: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    text = LANDING.replace("id: landing-award-test", "id: landing-person-test\nbeneficiary: person")
+    text = text[: text.index("tests:")]
+    policy = publish(text)
+    a = zone.enterprise_a
+    with django_capture_on_commit_callbacks(execute=True):
+        registry.update_enterprise(
+            actor=STAFF,
+            enterprise=a,
+            values={"landed_at": TODAY.isoformat()},
+            source=DataSource.VERIFIED,
+        )
+    assert not Payout.objects.filter(policy=policy).exists()

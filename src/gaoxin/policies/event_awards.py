@@ -36,6 +36,7 @@ from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Policy as RulesPolicy
 from gaoxin.rules import ast as A
 from gaoxin.rules import explain
+from gaoxin.rules.items import uses_items
 from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
 
@@ -86,8 +87,8 @@ def reacting(on: dt.date) -> list[tuple[Policy, RulesPolicy, set[str]]]:
             continue
         assert policy.current is not None
         loaded = rules_policy(policy.current)
-        if not loaded.in_force(on):
-            continue
+        if not loaded.in_force(on) or loaded.beneficiary != "enterprise":
+            continue  # a person, provider or introducer is paid through its own records
         fields = event_fields(loaded, on)
         if fields:
             out.append((policy, loaded, fields))
@@ -125,7 +126,7 @@ def award_one(
 ) -> Awarded | None:
     if EventAward.objects.filter(policy=policy, enterprise_id=enterprise_id, event=event).exists():
         return None
-    rows = flat_rows([enterprise_id], on)
+    rows = flat_rows([enterprise_id], on, items=uses_items(loaded))
     if enterprise_id not in rows:
         return None
     found = explain(loaded, record(rows[enterprise_id]), on)

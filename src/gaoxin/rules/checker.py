@@ -478,6 +478,8 @@ class Checker:
         raise _err(n, f"unknown function '{fn}'")  # pragma: no cover
 
     def manual_branch(self, n: A.Call) -> tuple[A.Node, Type]:
+        if self.item_table is not None:
+            raise _err(n, "manual() can't be inside sum_over() or count_over()")
         if not self.allow_manual:
             raise _err(
                 n,

@@ -35,6 +35,7 @@ from typing import Any
 
 from . import ast as A
 from .errors import ExprError
+from .items import ITEM_FUNCTIONS
 from .types import BOOL, DATE, NUMBER, TEXT, Type
 
 FUNCTIONS = {
@@ -133,6 +134,18 @@ class Peers:
 
 def check(checker: Any, n: A.Call) -> tuple[A.Node, Type]:
     fn, args = n.fn, n.args
+    if checker.scope.beneficiary != "enterprise":
+        raise ExprError(
+            f"{fn}() compares enterprises: a policy for a {checker.scope.beneficiary} can't use it",
+            n.span[0],
+            "peers are the enterprises evaluated, not persons or providers",
+        )
+    if getattr(checker, "item_table", None) is not None:
+        raise ExprError(
+            f"{fn}() can't be inside sum_over() or count_over()",
+            n.span[0],
+            "an item is compared with its own fields; compare the enterprise outside the sum",
+        )
     if len(args) not in (1, 2):
         raise ExprError(f"{fn}() takes 1 or 2 arguments", n.span[0], f"write {FUNCTIONS[fn]}")
     x, t = checker.operand(args[0], NUMBER, f"{fn}() needs a number to compare enterprises by")
@@ -160,7 +173,7 @@ def _own_data_only(n: A.Node, fn: str) -> None:
                 sub.span[0],
                 "peers are compared on fields every enterprise has in the registry",
             )
-        if isinstance(sub, A.Call) and sub.fn in (*FUNCTIONS, "manual"):
+        if isinstance(sub, A.Call) and sub.fn in (*FUNCTIONS, "manual", *ITEM_FUNCTIONS):
             raise ExprError(f"{sub.fn}() can't be inside {fn}()", sub.span[0])
 
 

@@ -11,11 +11,12 @@ import pytest
 from django.utils import timezone
 
 from gaoxin.core.audit import Actor
+from gaoxin.core.errors import ValidationFailed
 from gaoxin.enterprises import services as registry
 from gaoxin.enterprises.choices import DataSource
 from gaoxin.enterprises.flat import registry_frame
 from gaoxin.enterprises.models import Enterprise
-from gaoxin.policies import matching, partitions, peer_stats, services
+from gaoxin.policies import applications, matching, partitions, peer_stats, services
 from gaoxin.policies.models import MatchJob, Policy, PolicyMatch
 from gaoxin.rules import evaluate
 from gaoxin.rules.peers import ALL
@@ -218,3 +219,26 @@ def test_policies_without_peers_read_no_statistics(
     assert [r.version.policy_id for r in runs] == [other.pk]
     assert MatchJob.objects.get(pk=runs[0].job_id).peers is None
     matching.explain_matches(list(PolicyMatch.objects.select_related("version")))
+
+
+def test_an_application_is_judged_among_the_whole_registry(peers_zone: Policy, zone: Any) -> None:
+    text = PEERS.replace("growth-among-peers-test", "growth-among-peers-apply")
+    policy = services.save_policy(
+        actor=STAFF, text=text.replace("delivery: auto", "delivery: apply")
+    )
+    services.publish(actor=STAFF, policy=policy, match=False)
+
+    def apply() -> Any:
+        return applications.submit(
+            actor=Actor.for_user(zone.users["enterprise_a"]),
+            enterprise=zone.enterprise_a,
+            policy=policy,
+            inputs={},
+        )
+
+    revenue(zone.enterprise_a, LAST - 1, 100)
+    revenue(zone.enterprise_a, LAST, 110)  # 10%: below the zone's average
+    with pytest.raises(ValidationFailed, match="营收增幅不低于全区平均"):
+        apply()
+    revenue(zone.enterprise_a, LAST, 200)  # 100%: the first of its chain
+    assert apply().amount_fen == 10_000_000

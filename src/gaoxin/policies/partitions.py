@@ -96,7 +96,7 @@ def plan_matching(
     job = plan_job(on or timezone.localdate(), size or matching.PARTITION_SIZE)
     for version in versions:
         matching.plan_run(version, job=job)
-    peer_stats.store(job)
+    peer_stats.store(job, versions)
     return job
 
 
@@ -186,7 +186,8 @@ def _partition_done(job_id: int, stored: int) -> None:
     MatchJob.objects.filter(pk=job_id).update(
         partitions_done=F("partitions_done") + 1, matches=F("matches") + stored
     )
-    job = MatchJob.objects.get(pk=job_id)  # its row is locked by the update until commit
+    # Its row is locked by the update until commit; its statistics are not read here.
+    job = MatchJob.objects.defer("peers").get(pk=job_id)
     if job.partitions_done >= job.partitions and job.status != RunStatus.DONE:
         job.status, job.finished_at = RunStatus.DONE, timezone.now()
         job.seconds = (job.finished_at - job.started_at).total_seconds()

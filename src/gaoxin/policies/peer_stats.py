@@ -158,21 +158,21 @@ def current(versions: Sequence[PolicyVersion], on: dt.date) -> Peers | None:
         return dump(peers, policies, on)
 
     data = cached.remember(cached.REGISTRY, parts, computed, timeout=CACHE_SECONDS)
-    peers = load(data, policies, on)
-    if peers is None:  # the cached entry is not these policies' (it can't be: same hashes)
-        peers = compute(policies, on)
-        assert peers is not None
+    # None only for an entry written by other code (an upgrade resolving the trees otherwise).
+    peers = load(data, policies, on) or compute(policies, on)
+    assert peers is not None
     return _remember(key, peers)
 
 
-def store(job: MatchJob) -> None:
-    """Compute the statistics for the job's runs, once, before its partitions are taken."""
+def store(job: MatchJob, versions: Sequence[PolicyVersion]) -> None:
+    """Compute the statistics for the job's versions, once, before its partitions are taken."""
     from gaoxin.policies.matching import rules_policy
 
-    policies = [rules_policy(run.version) for run in _runs(job.pk)]
-    peers = compute(policies, job.evaluated_on)
+    on = job.evaluated_on
+    policies = needing([rules_policy(v) for v in versions], on)
+    peers = compute(policies, on)
     if peers is not None:
-        job.peers = dump(peers, needing(policies, job.evaluated_on), job.evaluated_on)
+        job.peers = dump(peers, policies, on)
         job.save(update_fields=["peers"])
 
 
@@ -196,7 +196,3 @@ def of_runs(runs: Sequence[MatchRun]) -> Peers | None:
         if peers is not None:
             return _remember(key, peers)
     return current([run.version for run in runs], on)
-
-
-def _runs(job_id: int) -> list[MatchRun]:
-    return list(MatchRun.objects.filter(job_id=job_id).select_related("version__policy"))

@@ -28,6 +28,7 @@ from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.values import InvalidValue, parser_for
 from gaoxin.ledger.money import to_fen
+from gaoxin.policies import peer_stats
 from gaoxin.policies.choices import ApplicationState, Delivery, MatchStatus, PayoutState
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import Application, ApplicationAttachment, Payout, Policy
@@ -124,7 +125,8 @@ def submit(
     for upload in attachments:
         check_document(upload, field="attachments")
     record = flat_rows([enterprise.pk], today, items=uses_items(loaded))[enterprise.pk]
-    decision = explain(loaded, record, today, values)
+    peers = peer_stats.current([policy.current], today)
+    decision = explain(loaded, record, today, values, peers=peers)
     if decision.status == MatchStatus.INELIGIBLE:
         failed = [c.label for c in decision.conditions if c.result is False]
         raise ValidationFailed(_("不符合申报条件：%(c)s") % {"c": "；".join(failed)})

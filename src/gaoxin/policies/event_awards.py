@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.signals import Event
+from gaoxin.policies import peer_stats
 from gaoxin.policies.choices import Delivery, PolicyStatus, Stage
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import EventAward, Payout, Policy, PolicyMatch
@@ -129,7 +130,9 @@ def award_one(
     rows = flat_rows([enterprise_id], on, items=uses_items(loaded))
     if enterprise_id not in rows:
         return None
-    found = explain(loaded, record(rows[enterprise_id]), on)
+    assert policy.current is not None
+    peers = peer_stats.current([policy.current], on)
+    found = explain(loaded, record(rows[enterprise_id]), on, peers=peers)
     if found.status != "eligible" or found.amount is None or found.amount <= 0:
         return None
     year = loaded.year or on.year

@@ -29,7 +29,7 @@ from gaoxin.core.phases import NO_PHASES, Phases
 from gaoxin.enterprises.flat import flat_rows, registry_frame
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.enterprises.people import item_lists, registry_items
-from gaoxin.policies import match_store
+from gaoxin.policies import match_store, peer_stats
 from gaoxin.policies.choices import MatchStatus, PolicyStatus, RunStatus
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
 from gaoxin.policies.wording import humanise_explanation
@@ -42,6 +42,8 @@ from gaoxin.rules.frame import column, prepare, records
 from gaoxin.rules.gaps import divide, gap_column
 from gaoxin.rules.items import uses_items
 from gaoxin.rules.model import STATUSES
+from gaoxin.rules.peers import Peers
+from gaoxin.rules.peers import calls as peer_calls
 from gaoxin.rules.reads import fields_read
 from gaoxin.rules.resolve import resolve
 from gaoxin.rules.values import record
@@ -61,11 +63,11 @@ def rules_policy(version: PolicyVersion) -> RulesPolicy:
 
 def plan_run(version: PolicyVersion, on: dt.date | None = None, job: Any = None) -> MatchRun:
     """A run of the version over the job's partition plan; with no job, a job of its own
-    (policies.partitions.plan_job: ranges of enterprise ids, stored). `job`: a MatchJob."""
-    from gaoxin.policies.partitions import plan_job
-
+    (policies.partitions.plan_matching: ranges of enterprise ids, stored). `job`: a MatchJob."""
     if job is None:
-        job = plan_job(on or timezone.localdate())
+        from gaoxin.policies.partitions import plan_matching
+
+        return plan_matching([version], on).runs.get()
     return MatchRun.objects.create(
         version=version,
         job=job,
@@ -113,7 +115,8 @@ def match_partitions(
     with phases("read"):
         ids = partition_ids(runs[0], partition)
         frame = registry_frame(on, ids[0], ids[-1]) if ids else None
-    rows = match_rows(versions, frame, on, phases) if frame is not None else None
+        peers = peer_stats.of_runs(runs)  # the whole registry's, as the job stored them
+    rows = match_rows(versions, frame, on, phases, peers) if frame is not None else None
     if rows is None:
         rows = match_store.empty_rows()
     with transaction.atomic():
@@ -159,15 +162,17 @@ def match_rows(
     frame: pl.DataFrame,
     on: dt.date,
     phases: Phases = NO_PHASES,
+    peers: Peers | None = None,
 ) -> pl.DataFrame:
     """The rows to store for these versions over a registry frame (`registry_frame`): the
     batch decides every pair (one batch for all: a policy's rules id is its slug, unique) and
     measures the gap of most near misses; unknowns and the other near misses are explained to
-    name what they lack, and kept only if people can act on them."""
+    name what they lack, and kept only if people can act on them. `peers`: the statistics of
+    the whole registry (policies.peer_stats), the frame being only part of it."""
     versions = enterprise_versions(versions)
     if not versions or not frame.height:
         return match_store.empty_rows()
-    candidates = _candidates(versions, frame, on, phases)
+    candidates = _candidates(versions, frame, on, phases, peers)
     started = time.perf_counter()
     decided = pl.col("code").is_in([ELIGIBLE, REVIEW]) | pl.col("measured")
     decided = decided | pl.col("missing").is_not_null()
@@ -183,7 +188,7 @@ def match_rows(
     undecided = candidates.filter(~decided)
     phases.add("keep", time.perf_counter() - started)
     with phases("explain"):
-        explained = _explained(versions, undecided, frame, on)
+        explained = _explained(versions, undecided, frame, on, peers)
     with phases("keep"):
         columns = [pl.col(n).cast(t) for n, t in match_store.ROW_SCHEMA.items()]
         return pl.concat([direct.select(columns), explained.select(columns)])
@@ -201,6 +206,7 @@ def _candidates(
     frame: pl.DataFrame,
     on: dt.date,
     phases: Phases = NO_PHASES,
+    peers: Peers | None = None,
 ) -> pl.DataFrame:
     """(policy_id, version_id, enterprise_id, code, amount_fen, gap, measured, missing, kept)
     for every pair that is not a plain miss: eligible, review, unknown, or a near miss whose
@@ -209,8 +215,8 @@ def _candidates(
     `kept`: false for such an unknown that names nothing, in a policy nobody applies for."""
     with phases("evaluate"):
         policies = [rules_policy(v) for v in versions]
-        plan = compile_plan(policies, on)
-        wide = _evaluate(plan, frame)
+        plan = compile_plan(policies, on, peers=peers)
+        wide = _evaluate(plan, frame, peers)
     started = time.perf_counter()
     parts = []
     for version, pp in zip(versions, plan.policies, strict=True):
@@ -241,14 +247,14 @@ def _candidates(
     return candidates
 
 
-def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
+def _evaluate(plan: Plan, frame: pl.DataFrame, peers: Peers | None = None) -> pl.DataFrame:
     """The batch's wide result (`rules.batch.evaluate_wide` with near misses), plus per
     policy, for near misses: `short:<id>` (the false condition can name a gap — "lacks the
     certificate" can't, and such a near miss is not kept), `measured:<id>` (the batch measured
     that gap: one comparison) and `gap:<id>` (`rules.gaps`)."""
     items = registry_items(frame) if plan.aggregates else None
     staged = plan.with_staged(prepare(frame, plan.needed), items)
-    compiler = Compiler(plan.date)
+    compiler = Compiler(plan.date, None, peers)
     extra = []
     for pp in plan.policies:
         compiler.policy = pp.policy
@@ -259,7 +265,7 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
         bottoms: list[pl.Expr] = []
         for name, node in zip(pp.conditions, pp.resolved.decidable, strict=False):
             false = pl.col(name).not_().fill_null(False)
-            gap = gap_column(compiler, node)
+            gap = gap_column(compiler, node) if not _ranks(node) else None
             if gap is not None:
                 measured.append(false)
                 tops.append(pl.when(false).then(gap[0]))
@@ -284,6 +290,12 @@ def _evaluate(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
         for pp in plan.policies
     ]
     return result.with_columns(frame["enterprise_id"], *gaps)
+
+
+def _ranks(node: Any) -> bool:
+    """Whether a condition reads a rank or percentile: their columns are staged in the plan,
+    not in the compiler the gaps are measured with (the explanation measures those)."""
+    return any(c.fn in ("rank", "percentile") for c in peer_calls([node]))
 
 
 def _missing_json(pp: Any) -> pl.Expr:
@@ -335,6 +347,7 @@ def _explained(
     candidates: pl.DataFrame,
     frame: pl.DataFrame,
     on: dt.date,
+    peers: Peers | None = None,
 ) -> pl.DataFrame:
     """Unknowns and near misses, explained; those people can act on, as rows."""
     if not candidates.height:
@@ -359,7 +372,9 @@ def _explained(
         applies = rules_policy(version).delivery == "apply"
         if nulls:  # unknown: only what the undecided conditions lack is needed
             undecided = [i for i in range(nulls.bit_length()) if nulls >> i & 1]
-            lacking = missing_reads(resolved[version_id], rec, no_inputs[version_id], undecided)
+            lacking = missing_reads(
+                resolved[version_id], rec, no_inputs[version_id], undecided, peers
+            )
             if lacking or applies:
                 missing = _flat_names(lacking)
                 out.append(
@@ -374,7 +389,7 @@ def _explained(
                     )
                 )
             continue
-        explanation = explain_record(resolved[version_id], rec, no_inputs[version_id])
+        explanation = explain_record(resolved[version_id], rec, no_inputs[version_id], peers)
         if keep(explanation, applies=applies):
             out.append(_row(version, enterprise_id, explanation))
     return pl.DataFrame(out, schema=match_store.ROW_SCHEMA, orient="row")
@@ -421,10 +436,16 @@ UNKNOWN_STATUS = MatchStatus.UNKNOWN.value
 
 def explain_matches(matches: Sequence[PolicyMatch]) -> None:
     """Give each match its explanation (`match.explanation`, humanised as people read it), as
-    of the day it was evaluated, reading each enterprise's record once."""
+    of the day it was evaluated, reading each enterprise's record once; a policy that ranks
+    enterprises among peers, against the registry's statistics (policies.peer_stats)."""
     by_day: dict[dt.date, set[int]] = {}
+    populations: dict[tuple[int, dt.date], Peers | None] = {}
     for m in matches:
         by_day.setdefault(m.evaluated_on, set()).add(m.enterprise_id)
+        if (m.version_id, m.evaluated_on) not in populations:
+            populations[(m.version_id, m.evaluated_on)] = peer_stats.current(
+                [m.version], m.evaluated_on
+            )
     with_items = any(uses_items(rules_policy(m.version)) for m in matches)
     records = {
         (day, pk): record(row)
@@ -438,7 +459,8 @@ def explain_matches(matches: Sequence[PolicyMatch]) -> None:
             continue
         loaded = rules_policy(m.version)
         year = loaded.year or m.evaluated_on.year
-        found = explain(loaded, rec, m.evaluated_on)
+        peers = populations[(m.version_id, m.evaluated_on)]
+        found = explain(loaded, rec, m.evaluated_on, peers=peers)
         m.explanation = humanise_explanation(found.to_dict(), year)
 
 
@@ -492,14 +514,14 @@ def match_enterprise(
             ).select_related("current", "current__policy")
         )
     )
+    versions = [p.current for p in published if p.current is not None]
+    peers = peer_stats.current(versions, on)  # the whole registry's, this change included
     stored = []
-    for policy in published:
-        version = policy.current
-        assert version is not None
+    for version in versions:
         loaded = rules_policy(version)
         if loaded.beneficiary != "enterprise":
             continue
-        explanation = explain(loaded, normalised, on)
+        explanation = explain(loaded, normalised, on, peers=peers)
         if keep(explanation, applies=loaded.delivery == "apply"):
             stored.append(_row(version, enterprise_id, explanation))
     frame = pl.DataFrame(stored, schema=match_store.ROW_SCHEMA, orient="row")

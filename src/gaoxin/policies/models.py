@@ -377,6 +377,10 @@ class MatchJob(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    # The registry's statistics for the job's policies that rank enterprises among peers
+    # (policies.peer_stats), computed once when the job was planned, so that every partition
+    # reads the same whatever changes meanwhile; null when no policy of the job needs them.
+    peers = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-started_at", "-id")

@@ -35,7 +35,7 @@ from django_tasks_db.utils import is_locked_database_exception
 
 from gaoxin.core.phases import Phases
 from gaoxin.enterprises.models import Enterprise
-from gaoxin.policies import matching
+from gaoxin.policies import matching, peer_stats
 from gaoxin.policies.choices import PolicyStatus, RunStatus
 from gaoxin.policies.models import MatchJob, MatchPartition, MatchRun, Policy, PolicyVersion
 
@@ -60,7 +60,7 @@ class Took(Enum):
 def plan_job(on: dt.date, size: int = matching.PARTITION_SIZE) -> MatchJob:
     """Cut the registry into ranges of `size` enterprises by id, in one query, and store
     them: every worker reads the same plan, each range by the primary key's index."""
-    ranges = _ranges(size)
+    ranges = id_ranges(size)
     job = MatchJob.objects.create(
         evaluated_on=on,
         partitions=max(1, len(ranges)),
@@ -74,7 +74,8 @@ def plan_job(on: dt.date, size: int = matching.PARTITION_SIZE) -> MatchJob:
     return job
 
 
-def _ranges(size: int) -> list[tuple[int, int, int]]:
+def id_ranges(size: int) -> list[tuple[int, int, int]]:
+    """(first id, last id, count) of the registry cut into ranges of `size` enterprises."""
     table = connection.ops.quote_name(Enterprise._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -89,10 +90,13 @@ def _ranges(size: int) -> list[tuple[int, int, int]]:
 def plan_matching(
     versions: Sequence[PolicyVersion], on: dt.date | None = None, size: int | None = None
 ) -> MatchJob:
-    """One job for these versions: every partition is read once for all of them."""
+    """One job for these versions: every partition is read once for all of them, and the
+    statistics of those that rank enterprises among peers are computed once, for all the
+    partitions (policies.peer_stats)."""
     job = plan_job(on or timezone.localdate(), size or matching.PARTITION_SIZE)
     for version in versions:
         matching.plan_run(version, job=job)
+    peer_stats.store(job, versions)
     return job
 
 
@@ -182,7 +186,8 @@ def _partition_done(job_id: int, stored: int) -> None:
     MatchJob.objects.filter(pk=job_id).update(
         partitions_done=F("partitions_done") + 1, matches=F("matches") + stored
     )
-    job = MatchJob.objects.get(pk=job_id)  # its row is locked by the update until commit
+    # Its row is locked by the update until commit; its statistics are not read here.
+    job = MatchJob.objects.defer("peers").get(pk=job_id)
     if job.partitions_done >= job.partitions and job.status != RunStatus.DONE:
         job.status, job.finished_at = RunStatus.DONE, timezone.now()
         job.seconds = (job.finished_at - job.started_at).total_seconds()

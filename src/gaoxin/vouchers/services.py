@@ -28,6 +28,7 @@ from gaoxin.enterprises.models import Enterprise
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
 from gaoxin.ledger.money import to_fen, to_yuan, yuan_text
+from gaoxin.policies import peer_stats
 from gaoxin.policies.choices import MatchStatus
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import Policy
@@ -220,7 +221,8 @@ def decide_quota(scheme: VoucherScheme, record: dict[str, Any], on: dt.date) -> 
     if policy is None or policy.current is None:
         return QuotaDecision(MatchStatus.ELIGIBLE, scheme.enterprise_cap_fen, {})
     loaded = rules_policy(policy.current)
-    decision = explain(loaded, record, on, fee_inputs(loaded, UNLIMITED_FEE))
+    peers = peer_stats.current([policy.current], on)
+    decision = explain(loaded, record, on, fee_inputs(loaded, UNLIMITED_FEE), peers=peers)
     if decision.status not in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
         return QuotaDecision(decision.status, None, decision.to_dict())
     cap = scheme.enterprise_cap_fen
@@ -404,7 +406,8 @@ def policy_share(scheme: VoucherScheme, enterprise: Enterprise, fee_fen: int) ->
     loaded = rules_policy(policy.current)
     on = judged_on(scheme)
     record = flat_rows([enterprise.pk], on)[enterprise.pk]
-    decision = explain(loaded, record, on, fee_inputs(loaded, to_yuan(fee_fen)))
+    peers = peer_stats.current([policy.current], on)
+    decision = explain(loaded, record, on, fee_inputs(loaded, to_yuan(fee_fen)), peers=peers)
     if decision.status not in (MatchStatus.ELIGIBLE, MatchStatus.REVIEW):
         failed = [c["label"] for c in decision.to_dict()["conditions"] if c["result"] is False]
         raise ValidationFailed(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0012_event_awards'),
+        ('policies', '0013_payout_to_a_person'),
     ]
 
     operations = [

@@ -150,6 +150,16 @@ def test_no_enterprise_exceeds_its_quota_and_each_acts_through_its_own_login(
         order.contract_file.close()
 
 
+def test_the_demo_logins_keep_half_their_quota_to_order_with(scheme: VoucherScheme) -> None:
+    """Whoever signs in as ent1 or ent2 can still order a service with a voucher."""
+    logins = User.objects.filter(username__in=("ent1", "ent2")).values("organisation_id")
+    quotas = VoucherQuota.objects.filter(scheme=scheme, enterprise__organisation__in=logins)
+    assert quotas.exists()  # the logins in the service centre's care
+    for quota in quotas:
+        assert VoucherOrder.objects.filter(quota=quota).exists()
+        assert quota.granted_fen - services.used_fen(quota) >= quota.granted_fen // 2
+
+
 def test_orders_move_through_the_year_in_order(scheme: VoucherScheme) -> None:
     now = timezone.now()
     opened = timezone.make_aware(dt.datetime.combine(scheme.opens_on, dt.time()))

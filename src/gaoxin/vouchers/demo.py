@@ -183,6 +183,7 @@ class _Times:
 
 @dataclass
 class _Cast:
+    scheme: VoucherScheme
     admin: Actor
     staff: Actor
     staff2: Actor | None
@@ -245,6 +246,7 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
                 chosen.setdefault(pk, 2.0)
         staff2 = users.get("staff2")
         cast = _Cast(
+            scheme=scheme,
             admin=admin,
             staff=Actor.for_user(staff),
             staff2=Actor.for_user(staff2) if staff2 else None,
@@ -254,6 +256,9 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         )
         enterprises = Enterprise.objects.in_bulk(list(chosen))
         claimed = dict.fromkeys(chosen, 0)
+        # The demo's own logins keep half their quota, so that whoever signs in as them can
+        # still order a service with a voucher, whatever hour the demo was built.
+        spendable = {pk: q - (q // 2 if pk in logins else 0) for pk, q in holders.items()}
         listings = _listings()
         supplement = _at(_workday(dt.date(today.year, 8, 17)), 10, 0)
         funded_more = False
@@ -265,13 +270,18 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
             candidates = {
                 pk: weight
                 for pk, weight in chosen.items()
-                if holders[pk] - claimed[pk] >= MIN_LEFT_FEN
+                if spendable[pk] - claimed[pk] >= MIN_LEFT_FEN
             }
             if not candidates:
                 break
             enterprise = enterprises[_pick(rng, candidates)]
             size = min(max(holders[enterprise.pk] // 10_000_000, 1), 3)
-            order = _drive_one(rng, cast, enterprise, size, listings, placed, now, times)
+            left = (
+                spendable[enterprise.pk] - claimed[enterprise.pk]
+                if enterprise.pk in logins
+                else None
+            )
+            order = _drive_one(rng, cast, enterprise, size, left, listings, placed, now, times)
             if order is not None and order.state in ACTIVE_STATES:
                 claimed[enterprise.pk] += order.deduction_fen
         _backdate_orders(times)
@@ -613,18 +623,22 @@ def _drive_one(
     cast: _Cast,
     enterprise: Enterprise,
     size: int,
+    left_fen: int | None,
     listings: dict[str, list[ServiceListing]],
     placed: dt.datetime,
     now: dt.datetime,
     times: _Times,
 ) -> VoucherOrder | None:
-    """Place one order and take it as far as the plan says it got by now."""
+    """Place one order and take it as far as the plan says it got by now; none when its
+    deduction would exceed what the plan lets the enterprise spend (`left_fen`, when bounded)."""
     category = _pick(rng, {c: w for c, w in CATEGORY_WEIGHT[size].items() if listings.get(c)})
     # Larger firms buy the larger services of a kind, and more of them.
     choices = listings[category]
     scale = [(listing.price_max_fen / 1_000_000) ** (0.7 * (size - 1)) for listing in choices]
     listing = rng.choices(choices, weights=scale)[0]
     fee = _fee(rng, listing, size)
+    if left_fen is not None and services.ratio_share(cast.scheme, fee) > left_fen:
+        return None
     outcome = rng.choices(("ok", "decline", "cancel", "reject"), weights=(92.5, 2.5, 3, 2))[0]
     enterprise_actor = cast.enterprise_users[enterprise.pk]
     provider_actor = cast.provider_users[listing.provider_id]

@@ -116,9 +116,9 @@ def test_a_file_with_errors_writes_nothing_and_names_them(zone: Any) -> None:
             rows=rows,
         )
     text = str(info.value.message)
-    assert "第 1 行“颜色”：未知表头" in text
-    assert "第 3 行“uscc”：企业库中没有这个统一社会信用代码" in text
-    assert "第 4 行“购置金额”：无法识别的值：很多" in text
+    assert "第 1 行 D 列“颜色”：未知表头" in text
+    assert "第 3 行 A 列“uscc”：企业库中没有这个统一社会信用代码" in text
+    assert "第 4 行 C 列“购置金额”：无法识别的值：很多" in text
     assert not EquipmentPurchase.objects.exists()
 
 
@@ -135,3 +135,33 @@ def test_the_command_imports_a_csv(zone: Any, tmp_path: Any) -> None:
     bad.write_text("uscc,专利号\nX,ZL1\n", encoding="utf-8")
     with pytest.raises(CommandError, match="未导入"):
         call_command("import_linked", "patents", str(bad))
+
+
+@pytest.mark.django_db
+def test_every_bad_cell_of_a_patent_file_is_named_with_its_column(zone: Any, tmp_path: Any) -> None:
+    """Each wrong cell by row, column letter and header — also on a row whose enterprise is
+    unknown — and nothing written."""
+    a = zone.enterprise_a
+    path = tmp_path / "patents.csv"
+    path.write_text(
+        "统一社会信用代码,专利号,专利类型,授权范围,授权日\n"
+        f"{a.uscc},0012,发明,PCT国际,2026-13-40\n"
+        "NOSUCH,ZL2,魔法,火星,2025-03-01\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as info:
+        call_command("import_linked", "patents", str(path))
+    text = str(info.value)
+    assert "第 2 行 E 列“授权日”：无法识别的值：2026-13-40" in text
+    assert "第 3 行 A 列“统一社会信用代码”：企业库中没有这个统一社会信用代码" in text
+    assert "第 3 行 C 列“专利类型”：须为：发明、实用新型、外观设计" in text
+    assert "第 3 行 D 列“授权范围”：须为：国内、PCT" in text
+    assert not Patent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_patent_number_of_digits_stays_as_written(zone: Any, tmp_path: Any) -> None:
+    path = tmp_path / "patents.csv"
+    path.write_text(f"uscc,专利号,专利类型\n{zone.enterprise_a.uscc},0012,发明\n", encoding="utf-8")
+    call_command("import_linked", "patents", str(path))
+    assert Patent.objects.get().number == "0012"

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change
 from gaoxin.core.errors import ValidationFailed
+from gaoxin.enterprises.flatfile import column_letter
+from gaoxin.enterprises.importing import CellError
 from gaoxin.enterprises.models import (
     Enterprise,
     EquipmentPurchase,
@@ -33,14 +35,15 @@ _YEARLY = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
 MAX_ERRORS = 20
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as in the spreadsheet: the header is row 1
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return _("第 %(r)s 行“%(c)s”：%(m)s") % {"r": self.row, "c": self.column, "m": self.message}
+def _said(e: CellError) -> str:
+    if not e.column:  # a column the file lacks
+        return _("第 %(r)s 行“%(h)s”：%(m)s") % {"r": e.row, "h": e.header, "m": e.message}
+    return _("第 %(r)s 行 %(c)s 列“%(h)s”：%(m)s") % {
+        "r": e.row,
+        "c": e.column,
+        "h": e.header,
+        "m": e.message,
+    }
 
 
 def _fields(table: str) -> tuple[catalogue.Field, ...]:
@@ -61,6 +64,22 @@ _REQUIRED = {
     "tenants": "name",
 }
 _TENANT_USCC = ("tenant_uscc", "入驻企业统一社会信用代码")
+_MODEL = {"persons": Person, "patents": Patent, "equipment": EquipmentPurchase, "tenants": Tenancy}
+
+
+def _coded(table: str, name: str, value: Any) -> tuple[Any, list[str]]:
+    """A coded field's value as stored (its code, given as code or label) and, when the value is
+    neither, the codes allowed; other fields pass as they are."""
+    try:
+        choices = getattr(_MODEL[table]._meta.get_field(name), "choices", None)
+    except FieldDoesNotExist:  # not a model field: nothing to check
+        return value, []
+    if not choices:
+        return value, []
+    for code, label in choices:
+        if str(value).strip() in (str(code), str(label)):
+            return code, []
+    return value, [str(code) for code, _label in choices]
 
 
 def _column(table: str, header: str) -> tuple[catalogue.Field, int | None] | None:
@@ -79,7 +98,7 @@ def _column(table: str, header: str) -> tuple[catalogue.Field, int | None] | Non
 def read_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     from gaoxin.rules.io import read_enterprises
 
-    frame = read_enterprises(path)
+    frame = read_enterprises(path, csv_as_text=True)
     return frame.columns, frame.to_dicts()
 
 
@@ -89,7 +108,12 @@ def import_linked(
     """Check every row, then write them all (or nothing). Returns the rows written."""
     if table not in TABLES:
         raise ValidationFailed(_("未知的表：%(t)s") % {"t": table}, field="table")
-    errors: list[RowError] = []
+    errors: list[CellError] = []
+    letter = {h: column_letter(i) for i, h in enumerate(headers)}
+
+    def error(row: int, header: str, message: str) -> None:
+        errors.append(CellError(row, letter.get(header, ""), str(header), message))
+
     uscc_header = next((h for h in headers if str(h).strip() in ("uscc", "统一社会信用代码")), None)
     if uscc_header is None:
         raise ValidationFailed(_("缺少“统一社会信用代码”列"), field="file")
@@ -100,20 +124,20 @@ def import_linked(
             continue
         found = _column(table, h)
         if found is None:
-            errors.append(RowError(1, str(h), _("未知表头")))
+            error(1, h, _("未知表头"))
         else:
             columns[h] = found
     required = _REQUIRED[table]
     if not any(f.name == required and y is None for f, y in columns.values()):
         alias = next(f.alias for f in _fields(table) if f.name == required)
-        errors.append(RowError(1, alias, _("缺少必需的列")))
+        error(1, alias, _("缺少必需的列"))
     ids = dict(Enterprise.objects.values_list("uscc", "pk"))
     parsed: list[tuple[int, int | None, dict[str, Any], dict[int, dict[str, Any]]]] = []
     for number, row in enumerate(rows, start=2):
+        found_errors = len(errors)
         enterprise = ids.get(str(row.get(uscc_header) or "").strip())
         if enterprise is None:
-            errors.append(RowError(number, str(uscc_header), _("企业库中没有这个统一社会信用代码")))
-            continue
+            error(number, uscc_header, _("企业库中没有这个统一社会信用代码"))
         tenant = ids.get(str(row.get(tenant_header) or "").strip()) if tenant_header else None
         values: dict[str, Any] = {}
         yearly: dict[int, dict[str, Any]] = {}
@@ -123,22 +147,34 @@ def import_linked(
                 continue
             value = convert_field(f, raw)
             if value is None:
-                errors.append(RowError(number, str(header), _("无法识别的值：%(v)s") % {"v": raw}))
+                error(number, header, _("无法识别的值：%(v)s") % {"v": raw})
                 continue
             if f.type is catalogue.FieldType.MONEY:
                 value = _yuan(value)
             elif f.type is catalogue.FieldType.INTEGER:
                 value = int(value)
             if year is None:
-                values[_MODEL_NAME.get(table, {}).get(f.name, f.name)] = value
+                name = _MODEL_NAME.get(table, {}).get(f.name, f.name)
+                value, allowed = _coded(table, name, value)
+                if allowed:
+                    error(number, header, _("须为：%(a)s") % {"a": "、".join(allowed)})
+                    continue
+                values[name] = value
             else:
                 yearly.setdefault(year, {})[f.name] = value
         if not values.get(_MODEL_NAME.get(table, {}).get(required, required)):
-            errors.append(RowError(number, required, _("必填")))
-            continue
-        parsed.append((enterprise, tenant, values, yearly))
+            error(
+                number,
+                next(
+                    (h for h, (f, y) in columns.items() if f.name == required and y is None),
+                    required,
+                ),
+                _("必填"),
+            )
+        if enterprise is not None and len(errors) == found_errors:
+            parsed.append((enterprise, tenant, values, yearly))
     if errors:
-        shown = "；".join(str(e) for e in errors[:MAX_ERRORS])
+        shown = "；".join(_said(e) for e in errors[:MAX_ERRORS])
         raise ValidationFailed(
             _("文件有 %(n)s 处错误，未导入：%(e)s") % {"n": len(errors), "e": shown}, field="file"
         )

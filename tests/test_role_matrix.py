@@ -68,6 +68,14 @@ PAGES: list[tuple[str, str, str, set[str], dict[str, Any] | None]] = [
     ),
     ("import page", "get", "/imports/", ZONE_WRITERS | {"staff_other"}, None),
     ("import template", "get", "/imports/template.xlsx", ZONE_WRITERS | {"staff_other"}, None),
+    ("linked import page", "get", "/imports/linked/", ZONE_WRITERS | {"staff_other"}, None),
+    (
+        "linked import template",
+        "get",
+        "/imports/linked/patents/template.xlsx",
+        ZONE_WRITERS | {"staff_other"},
+        None,
+    ),
     ("my enterprise", "get", "/my/enterprise/", {"enterprise_a", "enterprise_b"}, None),
     ("declare form", "get", "/my/enterprise/edit/", {"enterprise_a", "enterprise_b"}, None),
     (

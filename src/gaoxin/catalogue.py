@@ -347,11 +347,16 @@ _YEAR_SUFFIX = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
 
 
 @functools.lru_cache(maxsize=4096)
+def without_unit(header: str) -> str:
+    """`营业收入_2024（元）` → `营业收入_2024`: a header's unit is a hint only."""
+    text = header.strip().replace("（", "(").replace("）", ")")
+    return re.sub(r"\(.*?\)$", "", text).strip()
+
+
 def parse_header(header: str) -> Column | None:
     """`revenue_2024`, `营业收入_2024`, `营业收入2024年`, `high_tech_enterprise_until`,
     `高新技术企业_有效期至` → the column they name; None for an unknown header."""
-    text = header.strip().replace("（", "(").replace("）", ")")
-    text = re.sub(r"\(.*?\)$", "", text).strip()  # `营业收入_2024(元)`: the unit is a hint only
+    text = without_unit(header)
     if not text:
         return None
     field = lookup(text)

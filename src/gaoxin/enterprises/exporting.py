@@ -4,7 +4,7 @@ and the CSV are written by the shared export mechanism (`gaoxin.core.exporting`)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -110,6 +110,28 @@ def export_response(enterprises: QuerySet[Enterprise], years: list[int], *, as_c
     return exporting.export_response(_export(years), rows_for(enterprises, columns), as_csv=as_csv)
 
 
+_TYPE_LABELS = {
+    FieldType.TEXT: gettext_lazy("文字"),
+    FieldType.MONEY: gettext_lazy("金额（元，可写 500万、2亿）"),
+    FieldType.INTEGER: gettext_lazy("整数"),
+    FieldType.BOOLEAN: gettext_lazy("是/否"),
+    FieldType.DATE: gettext_lazy("日期 2024-06-30"),
+}
+
+
+def _guide(workbook: Workbook, rows: Iterable[list[Any]]) -> None:
+    """The sheet 填写说明: one row per column of the template."""
+    guide = workbook.create_sheet(_("填写说明"))
+    guide.append([_("列名"), _("英文列名"), _("类型"), _("单位"), _("必填"), _("说明")])
+    for row in rows:
+        guide.append([str(cell) for cell in row])
+
+
+def _guide_row(header_zh: str, header_en: str, f: catalogue.Field, required: bool) -> list[Any]:
+    kind = _TYPE_LABELS.get(f.type, "")
+    return [header_zh, header_en, kind, f.unit, _("是") if required else "", f.help]
+
+
 def write_template(years: list[int]) -> bytes:
     columns = catalogue.flat_columns(years)
     workbook = Workbook(write_only=True)
@@ -118,27 +140,40 @@ def write_template(years: list[int]) -> bytes:
         exporting.Export(_("企业"), "enterprises", export_columns(columns), freeze="C2"),
         [],
     )
-    guide = workbook.create_sheet(_("填写说明"))
-    guide.append([_("列名"), _("英文列名"), _("类型"), _("单位"), _("必填"), _("说明")])
-    types = {
-        FieldType.TEXT: _("文字"),
-        FieldType.MONEY: _("金额（元，可写 500万、2亿）"),
-        FieldType.INTEGER: _("整数"),
-        FieldType.BOOLEAN: _("是/否"),
-        FieldType.DATE: _("日期 2024-06-30"),
-    }
+    rows = []
     for column in columns:
         f = column.field
+        row = _guide_row(header(column), column.header, f, f.required)
         if f.kind is FieldKind.QUALIFICATION:
-            kind = _("日期 2024-06-30")
-            note = (
+            row[2] = _("日期 2024-06-30")
+            row[5] = (
                 _("有效期截止日（含当日）；不填则按资质有效年限推算")
                 if column.until
                 else _("认定日期；未获得则留空")
             )
-        else:
-            kind, note = types[f.type], f.help
-        guide.append(
-            [header(column), column.header, kind, f.unit, _("是") if f.required else "", note]
+        rows.append(row)
+    _guide(workbook, rows)
+    return exporting.save(workbook)
+
+
+def write_linked_template(table: str, year: int) -> bytes:
+    """The empty sheet for importing persons (yearly columns of `year`), patents, equipment or
+    tenants, and its 填写说明."""
+    from gaoxin.enterprises.linked_import import template_columns
+
+    columns = template_columns(table, year)
+    workbook = Workbook(write_only=True)
+    sheet = [
+        exporting.Column(
+            f"{zh}（{f.unit}）" if f.unit else zh,
+            itemgetter(index),
+            _KINDS.get(f.type, Kind.TEXT),
+            required=required,
+            width=22 if f.name in ("uscc", "tenant_uscc") else None,
         )
+        for index, (zh, _en, f, required) in enumerate(columns)
+    ]
+    title = catalogue.ITEM_TABLE[table].alias if table in catalogue.ITEM_TABLE else _("人员")
+    exporting.add_sheet(workbook, exporting.Export(title, table, sheet), [])
+    _guide(workbook, (_guide_row(zh, en, f, required) for zh, en, f, required in columns))
     return exporting.save(workbook)

@@ -162,3 +162,18 @@ class ContactForm(forms.Form):
     phone = forms.CharField(label=_("手机号"), required=False, max_length=32)
     email = forms.EmailField(label=_("邮箱"), required=False)
     receives_push = forms.BooleanField(label=_("接收政策推送"), required=False, initial=True)
+
+
+class LinkedImportForm(forms.Form):
+    table = forms.ChoiceField(
+        label=_("导入内容"),
+        choices=[
+            ("persons", _("人员（人才、团队带头人、创始人）")),
+            ("patents", _("专利")),
+            ("equipment", _("设备购置")),
+            ("tenants", _("孵化载体的入驻企业")),
+        ],
+    )
+    file = forms.FileField(
+        label=_("文件"), help_text=_(".xlsx 或 .csv（UTF-8 或 GBK），第一行为表头")
+    )

@@ -19,9 +19,9 @@ from gaoxin.accounts.choices import DataScope
 from gaoxin.core.audit import Actor, record_change
 from gaoxin.core.errors import NotFound, ValidationFailed
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.enterprises import exporting, importing, selectors
-from gaoxin.enterprises.flatfile import SUPPORTED_SUFFIXES
-from gaoxin.enterprises.forms import ImportForm
+from gaoxin.enterprises import exporting, importing, linked_import, selectors
+from gaoxin.enterprises.flatfile import SUPPORTED_SUFFIXES, FileProblem
+from gaoxin.enterprises.forms import ImportForm, LinkedImportForm
 from gaoxin.enterprises.models import ImportBatch
 
 IMPORT = "enterprises.import_enterprises"
@@ -199,4 +199,69 @@ def import_template(request: HttpRequest) -> HttpResponse:
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = 'attachment; filename="gaoxin-enterprise-template.xlsx"'
+    return response
+
+
+@permission_required(IMPORT)
+def import_linked(request: HttpRequest) -> HttpResponse:
+    """人员与项目导入: persons, patents, equipment or tenants of the enterprises this user
+    sees, all rows or none, each error by row and column on the page."""
+    form = LinkedImportForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        table = form.cleaned_data["table"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            form.add_error("file", _("请上传 .xlsx 或 .csv 文件"))
+        elif upload.size > settings.IMPORT_MAX_BYTES:
+            form.add_error("file", _("文件过大，请拆分后分批导入"))
+        else:
+            path = _store(upload)
+            try:
+                headers, rows, numbers = linked_import.read_rows(path)
+                written = linked_import.import_linked(
+                    actor=Actor.for_user(request.user),
+                    table=table,
+                    headers=headers,
+                    rows=rows,
+                    numbers=numbers,
+                    enterprises=selectors.visible_to(request.user),
+                )
+            except FileProblem as exc:
+                form.add_error("file", str(exc))
+            except ValidationFailed as exc:
+                if not exc.details:  # the file as a whole (a required column missing)
+                    form.add_error(None, str(exc.message))
+                else:
+                    errors = exc.details["errors"]
+                    form.add_error(
+                        None,
+                        _("文件有 %(n)s 处错误，未导入任何数据；请按下表修改后重新上传。")
+                        % {"n": exc.details["count"]},
+                    )
+            else:
+                label = dict(form.fields["table"].choices)[table]
+                messages.success(
+                    request, _("已导入 %(n)s 条%(t)s记录。") % {"n": written, "t": label}
+                )
+                return redirect("enterprises:import_linked")
+            finally:
+                path.unlink(missing_ok=True)
+    return render(
+        request,
+        "enterprises/import_linked.html",
+        {"form": form, "errors": errors, "tables": form.fields["table"].choices},
+    )
+
+
+@permission_required(IMPORT)
+def import_linked_template(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in linked_import.TABLES:
+        raise NotFound(_("没有这个导入模板"))
+    body = exporting.write_linked_template(table, timezone.localdate().year - 1)
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="gaoxin-{table}-template.xlsx"'
     return response

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.core.audit import Actor, record_change
 from gaoxin.core.errors import ValidationFailed
-from gaoxin.enterprises.flatfile import column_letter
+from gaoxin.enterprises.flatfile import SUPPORTED_SUFFIXES, column_letter, open_table
 from gaoxin.enterprises.importing import CellError
 from gaoxin.enterprises.models import (
     Enterprise,
@@ -32,7 +34,8 @@ from gaoxin.rules.values import convert_field
 
 TABLES = ("persons", "patents", "equipment", "tenants")
 _YEARLY = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
-MAX_ERRORS = 20
+MAX_ERRORS = 20  # in the message
+ERRORS_LISTED = 500  # in the details a page lists
 
 
 def _said(e: CellError) -> str:
@@ -83,7 +86,7 @@ def _coded(table: str, name: str, value: Any) -> tuple[Any, list[str]]:
 
 
 def _column(table: str, header: str) -> tuple[catalogue.Field, int | None] | None:
-    text = str(header).strip()
+    text = catalogue.without_unit(str(header))
     for f in _fields(table):
         if text in (f.name, f.alias):
             return (f, None) if not f.yearly else None
@@ -95,17 +98,55 @@ def _column(table: str, header: str) -> tuple[catalogue.Field, int | None] | Non
     return None
 
 
-def read_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
+def template_columns(table: str, year: int) -> list[tuple[str, str, catalogue.Field, bool]]:
+    """The columns of the import template: (Chinese header, English header, field, required)."""
+    uscc = catalogue.BY_NAME["uscc"]
+    out = [(uscc.alias, uscc.name, uscc, True)]
+    if table == "tenants":
+        tenant = replace(
+            uscc, name=_TENANT_USCC[0], alias=_TENANT_USCC[1], help=_("入驻企业在企业库中时填写")
+        )
+        out.append((tenant.alias, tenant.name, tenant, False))
+    required = _REQUIRED[table]
+    for f in _fields(table):
+        if f.yearly:
+            out.append((f"{f.alias}_{year}", f"{f.name}_{year}", f, False))
+        else:
+            out.append((f.alias, f.name, f, f.name == required))
+    return out
+
+
+def read_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """Headers, rows and each row's number as the spreadsheet shows it. Excel and CSV files
+    are read as an upload is (flatfile: GBK, blank rows skipped, every problem a FileProblem
+    a person can act on); JSON lines and Parquet as the rules CLI reads them."""
+    p = Path(path)
+    if p.suffix.lower() in SUPPORTED_SUFFIXES:
+        table = open_table(p, p.name)
+        numbers, rows = [], []
+        for number, cells in table.rows:
+            numbers.append(number)
+            rows.append(dict(zip(table.headers, cells, strict=False)))
+        return table.headers, rows, numbers
     from gaoxin.rules.io import read_enterprises
 
-    frame = read_enterprises(path, csv_as_text=True)
-    return frame.columns, frame.to_dicts()
+    frame = read_enterprises(p)
+    return frame.columns, frame.to_dicts(), list(range(2, frame.height + 2))
 
 
 def import_linked(
-    *, actor: Actor, table: str, headers: list[str], rows: Iterable[dict[str, Any]]
+    *,
+    actor: Actor,
+    table: str,
+    headers: list[str],
+    rows: Iterable[dict[str, Any]],
+    numbers: Iterable[int] | None = None,
+    enterprises: QuerySet[Enterprise] | None = None,
 ) -> int:
-    """Check every row, then write them all (or nothing). Returns the rows written."""
+    """Check every row, then write them all (or nothing). Returns the rows written. Rows may
+    name only `enterprises` (the importer's scope; all by default). A file with errors raises
+    ValidationFailed whose `details` has their `count` and the first of them as `errors`
+    ({row, column, header, message} each)."""
     if table not in TABLES:
         raise ValidationFailed(_("未知的表：%(t)s") % {"t": table}, field="table")
     errors: list[CellError] = []
@@ -131,14 +172,19 @@ def import_linked(
     if not any(f.name == required and y is None for f, y in columns.values()):
         alias = next(f.alias for f in _fields(table) if f.name == required)
         error(1, alias, _("缺少必需的列"))
-    ids = dict(Enterprise.objects.values_list("uscc", "pk"))
+    scope = Enterprise.objects.all() if enterprises is None else enterprises
+    ids = dict(scope.values_list("uscc", "pk"))
+    # A tenant is named, not edited: any enterprise of the registry may be one.
+    tenants = dict(Enterprise.objects.values_list("uscc", "pk")) if tenant_header else {}
     parsed: list[tuple[int, int | None, dict[str, Any], dict[int, dict[str, Any]]]] = []
-    for number, row in enumerate(rows, start=2):
+    # Each row's number as the spreadsheet shows it (the header is row 1): 2, 3, … by default.
+    numbered = zip(numbers, rows, strict=True) if numbers is not None else enumerate(rows, 2)
+    for number, row in numbered:
         found_errors = len(errors)
         enterprise = ids.get(str(row.get(uscc_header) or "").strip())
         if enterprise is None:
             error(number, uscc_header, _("企业库中没有这个统一社会信用代码"))
-        tenant = ids.get(str(row.get(tenant_header) or "").strip()) if tenant_header else None
+        tenant = tenants.get(str(row.get(tenant_header) or "").strip()) if tenant_header else None
         values: dict[str, Any] = {}
         yearly: dict[int, dict[str, Any]] = {}
         for header, (f, year) in columns.items():
@@ -176,7 +222,9 @@ def import_linked(
     if errors:
         shown = "；".join(_said(e) for e in errors[:MAX_ERRORS])
         raise ValidationFailed(
-            _("文件有 %(n)s 处错误，未导入：%(e)s") % {"n": len(errors), "e": shown}, field="file"
+            _("文件有 %(n)s 处错误，未导入：%(e)s") % {"n": len(errors), "e": shown},
+            field="file",
+            details={"count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_LISTED]]},
         )
     return _write(actor, table, parsed)
 

@@ -23,6 +23,12 @@ urlpatterns = [
     ),
     path("imports/", import_views.import_start, name="import"),
     path("imports/template.xlsx", import_views.import_template, name="import_template"),
+    path("imports/linked/", import_views.import_linked, name="import_linked"),
+    path(
+        "imports/linked/<str:table>/template.xlsx",
+        import_views.import_linked_template,
+        name="import_linked_template",
+    ),
     path("imports/<int:pk>/", import_views.import_preview, name="import_preview"),
     path("imports/<int:pk>/commit/", import_views.import_commit, name="import_commit"),
     path("imports/<int:pk>/discard/", import_views.import_discard, name="import_discard"),

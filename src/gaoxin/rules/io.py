@@ -83,9 +83,7 @@ def check_columns(headers: list[str]) -> None:
         raise ValueError("\n".join(problems))
 
 
-def read_enterprises(path: str | Path, *, csv_as_text: bool = False) -> pl.DataFrame:
-    """`csv_as_text`: every CSV column as written (a reader that converts each cell itself
-    keeps `0012` as it is, where type inference would make it 12)."""
+def read_enterprises(path: str | Path) -> pl.DataFrame:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".parquet":
@@ -96,8 +94,6 @@ def read_enterprises(path: str | Path, *, csv_as_text: bool = False) -> pl.DataF
         return _read_xlsx(p)
     if suffix in (".csv", ".txt"):
         text = _decode(p.read_bytes())
-        if csv_as_text:
-            return pl.read_csv(io.StringIO(text), infer_schema=False)
         header = pl.read_csv(io.StringIO(text), n_rows=0).columns
         return pl.read_csv(
             io.StringIO(text),

@@ -21,12 +21,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            headers, rows = read_rows(options["file"])
+            headers, rows, numbers = read_rows(options["file"])
             n = import_linked(
                 actor=Actor.system("import_linked"),
                 table=options["table"],
                 headers=headers,
                 rows=rows,
+                numbers=numbers,
             )
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from None

@@ -164,16 +164,16 @@ class ContactForm(forms.Form):
     receives_push = forms.BooleanField(label=_("接收政策推送"), required=False, initial=True)
 
 
+LINKED_TABLES = [
+    ("persons", _("人员（人才、团队带头人、创始人）")),
+    ("patents", _("专利")),
+    ("equipment", _("设备购置")),
+    ("tenants", _("孵化载体的入驻企业")),
+]
+
+
 class LinkedImportForm(forms.Form):
-    table = forms.ChoiceField(
-        label=_("导入内容"),
-        choices=[
-            ("persons", _("人员（人才、团队带头人、创始人）")),
-            ("patents", _("专利")),
-            ("equipment", _("设备购置")),
-            ("tenants", _("孵化载体的入驻企业")),
-        ],
-    )
+    table = forms.ChoiceField(label=_("导入内容"), choices=LINKED_TABLES)
     file = forms.FileField(
         label=_("文件"), help_text=_(".xlsx 或 .csv（UTF-8 或 GBK），第一行为表头")
     )

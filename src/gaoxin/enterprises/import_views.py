@@ -21,7 +21,7 @@ from gaoxin.core.errors import NotFound, ValidationFailed
 from gaoxin.core.web import paginate, permission_required
 from gaoxin.enterprises import exporting, importing, linked_import, selectors
 from gaoxin.enterprises.flatfile import SUPPORTED_SUFFIXES, FileProblem
-from gaoxin.enterprises.forms import ImportForm, LinkedImportForm
+from gaoxin.enterprises.forms import LINKED_TABLES, ImportForm, LinkedImportForm
 from gaoxin.enterprises.models import ImportBatch
 
 IMPORT = "enterprises.import_enterprises"
@@ -221,7 +221,7 @@ def import_linked(request: HttpRequest) -> HttpResponse:
             try:
                 headers, rows, numbers = linked_import.read_rows(path)
                 written = linked_import.import_linked(
-                    actor=Actor.for_user(request.user),
+                    actor=Actor.of(request),
                     table=table,
                     headers=headers,
                     rows=rows,
@@ -241,7 +241,7 @@ def import_linked(request: HttpRequest) -> HttpResponse:
                         % {"n": exc.details["count"]},
                     )
             else:
-                label = dict(form.fields["table"].choices)[table]
+                label = dict(LINKED_TABLES)[table]
                 messages.success(
                     request, _("已导入 %(n)s 条%(t)s记录。") % {"n": written, "t": label}
                 )
@@ -251,7 +251,7 @@ def import_linked(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "enterprises/import_linked.html",
-        {"form": form, "errors": errors, "tables": form.fields["table"].choices},
+        {"form": form, "errors": errors, "tables": LINKED_TABLES},
     )
 
 

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gaoxin.enterprises.models import EquipmentPurchase, Patent, Person
 from tests.clients import client_for
+from tests.conftest import ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,26 @@ def test_an_unreadable_file_is_refused_on_its_field(
 def test_a_template_of_no_table_is_not_found(zone: Any) -> None:
     client = client_for(zone, "staff")
     assert client.get("/imports/linked/rockets/template.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_import_a_person_for_enterprise_a(zone: Any, role: str) -> None:
+    """Staff with the import permission who see enterprise A (staff, zone_admin) import; staff
+    who don't (staff_other) are told the enterprise is not theirs; everyone else is refused."""
+    template = _filled(
+        client_for(zone, "zone_admin"), "persons", [[zone.enterprise_a.uscc, "王博"]]
+    )
+    response = client_for(zone, role).post(
+        "/imports/linked/", {"table": "persons", "file": template}
+    )
+    if role in ("staff", "zone_admin"):
+        assert response.status_code == 302
+        assert Person.objects.get().enterprise == zone.enterprise_a
+        return
+    if role == "staff_other":
+        assert "企业库中没有这个统一社会信用代码" in response.content.decode()
+    elif role == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code in (403, 404)
+    assert not Person.objects.exists()

@@ -35,10 +35,9 @@ from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import EventAward, Payout, Policy, PolicyMatch
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules import ast as A
 from gaoxin.rules import explain
 from gaoxin.rules.items import uses_items
-from gaoxin.rules.resolve import resolve
+from gaoxin.rules.resolve import fields_of, resolve
 from gaoxin.rules.values import record
 
 # Who the audit log names for payouts an event identified on its own.
@@ -57,20 +56,9 @@ def event_fields(policy: RulesPolicy, on: dt.date) -> set[str]:
     """The registry fields the policy's conditions read on `on` (parameters and tables as
     they stand then): the events it reacts to are those among them."""
     found: set[str] = set()
-
-    def walk(n: object) -> None:
-        if isinstance(n, A.Field):
-            found.add(n.name)
-        elif isinstance(n, A.Band):
-            walk(n.bound)
-            walk(n.value)
-        elif isinstance(n, A.Node):
-            for v in vars(n).values():
-                for x in v if isinstance(v, tuple) else (v,):
-                    walk(x)
-
     for _condition, node in resolve(policy, on).conditions:
-        walk(node)
+        if node is not None:
+            found |= fields_of(node)
     return found
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,6 +38,7 @@ from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Policy as RulesPolicy
 from gaoxin.rules import explain
 from gaoxin.rules.items import uses_items
+from gaoxin.rules.peers import Peers
 from gaoxin.rules.resolve import fields_of, resolve
 from gaoxin.rules.values import record
 
@@ -94,33 +96,60 @@ def event_label(event: str) -> str:
     return f"{field_label(found) if found is not None else name} {day}".strip()
 
 
+@dataclass
+class _Reads:
+    """What award_events reads once per call rather than once per event and policy: an
+    enterprise's flat row (with its items or without), a policy's peer statistics."""
+
+    on: dt.date
+    rows: dict[tuple[int, bool], dict[str, Any] | None] = field(default_factory=dict)
+    peers: dict[int, Peers | None] = field(default_factory=dict)
+
+    def row(self, enterprise_id: int, items: bool) -> dict[str, Any] | None:
+        key = (enterprise_id, items)
+        if key not in self.rows:
+            self.rows[key] = flat_rows([enterprise_id], self.on, items=items).get(enterprise_id)
+        return self.rows[key]
+
+    def peers_of(self, policy: Policy) -> Peers | None:
+        if policy.pk not in self.peers:
+            assert policy.current is not None
+            self.peers[policy.pk] = peer_stats.current([policy.current], self.on)
+        return self.peers[policy.pk]
+
+
 def award_events(events: Sequence[Event], on: dt.date | None = None) -> list[Awarded]:
     """Identify (and push) the awards these events trigger; see the module's docstring."""
     on = on or timezone.localdate()
     policies = reacting(on)
     if not policies:
         return []
+    reads = _Reads(on)
     out: list[Awarded] = []
-    for enterprise_id, field, key in dict.fromkeys(events):
+    for enterprise_id, name, key in dict.fromkeys(events):
         for policy, loaded, fields in policies:
-            if field in fields:
-                awarded = award_one(policy, loaded, enterprise_id, key, on)
+            if name in fields:
+                awarded = award_one(policy, loaded, enterprise_id, key, on, reads)
                 if awarded is not None:
                     out.append(awarded)
     return out
 
 
 def award_one(
-    policy: Policy, loaded: RulesPolicy, enterprise_id: int, event: str, on: dt.date
+    policy: Policy,
+    loaded: RulesPolicy,
+    enterprise_id: int,
+    event: str,
+    on: dt.date,
+    reads: _Reads | None = None,
 ) -> Awarded | None:
     if EventAward.objects.filter(policy=policy, enterprise_id=enterprise_id, event=event).exists():
         return None
-    rows = flat_rows([enterprise_id], on, items=uses_items(loaded))
-    if enterprise_id not in rows:
+    reads = reads or _Reads(on)
+    row = reads.row(enterprise_id, uses_items(loaded))
+    if row is None:
         return None
-    assert policy.current is not None
-    peers = peer_stats.current([policy.current], on)
-    found = explain(loaded, record(rows[enterprise_id]), on, peers=peers)
+    found = explain(loaded, record(row), on, peers=reads.peers_of(policy))
     if found.status != "eligible" or found.amount is None or found.amount <= 0:
         return None
     year = loaded.year or on.year

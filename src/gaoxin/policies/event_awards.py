@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.signals import Event
+from gaoxin.ledger.money import to_fen
 from gaoxin.policies import peer_stats
 from gaoxin.policies.choices import Delivery, PolicyStatus, Stage
 from gaoxin.policies.matching import rules_policy
@@ -180,16 +182,14 @@ def _identify(
     policy: Policy,
     enterprise_id: int,
     year: int,
-    amount: object,
+    amount: Decimal,
     explanation: dict[str, object],
     note: str,
 ) -> Payout:
-    from decimal import Decimal
-
     from gaoxin.policies.payouts import FIELDS, assess_risk, push_payout
 
     assert policy.current is not None
-    fen = int(Decimal(str(amount)) * 100)
+    fen = to_fen(amount)
     match = PolicyMatch(policy=policy, version=policy.current, enterprise_id=enterprise_id)
     match.explanation = explanation  # what assess_risk reads, as identify gives it
     risk, reasons = assess_risk(match)

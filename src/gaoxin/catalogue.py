@@ -343,6 +343,13 @@ class Column:
         return flat_header(self.field, self.year, until=self.until, chinese=True, first=self.first)
 
 
+# A qualification's derived columns: `_until` (its expiry) or `_first` (首次认定), by suffix.
+_QUALIFICATION_SUFFIXES = (
+    (UNTIL_SUFFIX, True),
+    (UNTIL_SUFFIX_ZH, True),
+    (FIRST_SUFFIX, False),
+    (FIRST_SUFFIX_ZH, False),
+)
 _YEAR_SUFFIX = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
 
 
@@ -362,17 +369,11 @@ def parse_header(header: str) -> Column | None:
     field = lookup(text)
     if field is not None:
         return None if field.yearly else Column(field)
-    for suffix in (UNTIL_SUFFIX, UNTIL_SUFFIX_ZH):
+    for suffix, until in _QUALIFICATION_SUFFIXES:
         if text.endswith(suffix):
             field = lookup(text[: -len(suffix)])
             if field is not None and field.kind is FieldKind.QUALIFICATION:
-                return Column(field, until=True)
-            return None
-    for suffix in (FIRST_SUFFIX, FIRST_SUFFIX_ZH):
-        if text.endswith(suffix):
-            field = lookup(text[: -len(suffix)])
-            if field is not None and field.kind is FieldKind.QUALIFICATION:
-                return Column(field, first=True)
+                return Column(field, until=until, first=not until)
             return None
     match = _YEAR_SUFFIX.match(text)
     if match:

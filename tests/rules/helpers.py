@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 
-from gaoxin.rules import Explanation, Policy, explain, load_text
+import pytest
+
+from gaoxin.rules import Explanation, Policy, PolicyError, PolicyErrors, explain, load_text
 
 HEADER = """\
 id: t
@@ -32,3 +34,17 @@ def status(p: Policy, enterprise: dict, date: dt.date = DATE, **inputs: object) 
 
 def run(p: Policy, enterprise: dict, date: dt.date = DATE, **inputs: object) -> Explanation:
     return explain(p, enterprise, date, inputs or None)
+
+
+def error_of(body: str) -> PolicyError:
+    """The error loading HEADER + body (as p.yaml) raises."""
+    with pytest.raises(PolicyError) as info:
+        load_text(HEADER + body, "p.yaml")
+    return info.value
+
+
+def first_error(body: str) -> str:
+    """The first of the errors `policy(body)` raises, as the loader prints it."""
+    with pytest.raises(PolicyErrors) as info:
+        policy(body)
+    return str(info.value.errors[0])

@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from gaoxin.rules import PolicyError, load_text
 from gaoxin.rules.describe import describe
 
 from .agree_helpers import both
-from .helpers import DATE, HEADER, policy, run
+from .helpers import DATE, error_of, policy, run
 
 RATES = """\
 parameters:
@@ -90,9 +89,7 @@ def test_date_of_a_computed_year_is_unknown_when_the_year_is():
 )
 def test_checker_locates_as_of_errors(when, message, col):
     body = RATES + f"conditions:\n  - label: a\n    when: {when}\n"
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    err = info.value
+    err = error_of(body)
     assert message in err.message
     assert (err.line, err.col) == (10, col)
     if "lpx" in when:

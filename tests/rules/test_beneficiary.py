@@ -9,48 +9,41 @@ import itertools
 from decimal import Decimal
 
 import polars as pl
-import pytest
 
-from gaoxin.rules import STATUSES, PolicyErrors, explain, load_file
+from gaoxin.rules import STATUSES, explain, load_file
 from gaoxin.rules.batch import evaluate_wide
 from gaoxin.rules.beneficiary import words
 from gaoxin.rules.describe import describe
 
-from .helpers import DATE, policy
-
-
-def error_of(body: str) -> str:
-    with pytest.raises(PolicyErrors) as info:
-        policy(body)
-    return str(info.value.errors[0])
+from .helpers import DATE, first_error
 
 
 def test_an_unknown_beneficiary_is_located():
-    message = error_of("beneficiary: persons\nconditions:\n  - label: c\n    when: true\n")
+    message = first_error("beneficiary: persons\nconditions:\n  - label: c\n    when: true\n")
     assert message.startswith("t.yaml:5:14: unknown beneficiary 'persons'")
     assert "did you mean 'person'" in message
 
 
 def test_a_person_field_needs_beneficiary_person():
-    message = error_of('conditions:\n  - label: c\n    when: degree == "博士"\n')
+    message = first_error('conditions:\n  - label: c\n    when: degree == "博士"\n')
     assert message.startswith("t.yaml:7:11: 'degree' (学位) is a field of a person")
     assert "write beneficiary: person" in message
-    yearly = error_of("conditions:\n  - label: c\n    when: annual_salary[Y-1] >= 20万\n")
+    yearly = first_error("conditions:\n  - label: c\n    when: annual_salary[Y-1] >= 20万\n")
     assert "'annual_salary' (年薪) is a field of a person" in yearly
 
 
 def test_a_test_person_is_for_person_policies_and_its_fields_are_checked():
-    message = error_of(
+    message = first_error(
         "conditions:\n  - label: c\n    when: true\ntests:\n  - name: x\n"
         "    date: 2025-06-30\n    person: {degree: 博士}\n    expect: {status: eligible}\n"
     )
     assert "person: is for a policy with beneficiary: person" in message
-    message = error_of(
+    message = first_error(
         "beneficiary: person\nconditions:\n  - label: c\n    when: true\ntests:\n  - name: x\n"
         "    date: 2025-06-30\n    person: {degre: 博士}\n    expect: {status: eligible}\n"
     )
     assert "unknown field 'degre' in test person (did you mean 'degree'?)" in message
-    message = error_of(
+    message = first_error(
         "beneficiary: person\nconditions:\n  - label: c\n    when: true\ntests:\n  - name: x\n"
         "    date: 2025-06-30\n    enterprise: {degree: 博士}\n    expect: {status: eligible}\n"
     )

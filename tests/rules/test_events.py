@@ -11,14 +11,14 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from gaoxin.rules import PolicyError, explain, load_text
+from gaoxin.rules import explain, load_text
 from gaoxin.rules.batch import clear_plan_cache, evaluate_wide
 from gaoxin.rules.describe import describe
 from gaoxin.rules.events import cutoff, months_since, within, year_after
 from gaoxin.rules.model import STATUSES
 from gaoxin.rules.scalar import years_since
 
-from .helpers import HEADER, policy, run, status, when
+from .helpers import HEADER, error_of, policy, run, status, when
 
 D = dt.date
 
@@ -139,12 +139,6 @@ def test_durations_compare_with_their_own_unit():
         "eligible"
     )
     assert status(when("years_since(landed_at) < 2年"), {"landed_at": "2024-06-30"}) == ("eligible")
-
-
-def error_of(body: str) -> PolicyError:
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    return info.value
 
 
 @pytest.mark.parametrize(

@@ -8,27 +8,20 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gaoxin.rules import STATUSES, PolicyErrors, explain, load_file
+from gaoxin.rules import STATUSES, explain, load_file
 from gaoxin.rules.batch import evaluate_wide
 from gaoxin.rules.describe import describe
 
-from .helpers import DATE, policy
+from .helpers import DATE, first_error, policy
 
 Y1 = dt.date(2024, 5, 1)  # in Y-1 for DATE (2025-06-30)
 
 
-def error_of(body: str) -> str:
-    with pytest.raises(PolicyErrors) as info:
-        policy(body)
-    return str(info.value.errors[0])
-
-
 def test_an_unknown_item_table_is_located_with_the_tables_named():
-    message = error_of(
+    message = first_error(
         'conditions:\n  - label: c\n    when: count_over(patent, kind == "发明") >= 1\n'
     )
     assert message.startswith("t.yaml:7:22: count_over() needs an item table first, not 'patent'")
@@ -36,31 +29,31 @@ def test_an_unknown_item_table_is_located_with_the_tables_named():
 
 
 def test_arity_and_argument_types_are_checked():
-    assert "sum_over() takes 3 arguments" in error_of(
+    assert "sum_over() takes 3 arguments" in first_error(
         "conditions:\n  - label: c\n    when: sum_over(patents, true) > 0\n"
     )
-    message = error_of(
+    message = first_error(
         "conditions:\n  - label: c\n    when: sum_over(equipment, amount, amount) > 0\n"
     )
     assert ":7:31: the second argument of sum_over() chooses the items: a condition" in message
 
 
 def test_an_item_field_outside_its_table_is_unknown():
-    message = error_of('conditions:\n  - label: c\n    when: kind == "发明"\n')
+    message = first_error('conditions:\n  - label: c\n    when: kind == "发明"\n')
     assert message.startswith(
         "t.yaml:7:11: 'kind' is a field of patents (专利): it is read inside sum_over(patents, …)"
     )
 
 
 def test_an_unquoted_value_inside_an_item_condition_asks_for_quotes():
-    message = error_of(
+    message = first_error(
         "conditions:\n  - label: c\n    when: count_over(patents, kind == 发明) > 0\n"
     )
     assert "'发明' is not a field" in message and 'quoted: "发明"' in message
 
 
 def test_sum_over_cannot_nest():
-    message = error_of(
+    message = first_error(
         "conditions:\n  - label: c\n"
         "    when: sum_over(patents, true, count_over(patents, true)) > 0\n"
     )
@@ -68,7 +61,7 @@ def test_sum_over_cannot_nest():
 
 
 def test_a_test_item_table_must_be_a_list():
-    message = error_of(
+    message = first_error(
         "conditions:\n  - label: c\n    when: count_over(patents, true) >= 1\n"
         "tests:\n  - name: x\n    date: 2025-06-30\n    enterprise: {patents: 3}\n"
         "    expect: {status: eligible}\n"

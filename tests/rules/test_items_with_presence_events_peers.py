@@ -10,10 +10,10 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from gaoxin.rules import PolicyErrors, explain
+from gaoxin.rules import explain
 from gaoxin.rules.batch import evaluate
 
-from .helpers import DATE, policy
+from .helpers import DATE, first_error, policy
 
 PATENTS = [
     {"number": "1", "kind": "发明", "scope": "PCT", "granted_on": dt.date(2025, 1, 3)},
@@ -21,12 +21,6 @@ PATENTS = [
     {"number": "3", "kind": "发明", "scope": "国内"},
 ]
 RATES = "parameters:\n  rate:\n    2020-01-01: 1\n    2025-01-01: 3\n"
-
-
-def error_of(body: str) -> str:
-    with pytest.raises(PolicyErrors) as info:
-        policy(body)
-    return str(info.value.errors[0])
 
 
 def condition(when: str) -> str:
@@ -51,11 +45,11 @@ def condition(when: str) -> str:
     ],
 )
 def test_peers_and_manual_do_not_mix_with_item_tables(when: str, message: str) -> None:
-    assert error_of(condition(when)).startswith(message)
+    assert first_error(condition(when)).startswith(message)
 
 
 def test_a_policy_for_persons_does_not_rank_among_enterprises() -> None:
-    message = error_of("beneficiary: person\n" + condition("percentile(revenue[Y-1]) >= 50"))
+    message = first_error("beneficiary: person\n" + condition("percentile(revenue[Y-1]) >= 50"))
     assert "percentile() compares enterprises: a policy for a person can't use it" in message
 
 

@@ -12,7 +12,7 @@ from gaoxin.rules import PolicyError, load_text
 from gaoxin.rules.parser import parse
 from gaoxin.rules.units import parse_quantity
 
-from .helpers import HEADER, policy
+from .helpers import HEADER, error_of, policy
 
 
 def test_importing_the_engine_does_not_import_django():
@@ -53,12 +53,6 @@ def test_chinese_aliases_mean_the_same_field():
     a = policy("conditions:\n  - {label: a, when: '研发费用[Y-1] / 营业收入[Y-1] >= 5%'}\n")
     b = policy("conditions:\n  - {label: a, when: 'rd_expense[Y-1] / revenue[Y-1] >= 5%'}\n")
     assert a.conditions[0].when == b.conditions[0].when
-
-
-def error_of(body: str) -> PolicyError:
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    return info.value
 
 
 def test_unknown_field_is_located_with_a_hint():

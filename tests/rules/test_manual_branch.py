@@ -8,12 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from gaoxin.rules import PolicyError, load_text
 from gaoxin.rules.describe import describe
 from gaoxin.rules.testing import run_tests
 
 from .agree_helpers import both
-from .helpers import DATE, HEADER, policy, run
+from .helpers import DATE, error_of, policy, run
 
 OR_MANUAL = """\
 conditions:
@@ -100,19 +99,16 @@ def test_with_a_whole_manual_condition_it_stays_review():
     ],
 )
 def test_checker_locates_misplaced_manual_branches(when, message, col):
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + f"conditions:\n  - label: a\n    when: '{when}'\n", "p.yaml")
-    err = info.value
+    err = error_of(f"conditions:\n  - label: a\n    when: '{when}'\n")
     assert message in err.message
     assert (err.line, err.col) == (7, col)
 
 
 def test_manual_is_refused_outside_a_condition():
     body = 'parameters:\n  x: if(manual("甲"), 1, 2)\nconditions:\n  - {label: a, when: in_zone}\n'
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    assert "manual() is a branch of a condition" in info.value.message
-    assert (info.value.line, info.value.col) == (6, 9)
+    err = error_of(body)
+    assert "manual() is a branch of a condition" in err.message
+    assert (err.line, err.col) == (6, 9)
 
 
 def test_plain_chinese_and_test_failures_name_the_branch():

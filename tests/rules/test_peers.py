@@ -9,13 +9,13 @@ from fractions import Fraction
 import polars as pl
 import pytest
 
-from gaoxin.rules import PolicyError, evaluate, load_text
+from gaoxin.rules import evaluate, load_text
 from gaoxin.rules.describe import describe
 from gaoxin.rules.frame import records
 from gaoxin.rules.peers import from_records, population
 
 from .agree_helpers import both
-from .helpers import DATE, HEADER, policy, run
+from .helpers import DATE, HEADER, error_of, policy, run
 
 SCHEMA = {"uscc": str, "chain": str, "revenue_2023": float, "revenue_2024": float}
 # growth(revenue, Y-1): 软件 50%, 20%, 20%, 10%, unknown; 芯片 30%; none: 40%
@@ -149,9 +149,7 @@ def test_checker_locates_peer_errors(when, message, col):
         "delivery: apply\ninputs:\n  fee: {type: money, label: 费用}\n"
         f"conditions:\n  - label: a\n    when: '{when}'\n"
     )
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    err = info.value
+    err = error_of(body)
     assert message in err.message
     assert (err.line, err.col) == (10, col)
 
@@ -232,9 +230,7 @@ def test_a_tests_population_is_checked_like_its_enterprise():
         "    population:\n      - {revenue: {2024: 1}}\n      - {revenu: {2024: 3}}\n"
         "    expect: {status: eligible}\n"
     )
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + body, "p.yaml")
-    err = info.value
+    err = error_of(body)
     assert "unknown field 'revenu' in population" in err.message
     assert (err.line, err.col) == (13, 10)
     assert "did you mean 'revenue'?" in err.hint

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from gaoxin.rules import PolicyError, load_text
+from gaoxin.rules import load_text
 from gaoxin.rules.describe import describe
 
 from .agree_helpers import both
-from .helpers import DATE, HEADER, policy, run
+from .helpers import DATE, HEADER, error_of, policy, run
 
 SCHEMA = {"uscc": str, "revenue_2024": float, "revenue_2023": float, "in_zone": bool}
 
@@ -95,9 +95,7 @@ def test_coalesce_of_dates_text_and_inputs_agree():
     ],
 )
 def test_checker_locates_presence_errors(when, message, col):
-    with pytest.raises(PolicyError) as info:
-        load_text(HEADER + f"conditions:\n  - label: a\n    when: {when}\n", "p.yaml")
-    err = info.value
+    err = error_of(f"conditions:\n  - label: a\n    when: {when}\n")
     assert message in err.message
     assert (err.file, err.line, err.col) == ("p.yaml", 7, col)
 

@@ -97,57 +97,26 @@ def _scoped(qs: Any, key: str, which: Which) -> Any:
     return qs.filter(**{f"{key}__gte": first, f"{key}__lte": last})
 
 
-def _patents(which: Which) -> list[dict[str, Any]]:
-    qs = _scoped(Patent.objects, "enterprise_id", which)
-    return [
-        {
-            "enterprise_id": e,
-            "number": number,
-            "kind": kind,
-            "scope": scope,
-            "granted_on": granted,
-        }
-        for e, number, kind, scope, granted in qs.order_by("enterprise_id", "pk").values_list(
-            "enterprise_id", "number", "kind", "scope", "granted_on"
-        )
-    ]
+# Per item table (catalogue.ITEM_TABLES): its model, the column naming the enterprise it
+# belongs to, and the model's column for a field named otherwise.
+_SOURCES: dict[str, tuple[Any, str, dict[str, str]]] = {
+    "patents": (Patent, "enterprise_id", {}),
+    "equipment": (EquipmentPurchase, "enterprise_id", {}),
+    "tenants": (Tenancy, "incubator_id", {"name": "tenant_name"}),
+}
 
 
-def _equipment(which: Which) -> list[dict[str, Any]]:
-    qs = _scoped(EquipmentPurchase.objects, "enterprise_id", which)
-    return [
-        {"enterprise_id": e, "name": name, "amount": amount, "purchased_on": on, "robot": robot}
-        for e, name, amount, on, robot in qs.order_by("enterprise_id", "pk").values_list(
-            "enterprise_id", "name", "amount", "purchased_on", "robot"
-        )
-    ]
-
-
-def _tenants(which: Which) -> list[dict[str, Any]]:
-    qs = _scoped(Tenancy.objects, "incubator_id", which)
-    return [
-        {
-            "enterprise_id": e,
-            "name": name,
-            "leased_area": area,
-            "moved_in": moved_in,
-            "strategic_emerging": strategic,
-            "paid_in_capital": capital,
-        }
-        for e, name, area, moved_in, strategic, capital in qs.order_by(
-            "incubator_id", "pk"
-        ).values_list(
-            "incubator_id",
-            "tenant_name",
-            "leased_area",
-            "moved_in",
-            "strategic_emerging",
-            "paid_in_capital",
-        )
-    ]
-
-
-READERS = {"patents": _patents, "equipment": _equipment, "tenants": _tenants}
+def _read(table: str, which: Which) -> list[dict[str, Any]]:
+    """The table's items, each with its `enterprise_id` and the table's fields, in the
+    enterprises' order then as recorded."""
+    model, key, renamed = _SOURCES[table]
+    names = [f.name for f in catalogue.ITEM_TABLE[table].fields]
+    rows = (
+        _scoped(model.objects, key, which)
+        .order_by(key, "pk")
+        .values_list(key, *(renamed.get(n, n) for n in names))
+    )
+    return [{"enterprise_id": e, **dict(zip(names, values, strict=True))} for e, *values in rows]
 
 
 def item_lists(enterprise_ids: Sequence[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
@@ -156,8 +125,8 @@ def item_lists(enterprise_ids: Sequence[int]) -> dict[int, dict[str, list[dict[s
     ids = list(enterprise_ids)
     if not ids:
         return out
-    for table, read in READERS.items():
-        for item in read(("in", ids)):
+    for table in _SOURCES:
+        for item in _read(table, ("in", ids)):
             pk = item.pop("enterprise_id")
             out.setdefault(pk, {}).setdefault(table, []).append(item)
     return out
@@ -185,10 +154,10 @@ def item_frames(uscc_by_id: dict[int, str]) -> dict[str, pl.DataFrame]:
     if not uscc_by_id:
         return out
     which: Which = ("range", (min(uscc_by_id), max(uscc_by_id)))
-    for table, read in READERS.items():
+    for table in _SOURCES:
         schema = {"uscc": pl.String(), **_ITEM_SCHEMA[table]}
         data = []
-        for row in read(which):
+        for row in _read(table, which):
             uscc = uscc_by_id.get(row.pop("enterprise_id"))
             if uscc is not None:
                 data.append({"uscc": uscc, **row})

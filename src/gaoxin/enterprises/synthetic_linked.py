@@ -50,15 +50,22 @@ def _day(rng: np.random.Generator, m: int, first: dt.date, last: dt.date) -> lis
     return [first + dt.timedelta(days=int(d)) for d in rng.integers(0, span + 1, m)]
 
 
+def _owners(
+    rng: np.random.Generator, enterprises: pl.DataFrame, share: float, most: int
+) -> np.ndarray:
+    """The uscc of each item drawn: `share` of the enterprises have one to `most` items each."""
+    codes = enterprises["uscc"].to_list()
+    counts = np.where(rng.random(len(codes)) < share, rng.integers(1, most + 1, len(codes)), 0)
+    return np.repeat(np.array(codes, dtype=object), counts)
+
+
 def generate_people(
     enterprises: pl.DataFrame, *, seed: int = DEFAULT_SEED, as_of: dt.date
 ) -> pl.DataFrame:
     """uscc, name, degree, talent_category, professional_title, birth_date, settled_at,
     joined_at, contract_years, social_insurance_months, salary (last year), retained_tax."""
     rng = _rng(seed, _PEOPLE)
-    codes = enterprises["uscc"].to_list()
-    counts = np.where(rng.random(len(codes)) < 0.5, rng.integers(1, 4, len(codes)), 0)
-    uscc = np.repeat(np.array(codes, dtype=object), counts)
+    uscc = _owners(rng, enterprises, 0.5, 3)
     m = len(uscc)
     degree = DEGREES[rng.choice(4, m, p=[0.35, 0.42, 0.17, 0.06])]
     salary = np.round(np.exp(rng.normal(np.log(260_000), 0.55, m)), -2)
@@ -87,9 +94,7 @@ def generate_patents(
 ) -> pl.DataFrame:
     """uscc, number, kind, scope, granted_on (within the last three years)."""
     rng = _rng(seed, _PATENTS)
-    codes = enterprises["uscc"].to_list()
-    counts = np.where(rng.random(len(codes)) < 0.33, rng.integers(1, 6, len(codes)), 0)
-    uscc = np.repeat(np.array(codes, dtype=object), counts)
+    uscc = _owners(rng, enterprises, 0.33, 5)
     m = len(uscc)
     granted = _day(rng, m, dt.date(as_of.year - 3, 1, 1), as_of)
     pct = rng.random(m) < 0.1
@@ -116,9 +121,7 @@ def generate_equipment(
 ) -> pl.DataFrame:
     """uscc, name, amount (yuan), purchased_on (the last two years), robot."""
     rng = _rng(seed, _EQUIPMENT)
-    codes = enterprises["uscc"].to_list()
-    counts = np.where(rng.random(len(codes)) < 0.3, rng.integers(1, 5, len(codes)), 0)
-    uscc = np.repeat(np.array(codes, dtype=object), counts)
+    uscc = _owners(rng, enterprises, 0.3, 4)
     m = len(uscc)
     robot = rng.random(m) < 0.25
     names = np.where(

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,16 +31,17 @@ from django.utils.translation import gettext as _
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.signals import Event
+from gaoxin.ledger.money import to_fen
 from gaoxin.policies import peer_stats
 from gaoxin.policies.choices import Delivery, PolicyStatus, Stage
 from gaoxin.policies.matching import rules_policy
 from gaoxin.policies.models import EventAward, Payout, Policy, PolicyMatch
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules import ast as A
 from gaoxin.rules import explain
 from gaoxin.rules.items import uses_items
-from gaoxin.rules.resolve import resolve
+from gaoxin.rules.peers import Peers
+from gaoxin.rules.resolve import fields_of, resolve
 from gaoxin.rules.values import record
 
 # Who the audit log names for payouts an event identified on its own.
@@ -57,20 +60,9 @@ def event_fields(policy: RulesPolicy, on: dt.date) -> set[str]:
     """The registry fields the policy's conditions read on `on` (parameters and tables as
     they stand then): the events it reacts to are those among them."""
     found: set[str] = set()
-
-    def walk(n: object) -> None:
-        if isinstance(n, A.Field):
-            found.add(n.name)
-        elif isinstance(n, A.Band):
-            walk(n.bound)
-            walk(n.value)
-        elif isinstance(n, A.Node):
-            for v in vars(n).values():
-                for x in v if isinstance(v, tuple) else (v,):
-                    walk(x)
-
     for _condition, node in resolve(policy, on).conditions:
-        walk(node)
+        if node is not None:
+            found |= fields_of(node)
     return found
 
 
@@ -106,33 +98,60 @@ def event_label(event: str) -> str:
     return f"{field_label(found) if found is not None else name} {day}".strip()
 
 
+@dataclass
+class _Reads:
+    """What award_events reads once per call rather than once per event and policy: an
+    enterprise's flat row (with its items or without), a policy's peer statistics."""
+
+    on: dt.date
+    rows: dict[tuple[int, bool], dict[str, Any] | None] = field(default_factory=dict)
+    peers: dict[int, Peers | None] = field(default_factory=dict)
+
+    def row(self, enterprise_id: int, items: bool) -> dict[str, Any] | None:
+        key = (enterprise_id, items)
+        if key not in self.rows:
+            self.rows[key] = flat_rows([enterprise_id], self.on, items=items).get(enterprise_id)
+        return self.rows[key]
+
+    def peers_of(self, policy: Policy) -> Peers | None:
+        if policy.pk not in self.peers:
+            assert policy.current is not None
+            self.peers[policy.pk] = peer_stats.current([policy.current], self.on)
+        return self.peers[policy.pk]
+
+
 def award_events(events: Sequence[Event], on: dt.date | None = None) -> list[Awarded]:
     """Identify (and push) the awards these events trigger; see the module's docstring."""
     on = on or timezone.localdate()
     policies = reacting(on)
     if not policies:
         return []
+    reads = _Reads(on)
     out: list[Awarded] = []
-    for enterprise_id, field, key in dict.fromkeys(events):
+    for enterprise_id, name, key in dict.fromkeys(events):
         for policy, loaded, fields in policies:
-            if field in fields:
-                awarded = award_one(policy, loaded, enterprise_id, key, on)
+            if name in fields:
+                awarded = award_one(policy, loaded, enterprise_id, key, on, reads)
                 if awarded is not None:
                     out.append(awarded)
     return out
 
 
 def award_one(
-    policy: Policy, loaded: RulesPolicy, enterprise_id: int, event: str, on: dt.date
+    policy: Policy,
+    loaded: RulesPolicy,
+    enterprise_id: int,
+    event: str,
+    on: dt.date,
+    reads: _Reads | None = None,
 ) -> Awarded | None:
     if EventAward.objects.filter(policy=policy, enterprise_id=enterprise_id, event=event).exists():
         return None
-    rows = flat_rows([enterprise_id], on, items=uses_items(loaded))
-    if enterprise_id not in rows:
+    reads = reads or _Reads(on)
+    row = reads.row(enterprise_id, uses_items(loaded))
+    if row is None:
         return None
-    assert policy.current is not None
-    peers = peer_stats.current([policy.current], on)
-    found = explain(loaded, record(rows[enterprise_id]), on, peers=peers)
+    found = explain(loaded, record(row), on, peers=reads.peers_of(policy))
     if found.status != "eligible" or found.amount is None or found.amount <= 0:
         return None
     year = loaded.year or on.year
@@ -163,16 +182,14 @@ def _identify(
     policy: Policy,
     enterprise_id: int,
     year: int,
-    amount: object,
+    amount: Decimal,
     explanation: dict[str, object],
     note: str,
 ) -> Payout:
-    from decimal import Decimal
-
     from gaoxin.policies.payouts import FIELDS, assess_risk, push_payout
 
     assert policy.current is not None
-    fen = int(Decimal(str(amount)) * 100)
+    fen = to_fen(amount)
     match = PolicyMatch(policy=policy, version=policy.current, enterprise_id=enterprise_id)
     match.explanation = explanation  # what assess_risk reads, as identify gives it
     risk, reasons = assess_risk(match)

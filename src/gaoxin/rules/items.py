@@ -26,6 +26,7 @@ from gaoxin import catalogue as C
 
 from . import ast as A
 from .errors import ExprError, did_you_mean
+from .resolve import subtrees
 from .types import BOOL, FIELD_TYPES, NUMBER, Type
 from .values import convert_field
 
@@ -388,11 +389,4 @@ def uses_items(policy: Any) -> bool:
 
 
 def _has_item_call(x: object) -> bool:
-    if isinstance(x, A.Call) and x.fn in ITEM_FUNCTIONS:
-        return True
-    if isinstance(x, A.Node):
-        for v in vars(x).values():
-            for y in v if isinstance(v, tuple) else (v,):
-                if _has_item_call(y):
-                    return True
-    return False
+    return any(isinstance(n, A.Call) and n.fn in ITEM_FUNCTIONS for n in subtrees(x))

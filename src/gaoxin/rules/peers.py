@@ -36,6 +36,7 @@ from typing import Any
 from . import ast as A
 from .errors import ExprError
 from .items import ITEM_FUNCTIONS
+from .resolve import subtrees
 from .types import BOOL, DATE, NUMBER, TEXT, Type
 
 FUNCTIONS = {
@@ -166,7 +167,7 @@ def check(checker: Any, n: A.Call) -> tuple[A.Node, Type]:
 
 
 def _own_data_only(n: A.Node, fn: str) -> None:
-    for sub in _walk(n):
+    for sub in subtrees(n):
         if isinstance(sub, A.Input):
             raise ExprError(
                 f"{fn}() compares registry data: '{sub.name}' is declared by the applicant",
@@ -177,22 +178,11 @@ def _own_data_only(n: A.Node, fn: str) -> None:
             raise ExprError(f"{sub.fn}() can't be inside {fn}()", sub.span[0])
 
 
-def _walk(n: object) -> Iterable[A.Node]:
-    if isinstance(n, A.Band):
-        yield from _walk(n.bound)
-        yield from _walk(n.value)
-    elif isinstance(n, A.Node):
-        yield n
-        for v in vars(n).values():
-            for x in v if isinstance(v, tuple) else (v,):
-                yield from _walk(x)
-
-
 def calls(nodes: Iterable[A.Node | None]) -> list[A.Call]:
     """The peer statistics `nodes` (resolved trees) read, each once."""
     found: dict[A.Node, A.Call] = {}
     for n in nodes:
-        for sub in _walk(n):
+        for sub in subtrees(n):
             if isinstance(sub, A.Call) and sub.fn in FUNCTIONS:
                 found.setdefault(sub, sub)
     return list(found.values())

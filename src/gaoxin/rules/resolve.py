@@ -5,6 +5,7 @@ the resolved trees, which is what keeps them in agreement."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -73,25 +74,25 @@ def resolve(policy: Policy, date: dt.date) -> Resolved:
     return out
 
 
+def subtrees(n: object) -> Iterator[A.Node]:
+    """Every node of the tree `n`, itself first, through the bands of a table."""
+    if isinstance(n, A.Band):
+        yield from subtrees(n.bound)
+        yield from subtrees(n.value)
+    elif isinstance(n, A.Node):
+        yield n
+        for v in vars(n).values():
+            for x in v if isinstance(v, tuple) else (v,):
+                yield from subtrees(x)
+
+
 def inputs_of(node: A.Node) -> set[str]:
-    found: set[str] = set()
+    return {n.name for n in subtrees(node) if isinstance(n, A.Input)}
 
-    def walk(n: object) -> None:
-        if isinstance(n, A.Input):
-            found.add(n.name)
-        elif isinstance(n, A.Band):
-            walk(n.bound)
-            walk(n.value)
-        elif isinstance(n, A.Node):
-            for v in vars(n).values():
-                if isinstance(v, tuple):
-                    for x in v:
-                        walk(x)
-                elif isinstance(v, A.Node):
-                    walk(v)
 
-    walk(node)
-    return found
+def fields_of(node: A.Node) -> set[str]:
+    """The registry fields `node` reads by name."""
+    return {n.name for n in subtrees(node) if isinstance(n, A.Field)}
 
 
 class _Resolver:

@@ -118,7 +118,7 @@ def test_a_file_with_errors_writes_nothing_and_names_them(zone: Any) -> None:
     text = str(info.value.message)
     assert "第 1 行 D 列“颜色”：未知表头" in text
     assert "第 3 行 A 列“uscc”：企业库中没有这个统一社会信用代码" in text
-    assert "第 4 行 C 列“购置金额”：无法识别的值：很多" in text
+    assert "第 4 行 C 列“购置金额”：应为金额（元），如 1234.56、500万、2亿；实为“很多”" in text
     assert not EquipmentPurchase.objects.exists()
 
 
@@ -152,7 +152,7 @@ def test_every_bad_cell_of_a_patent_file_is_named_with_its_column(zone: Any, tmp
     with pytest.raises(CommandError) as info:
         call_command("import_linked", "patents", str(path))
     text = str(info.value)
-    assert "第 2 行 E 列“授权日”：无法识别的值：2026-13-40" in text
+    assert "第 2 行 E 列“授权日”：应为日期，如 2024-06-30；实为“2026-13-40”" in text
     assert "第 3 行 A 列“统一社会信用代码”：企业库中没有这个统一社会信用代码" in text
     assert "第 3 行 C 列“专利类型”：须为：发明、实用新型、外观设计" in text
     assert "第 3 行 D 列“授权范围”：须为：国内、PCT" in text
@@ -165,3 +165,12 @@ def test_a_patent_number_of_digits_stays_as_written(zone: Any, tmp_path: Any) ->
     path.write_text(f"uscc,专利号,专利类型\n{zone.enterprise_a.uscc},0012,发明\n", encoding="utf-8")
     call_command("import_linked", "patents", str(path))
     assert Patent.objects.get().number == "0012"
+
+
+@pytest.mark.django_db
+def test_money_with_more_than_two_places_is_refused_not_rounded(zone: Any) -> None:
+    """As the registry import: an amount is to the fen, or it is an error at its cell."""
+    rows = [{"uscc": zone.enterprise_a.uscc, "设备名称": "机床", "购置金额": "12.345"}]
+    with pytest.raises(ValidationFailed, match="金额最多保留两位小数"):
+        import_linked(actor=STAFF, table="equipment", headers=list(rows[0]), rows=rows)
+    assert not EquipmentPurchase.objects.exists()

@@ -30,7 +30,7 @@ from gaoxin.enterprises.models import (
     PersonYear,
     Tenancy,
 )
-from gaoxin.rules.values import convert_field
+from gaoxin.enterprises.values import InvalidValue, parser_for
 
 TABLES = ("persons", "patents", "equipment", "tenants")
 _YEARLY = re.compile(r"^(?P<base>.+?)[_\-\s]?(?P<year>(19|20)\d{2})年?$")
@@ -188,17 +188,13 @@ def import_linked(
         values: dict[str, Any] = {}
         yearly: dict[int, dict[str, Any]] = {}
         for header, (f, year) in columns.items():
-            raw = row.get(header)
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
+            try:  # as the registry's import, forms and API accept a value
+                value = parser_for(f)(row.get(header))
+            except InvalidValue as exc:
+                error(number, header, str(exc))
                 continue
-            value = convert_field(f, raw)
             if value is None:
-                error(number, header, _("无法识别的值：%(v)s") % {"v": raw})
                 continue
-            if f.type is catalogue.FieldType.MONEY:
-                value = _yuan(value)
-            elif f.type is catalogue.FieldType.INTEGER:
-                value = int(value)
             if year is None:
                 name = _MODEL_NAME.get(table, {}).get(f.name, f.name)
                 value, allowed = _coded(table, name, value)
@@ -227,12 +223,6 @@ def import_linked(
             details={"count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_LISTED]]},
         )
     return _write(actor, table, parsed)
-
-
-def _yuan(value: Any) -> Any:
-    from decimal import Decimal
-
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"))
 
 
 @transaction.atomic

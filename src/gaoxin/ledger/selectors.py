@@ -135,13 +135,22 @@ class ReservationBalances:
 
 
 def reservation_balances(reservation: Reservation) -> ReservationBalances:
+    """What one reservation holds, from its own entries' postings. The postings are found
+    through the reservation's entries, not through the pool's accounts: joined with the
+    accounts, SQLite walks every posting of the pool (which grows with the year) to find the
+    few of this reservation, and a year of payouts or vouchers turns quadratic."""
+    kinds = dict(LedgerAccount.objects.filter(pool=reservation.pool_id).values_list("pk", "kind"))
     rows = (
-        Posting.objects.filter(entry__reservation=reservation, account__pool=reservation.pool_id)
-        .values("account__kind")
+        Posting.objects.filter(entry__reservation=reservation)
+        .values("account_id")
         .annotate(s=Sum("amount_fen"))
         .order_by()
     )
-    s = _pool_sums(rows)
+    s = _pool_sums(
+        {"account__kind": kinds[r["account_id"]], "s": r["s"]}
+        for r in rows
+        if r["account_id"] in kinds
+    )
     return ReservationBalances(
         amount_fen=reservation.amount_fen,
         reserved_fen=s[AccountKind.RESERVED],

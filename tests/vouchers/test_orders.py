@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from gaoxin.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -16,6 +17,7 @@ from gaoxin.supermarket import services as supermarket
 from gaoxin.vouchers import orders, selectors, services, settlements
 from gaoxin.vouchers.choices import OrderState, SettlementState
 from gaoxin.vouchers.models import VoucherOrder
+from tests.conftest import ROLES
 from tests.vouchers.conftest import VoucherYear, as_, contract, open_year, place
 
 pytestmark = pytest.mark.django_db
@@ -400,3 +402,28 @@ def test_text_with_nul_huge_fees_and_boolean_stars_are_bad_input(year: VoucherYe
         orders.redeem(actor=as_(year.zone, "provider"), order=order, invoice_fee_fen=10**30)
     order.refresh_from_db()
     assert order.state == OrderState.DELIVERED
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_seeing_one_order_agrees_with_the_scoped_list(year: VoucherYear, role: str) -> None:
+    """sees_order (the review's check, without the scope's enterprises as a subquery) answers
+    as orders_visible_to does, for every role, an order of A and one of B."""
+    a = place(year)
+    services.grant_quota(
+        actor=as_(year.zone, "zone_admin"),
+        scheme=year.scheme,
+        enterprise=year.zone.enterprise_b,
+        amount_fen=10_000_000,
+        note="测试核定",
+    )
+    b = orders.place(
+        actor=as_(year.zone, "enterprise_b"),
+        enterprise=year.zone.enterprise_b,
+        listing=year.listing,
+        contract_fee_fen=1_000_000,
+        contract_file=contract(),
+    )
+    user = year.zone.users.get(role) or AnonymousUser()
+    for order in (a, b):
+        listed = selectors.orders_visible_to(user).filter(pk=order.pk).exists()
+        assert selectors.sees_order(user, order) == listed

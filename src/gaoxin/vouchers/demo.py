@@ -262,19 +262,17 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
         listings = _listings()
         supplement = _at(_workday(dt.date(today.year, 8, 17)), 10, 0)
         funded_more = False
+        drawable: tuple[list[int], list[float]] | None = None
         for placed in sorted(_when(rng, days, now) for _ in range(count if chosen else 0)):
             if not funded_more and placed >= supplement:
                 supplement_fen = _in_wan(SUPPLEMENT_FEN * scale)
                 services.fund(actor=admin, scheme=scheme, amount_fen=supplement_fen)
                 times.funds[_last_funding(scheme)], funded_more = supplement, True
-            candidates = {
-                pk: weight
-                for pk, weight in chosen.items()
-                if spendable[pk] - claimed[pk] >= MIN_LEFT_FEN
-            }
-            if not candidates:
+            if drawable is None:
+                drawable = _drawable(chosen, spendable, claimed)
+            if not drawable[0]:
                 break
-            enterprise = enterprises[_pick(rng, candidates)]
+            enterprise = enterprises[rng.choices(drawable[0], cum_weights=drawable[1])[0]]
             size = min(max(holders[enterprise.pk] // 10_000_000, 1), 3)
             left = (
                 spendable[enterprise.pk] - claimed[enterprise.pk]
@@ -284,12 +282,24 @@ def build_vouchers(*, orders_per_year: int | None = None, seed: int = SEED) -> S
             order = _drive_one(rng, cast, enterprise, size, left, listings, placed, now, times)
             if order is not None and order.state in ACTIVE_STATES:
                 claimed[enterprise.pk] += order.deduction_fen
+                if spendable[enterprise.pk] - claimed[enterprise.pk] < MIN_LEFT_FEN:
+                    drawable = None  # it orders no more
         _backdate_orders(times)
         _settle(rng, scheme, admin, today, now, times)
         _backdate_records(scheme, pool, times, audit_from, message_from, start)
         summary = _summary(scheme)
     print(summary.line())
     return summary
+
+
+def _drawable(
+    chosen: dict[int, float], spendable: dict[int, int], claimed: dict[int, int]
+) -> tuple[list[int], list[float]]:
+    """The enterprises that may still order and their cumulative weights, kept until one of
+    them drops out: drawn afresh for each order, they made a year's orders quadratic in the
+    zone's size (the draws are the same as `_pick` over the same weights)."""
+    keys = [pk for pk in chosen if spendable[pk] - claimed[pk] >= MIN_LEFT_FEN]
+    return keys, list(accumulate(chosen[pk] for pk in keys))
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from gaoxin.supermarket.choices import ListingStatus, ProviderStatus
 from gaoxin.supermarket.models import ServiceListing
 from gaoxin.vouchers.choices import REVIEW_STATES, OrderState, SchemeStatus
 from gaoxin.vouchers.models import ProviderReview, VoucherOrder, VoucherQuota, VoucherScheme
-from gaoxin.vouchers.selectors import orders_visible_to
+from gaoxin.vouchers.selectors import sees_order
 from gaoxin.vouchers.services import pool_of, share_for, used_fen
 
 S = OrderState
@@ -378,7 +378,7 @@ def review(*, actor: Actor, order: VoucherOrder, decision: str, comment: str = "
     comment = _plain(comment, "comment")[:500]
     with transaction.atomic():
         order = _locked(order)
-        if not orders_visible_to(user).filter(pk=order.pk).exists():
+        if not sees_order(user, order):
             raise NotFound(_("没有找到这笔订单，或您无权查看"))
         if order.state not in REVIEW_STATES:
             raise Conflict(_("这笔订单当前不在审核中"))

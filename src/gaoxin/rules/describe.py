@@ -10,7 +10,7 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import dated, events, presence
+from . import dated, events, history, presence
 from . import items as linked
 from . import peers as standing
 from .display import kind_of, show
@@ -154,6 +154,8 @@ class Describer:
 
     def call(self, n: A.Call) -> str:
         fn, args = n.fn, n.args
+        if fn in history.FUNCTIONS:
+            return history.describe(self, n)
         if fn in linked.ITEM_FUNCTIONS:
             return linked.describe(self, n)
         if fn in presence.FUNCTIONS:

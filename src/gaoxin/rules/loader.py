@@ -16,7 +16,16 @@ from .beneficiary import BENEFICIARIES, DEFAULT
 from .checker import Checker, Scope
 from .errors import PolicyError, PolicyErrors, did_you_mean
 from .model import CATEGORIES, DELIVERIES, STAGES, Condition, InputDef, ParamEntry, Policy, TableDef
-from .sections import condition, declare_inputs, declare_params, declare_tables
+from .sections import (
+    condition,
+    declare_inputs,
+    declare_params,
+    declare_tables,
+    excludes,
+    item_key,
+    lifetime_cap,
+    once_per,
+)
 from .testspec import read_tests
 from .types import NUMBER
 from .units import to_fraction
@@ -45,8 +54,11 @@ TOP_KEYS = {
     "stage",
     "region",
     "beneficiary",
+    "excludes",
+    "item",
+    "once_per",
 }
-BENEFIT_KEYS = ("amount", "cap", "note")
+BENEFIT_KEYS = ("amount", "cap", "lifetime_cap", "note")
 REQUIRED = ("id", "title", "source", "category", "conditions")
 # A source that cites a file of ours (policy-examples.md, RULES.md, x.yaml) instead of the
 # issuer's document.
@@ -248,7 +260,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
             did_you_mean(beneficiary, BENEFICIARIES)
             or "one of " + ", ".join(f"{k} ({v})" for k, v in BENEFICIARIES.items()),
         )
-    scope = Scope(beneficiary=beneficiary)
+    scope = Scope(beneficiary=beneficiary, policy_id=scalar("id"))
     checker = Checker(scope)
     params: dict[str, tuple[ParamEntry, ...]] = {}
     tables: dict[str, TableDef] = {}
@@ -291,8 +303,21 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
             if "cap" in b:
                 cap, _ = r.expression(b["cap"][1], checker, NUMBER, "benefit.cap")
                 benefit = A.Call("min", (benefit, cap), span=benefit.span)
+            if "lifetime_cap" in b:
+                benefit, limit = lifetime_cap(r, b["lifetime_cap"][1], checker, benefit)
+                conditions.append(limit)
         except Bail:
             pass
+    if "excludes" in top:
+        with contextlib.suppress(Bail):
+            conditions.append(excludes(r, top["excludes"][1], checker))
+    item_input: str | None = None
+    if "item" in top:
+        with contextlib.suppress(Bail):
+            item_input = item_key(r, top["item"][1], inputs)
+    if "once_per" in top:
+        with contextlib.suppress(Bail):
+            conditions.append(once_per(r, top["once_per"][1], checker, item_input, inputs))
 
     budget = None
     if "budget" in top:
@@ -328,5 +353,6 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         stage=stage,
         region=scalar("region"),
         beneficiary=beneficiary,
+        item=item_input,
         raw=raw,
     )

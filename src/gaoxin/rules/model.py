@@ -92,6 +92,9 @@ class Policy:
     stage: str = "final"  # STAGES
     region: str = ""  # where it applies: 全国, 福建省, 福建省/厦门市, 福建省/厦门市/火炬高新区
     beneficiary: str = "enterprise"  # who is paid (rules/beneficiary.py): evaluated per person
+    # The input whose value a payout is for (a listing stage, a project): the payout records it
+    # as its item (payouts table, rules/history.py), and pays each item once a year.
+    item: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

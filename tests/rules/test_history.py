@@ -152,11 +152,10 @@ def agree(p, rows: list[dict], date: dt.date = DATE, inputs: dict | None = None)
     for i, row in enumerate(rows):
         e = explain(p, row, date, inputs or None)
         status = STATUSES[wide[f"status:{p.id}"][i]]
-        fen = wide[f"amount:{p.id}"][i] if f"amount:{p.id}" in wide.columns else None
-        assert (status, None if fen is None else Decimal(fen) / 100) == (e.status, e.amount), (
-            row,
-            e,
-        )
+        column = f"bound:{p.id}" if p.bounded else f"amount:{p.id}"
+        fen = wide[column][i] if column in wide.columns else None
+        money = e.bound if p.bounded else e.amount
+        assert (status, None if fen is None else Decimal(fen) / 100) == (e.status, money), (row, e)
 
 
 _PAYOUT = st.fixed_dictionaries(

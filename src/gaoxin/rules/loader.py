@@ -58,7 +58,7 @@ TOP_KEYS = {
     "item",
     "once_per",
 }
-BENEFIT_KEYS = ("amount", "cap", "lifetime_cap", "note")
+BENEFIT_KEYS = ("amount", "upto", "cap", "lifetime_cap", "note")
 REQUIRED = ("id", "title", "source", "category", "conditions")
 # A source that cites a file of ours (policy-examples.md, RULES.md, x.yaml) instead of the
 # issuer's document.
@@ -282,6 +282,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         pass
 
     benefit = None
+    bounded = False
     if "benefit" in top:
         try:
             b = r.mapping(top["benefit"][1], "benefit")
@@ -293,13 +294,22 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
                         did_you_mean(key, BENEFIT_KEYS)
                         or "a benefit has " + ", ".join(BENEFIT_KEYS),
                     )
-            if "amount" not in b:
+            if "amount" in b and "upto" in b:
+                raise r.fail(
+                    b["upto"][0],
+                    "a benefit has an amount or a bound (upto), not both",
+                    "amount: the rule computes it; upto: staff decide it, at most the bound "
+                    '("最高不超过 X 万元")',
+                )
+            if "amount" not in b and "upto" not in b:
                 raise r.fail(
                     top["benefit"][1],
-                    "benefit needs an amount",
-                    "write amount: min(rate * rd_expense[Y-1], cap)",
+                    "benefit needs an amount (or upto: a bound staff decide within)",
+                    "write amount: min(rate * rd_expense[Y-1], cap), or upto: 50万",
                 )
-            benefit, _ = r.expression(b["amount"][1], checker, NUMBER, "benefit.amount")
+            bounded = "upto" in b
+            key = "upto" if bounded else "amount"
+            benefit, _ = r.expression(b[key][1], checker, NUMBER, f"benefit.{key}")
             if "cap" in b:
                 cap, _ = r.expression(b["cap"][1], checker, NUMBER, "benefit.cap")
                 benefit = A.Call("min", (benefit, cap), span=benefit.span)
@@ -354,5 +364,6 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         region=scalar("region"),
         beneficiary=beneficiary,
         item=item_input,
+        bounded=bounded,
         raw=raw,
     )

@@ -65,6 +65,8 @@ class PolicyTest:
     # The other enterprises of the population (rank() and the like compare with them);
     # the tested enterprise is one of the population too.
     population: tuple[dict[str, Any], ...] = ()
+    bound: Decimal | None = None  # expect: {bound: ...} (benefit.upto)
+    bound_given: bool = False
 
 
 @dataclass
@@ -95,6 +97,9 @@ class Policy:
     # The input whose value a payout is for (a listing stage, a project): the payout records it
     # as its item (payouts table, rules/history.py), and pays each item once a year.
     item: str | None = None
+    # benefit.upto ("最高不超过 X 万元""给予不超过 X 的补助"): `benefit` is the bound, and the
+    # amount is decided by staff within it (待核定); results carry a bound, never an amount.
+    bounded: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

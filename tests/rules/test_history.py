@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gaoxin.rules import STATUSES, PolicyErrors, explain, load_file
 from gaoxin.rules.batch import evaluate_wide
 from gaoxin.rules.describe import describe
-from gaoxin.rules.history import uses_history
+from gaoxin.rules.history import TITLES, uses_history
 
 from .helpers import DATE, policy
 
@@ -121,11 +121,17 @@ def test_history_keys_are_checked_where_written():
 
 
 def test_wording():
+    for other in ("a", "b", "other-award"):  # other tests may have loaded policies so named
+        TITLES.pop(other, None)
     p = policy(ONCE)
     texts = [describe(c.when, p, DATE) for c in p.conditions if c.when is not None]
     assert texts[0] == "已获得本政策兑现的次数（历年累计） = 0"
-    assert texts[1].startswith("已获得「a」「b」的资金（评估年度 − 1年度）")
-    assert p.conditions[-1].label == "未享受过「other-award」（不得同时享受）"
+    unloaded = "已获得「编号为 a 的政策」「编号为 b 的政策」的资金（评估年度 − 1年度）"
+    assert texts[1].startswith(unloaded)
+    assert p.conditions[-1].label == "未享受过与本政策不得同时享受的政策"
+    assert describe(p.conditions[-1].when, p, DATE).startswith("已获得「编号为 other-award")
+    later = policy('conditions:\n  - label: c\n    when: received("t") > 0\n')
+    assert describe(later.conditions[0].when, later, DATE).startswith("已获得本政策的资金")
 
 
 # -- batch ≡ explanation ---------------------------------------------------------------------

@@ -147,7 +147,20 @@ def _tenants(which: Which) -> list[dict[str, Any]]:
     ]
 
 
-READERS = {"patents": _patents, "equipment": _equipment, "tenants": _tenants}
+def _payouts(which: Which) -> list[dict[str, Any]]:
+    # The payout history is the policies app's (policies/history.py); read here beside the
+    # registry's item tables because the rules read it as one (`payouts`, received()).
+    from gaoxin.policies.history import payout_rows
+
+    return payout_rows(which)
+
+
+READERS = {
+    "patents": _patents,
+    "equipment": _equipment,
+    "tenants": _tenants,
+    catalogue.PAYOUT_HISTORY.name: _payouts,
+}
 
 
 def item_lists(enterprise_ids: Sequence[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
@@ -174,7 +187,7 @@ _ITEM_SCHEMA: dict[str, dict[str, pl.DataType]] = {
         }[f.type]
         for f in t.fields
     }
-    for t in catalogue.ITEM_TABLES
+    for t in (*catalogue.ITEM_TABLES, catalogue.PAYOUT_HISTORY)
 }
 
 

@@ -230,16 +230,25 @@ def review(
 
 def _payout_for(application: Application) -> Payout | None:
     """An approved application with an amount becomes a verified payout: the batch, the
-    payment and the notice follow as for 免申即享."""
-    if not application.amount_fen:
+    payment and the notice follow as for 免申即享. Under a bound (benefit.upto) the payout
+    waits for staff to decide its amount (payouts.decide_amount) before a batch takes it. A
+    policy with `item:` records what the payout is for (the declared stage or project)."""
+    from gaoxin.policies.payouts import _bound_fen
+
+    bound = _bound_fen(application.explanation) if not application.amount_fen else None
+    if not application.amount_fen and bound is None:
         return None
     ensure_payable(application.policy)
+    key = rules_policy(application.version).item
+    item = str(application.inputs.get(key) or "")[:200] if key else ""
     return Payout.objects.create(
         policy=application.policy,
         version=application.version,
         enterprise=application.enterprise,
         year=application.year,
-        amount_fen=application.amount_fen,
+        amount_fen=application.amount_fen or None,
+        bound_fen=bound,
+        item=item,
         state=PayoutState.VERIFIED,
         explanation=application.explanation,
         verified_by="application",

@@ -28,6 +28,9 @@ FUNCTIONS = {
     "times_received": 'times_received("policy-id", …[, Y[, Y]]) — how many payouts',
 }
 TABLE = C.PAYOUT_HISTORY.name
+# Titles of the policies loaded so far, by id (the loader fills it): received("a") reads as
+# 已获得「a 的标题」的资金 — the policy referred to is often another file, loaded beside it.
+TITLES: dict[str, str] = {}
 SELF = "self"
 # A policy id as the loader accepts it in other files: letters, digits, - _ . (no spaces).
 POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
@@ -147,7 +150,7 @@ def _years(say: Any, inner: A.Node) -> str:
 
 def describe(say: Any, n: A.Call) -> str:
     """In plain Chinese: 「已获得的「torch-gazelle-award」资金（2024年）」."""
-    ids = "」「".join(a.value for a in n.args[1:] if isinstance(a, A.Str))
+    ids = "」「".join(titled(a.value) for a in n.args[1:] if isinstance(a, A.Str))
     own = getattr(say, "policy", None)
     name = (
         "本政策"
@@ -159,6 +162,33 @@ def describe(say: Any, n: A.Call) -> str:
     if n.fn == "received":
         return f"已获得{name}的资金（{when}）"
     return f"已获得{name}兑现的次数（{when}）"
+
+
+def titled(policy_id: str) -> str:
+    """A policy referred to, in words: its title when it was loaded, else its id."""
+    return TITLES.get(policy_id) or f"编号为 {policy_id} 的政策"
+
+
+def named_policies(where: A.Node, own: str) -> A.Node:
+    """A choice of payouts with the policy ids it compares with written as titles (本政策 for
+    the policy's own), for the wording only."""
+    import dataclasses
+
+    def name(x: A.Node) -> A.Node:
+        if isinstance(x, A.Str):
+            return A.Str("本政策" if x.value == own else titled(x.value), span=x.span)
+        return x
+
+    def is_policy(x: A.Node) -> bool:
+        return isinstance(x, A.ItemField) and x.table == TABLE and x.name == "policy"
+
+    if isinstance(where, A.Compare) and is_policy(where.left):
+        return dataclasses.replace(where, right=name(where.right))
+    if isinstance(where, A.InList) and is_policy(where.operand):
+        return dataclasses.replace(where, items=tuple(name(i) for i in where.items))
+    if isinstance(where, A.Logic):
+        return dataclasses.replace(where, items=tuple(named_policies(i, own) for i in where.items))
+    return where
 
 
 def uses_history(policy: Any) -> bool:

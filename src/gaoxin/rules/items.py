@@ -361,6 +361,10 @@ def describe(say: Any, n: A.Call) -> str:
     assert isinstance(first, A.Str)
     table = C.ITEM_TABLE[first.value]
     where = n.args[1]
+    if table is C.PAYOUT_HISTORY:  # policies by their titles, not their ids
+        from .history import named_policies
+
+        where = named_policies(where, getattr(getattr(say, "policy", None), "id", ""))
     chosen = "" if isinstance(where, A.Bool) and where.value else f"符合“{say(where)}”的"
     if n.fn == "count_over":
         return f"{chosen}{table.alias}的件数"

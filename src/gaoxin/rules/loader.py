@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from . import ast as A
+from . import history
 from .beneficiary import BENEFICIARIES, DEFAULT
 from .checker import Checker, Scope
 from .errors import PolicyError, PolicyErrors, did_you_mean
@@ -22,6 +23,7 @@ from .sections import (
     declare_params,
     declare_tables,
     excludes,
+    exclusive_ids,
     item_key,
     lifetime_cap,
     once_per,
@@ -318,9 +320,12 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
                 conditions.append(limit)
         except Bail:
             pass
+    excluded: tuple[str, ...] = ()
     if "excludes" in top:
         with contextlib.suppress(Bail):
-            conditions.append(excludes(r, top["excludes"][1], checker))
+            exclusive = excludes(r, top["excludes"][1], checker)
+            conditions.append(exclusive)
+            excluded = exclusive_ids(exclusive)
     item_input: str | None = None
     if "item" in top:
         with contextlib.suppress(Bail):
@@ -339,6 +344,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         return None
     raw = canonical(root)
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode())
+    history.TITLES[scalar("id")] = scalar("title")  # how received("…") reads in words
     return Policy(
         id=scalar("id"),
         title=scalar("title"),
@@ -365,5 +371,6 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         beneficiary=beneficiary,
         item=item_input,
         bounded=bounded,
+        excludes=excluded,
         raw=raw,
     )

@@ -100,6 +100,7 @@ class Policy:
     # benefit.upto ("最高不超过 X 万元""给予不超过 X 的补助"): `benefit` is the bound, and the
     # amount is decided by staff within it (待核定); results carry a bound, never an amount.
     bounded: bool = False
+    excludes: tuple[str, ...] = ()  # 不得同时享受: ids of policies this one is exclusive with
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

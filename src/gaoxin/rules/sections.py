@@ -377,9 +377,8 @@ def excludes(r: Reader, node: yaml.Node, checker: Checker) -> Condition:
     if bad:
         raise Bail()
     times = _own_history(checker, "times_received", tuple(ids))
-    listed = "」「".join(ids)
     return Condition(
-        f"未享受过「{listed}」（不得同时享受）",
+        "未享受过与本政策不得同时享受的政策",
         A.Compare("==", times, A.Num(Fraction(0)), left_text="已享受的次数"),
     )
 
@@ -445,3 +444,10 @@ def once_per(
         f"此前未就同一{label}获得本政策资金（每{label}限享受一次）",
         A.Compare("==", times, A.Num(Fraction(0)), left_text=f"同一{label}已享受的次数"),
     )
+
+
+def exclusive_ids(condition: Condition) -> tuple[str, ...]:
+    """The policy ids of the condition `excludes` made (the ids its times_received reads)."""
+    when = condition.when
+    assert isinstance(when, A.Compare) and isinstance(when.left, A.Call)
+    return tuple(a.value for a in when.left.args[1:] if isinstance(a, A.Str))

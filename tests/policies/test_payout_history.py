@@ -186,3 +186,95 @@ def test_the_payout_page_shows_bounds_apart_and_decides_by_role(zone: Any) -> No
     export.force_login(zone.users["staff"])
     sheet = export.get(f"/policies/{policy.pk}/payouts/export/?format=csv")
     assert "上限（元）" in sheet.content.decode("utf-8-sig")
+
+
+STAGES = """id: listing-stages-test
+title: 上市分阶段奖励（每阶段一次，最高给予）
+issuer: 园区管委会
+source: 测试文件
+category: award
+effective: {from: 2020-01-01}
+delivery: apply
+item: stage
+once_per: item
+inputs:
+  stage: {type: text, label: 达到的阶段}
+conditions:
+  - label: 达到可奖励的阶段
+    when: stage in ["股改", "上市"]
+benefit:
+  upto: if(stage == "股改", 60万, 100万)
+tests:
+  - name: 股改 → 最高 60 万
+    date: 2026-06-30
+    enterprise: {}
+    inputs: {stage: 股改}
+    expect: {status: eligible, amount: null, bound: 60万}
+"""
+
+
+@pytest.mark.django_db
+def test_an_application_per_stage_paid_once_with_the_amount_decided(zone: Any) -> None:
+    from gaoxin.policies import applications
+
+    policy = services.save_policy(actor=STAFF, text=STAGES)
+    services.publish(actor=STAFF, policy=policy, match=False)
+    payouts.fund(actor=CHIEF, policy=policy, year=YEAR, amount_fen=10**9)
+    applicant = Actor.for_user(zone.users["enterprise_a"])
+
+    def apply(stage: str) -> Any:
+        return applications.submit(
+            actor=applicant,
+            enterprise=zone.enterprise_a,
+            policy=policy,
+            inputs={"stage": stage},
+            attachments=(),
+        )
+
+    first = apply("股改")
+    assert (first.item, first.amount_fen, first.bound_fen) == ("股改", None, 60_000_000)
+    with pytest.raises(Conflict, match="本年度已申报"):
+        apply("股改")
+    second = apply("上市")  # another stage, the same year
+    assert second.pk != first.pk and second.bound_fen == 100_000_000
+    # 60万 reaches the two-level threshold as a bound: a second reviewer approves
+    applications.review(actor=STAFF, application=first, decision="approve")
+    applications.review(actor=CHIEF, application=first, decision="approve")
+    payout = Payout.objects.get(policy=policy, item="股改")
+    assert (payout.state, payout.amount_fen, payout.bound_fen) == ("verified", None, 60_000_000)
+    with pytest.raises(Conflict, match="金额待核定"):
+        payouts.create_batch(actor=STAFF, policy=policy, year=YEAR, payouts=[payout])
+    staff = Actor.for_user(zone.users["staff"])
+    payouts.decide_amount(actor=staff, payout=payout, amount_fen=50_000_000)
+    payout.refresh_from_db()
+    assert payout.state == "verified"  # decided: nothing to push, the batch may take it
+    payouts.create_batch(actor=STAFF, policy=policy, year=YEAR, payouts=[payout])
+    # the stage paid (from 已核验 on) is not paid again, another year either
+    from gaoxin.enterprises.flat import flat_rows
+    from gaoxin.policies.matching import rules_policy
+    from gaoxin.rules import explain
+
+    loaded = rules_policy(policy.current)
+    record = flat_rows([zone.enterprise_a.pk], dt.date.today(), items=True)[zone.enterprise_a.pk]
+    assert explain(loaded, record, dt.date.today(), {"stage": "股改"}).status == "ineligible"
+    assert explain(loaded, record, dt.date.today(), {"stage": "上市"}).status == "eligible"
+
+
+@pytest.mark.django_db
+def test_the_identify_preview_lists_bounds_awaiting_decision(zone: Any) -> None:
+    from gaoxin.policies.preview import identify_preview
+    from tests.policies.test_policies import figures
+
+    figures(zone.enterprise_a, "200万")
+    policy = _publish(BOUND)
+    preview = identify_preview(policy, YEAR)
+    assert (preview.items, preview.review, preview.enterprises) == ([], 1, 1)
+    assert "上限内核定" in preview.notes[0]
+
+
+def test_a_bound_for_persons_is_refused_where_written() -> None:
+    from gaoxin.rules import PolicyErrors, load_text
+
+    text = BOUND.replace("delivery: auto", "delivery: auto\nbeneficiary: person")
+    with pytest.raises(PolicyErrors, match=r"upto .* is not available for persons yet"):
+        load_text(text, "p.yaml")

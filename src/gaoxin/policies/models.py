@@ -330,6 +330,9 @@ class Application(models.Model):
         db_index=True,
     )
     inputs = models.JSONField(_("申报内容"), default=dict)
+    # The declared value of the policy's `item:` input (a listing stage, a project): one
+    # application a year per item; "" for other policies.
+    item = models.CharField(_("事项"), max_length=200, blank=True, default="")
     amount_fen = models.BigIntegerField(_("测算金额（分）"), null=True, blank=True)
     explanation = models.JSONField(default=dict, blank=True)
     reviews = models.JSONField(default=list, blank=True)  # [{at, by, decision, comment}]
@@ -346,12 +349,21 @@ class Application(models.Model):
         permissions = [("review_application", _("审核申报"))]
         constraints = [
             models.UniqueConstraint(
-                fields=["policy", "year", "enterprise"], name="application_once_per_year"
+                fields=["policy", "year", "enterprise", "item"],
+                name="application_once_per_year",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.enterprise}《{self.policy}》{self.year}"
+
+    @property
+    def bound_fen(self) -> int | None:
+        """benefit.upto: the most staff may decide (from the engine's decision), None for a
+        computed amount."""
+        from gaoxin.policies.payouts import _bound_fen
+
+        return None if self.amount_fen else _bound_fen(self.explanation)
 
 
 def attachment_path(instance: ApplicationAttachment, filename: str) -> str:

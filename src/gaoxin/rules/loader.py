@@ -310,6 +310,12 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
                     "write amount: min(rate * rd_expense[Y-1], cap), or upto: 50万",
                 )
             bounded = "upto" in b
+            if bounded and beneficiary == "person":
+                raise r.fail(
+                    b["upto"][0],
+                    "upto (an amount staff decide) is not available for persons yet",
+                    "write amount: for a policy with beneficiary: person",
+                )
             key = "upto" if bounded else "amount"
             benefit, _ = r.expression(b[key][1], checker, NUMBER, f"benefit.{key}")
             if "cap" in b:

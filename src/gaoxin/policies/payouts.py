@@ -164,31 +164,47 @@ def identify(
     explain_matches(matches)
     added = 0
     for match in matches:
-        original = item_of(match).fen
+        fen = amounts[match.enterprise_id]
         with transaction.atomic():
-            risk, reasons = assess_risk(match)
-            payout = Payout.objects.create(
-                policy=policy,
-                version=match.version,
-                enterprise=match.enterprise,
-                year=year,
-                amount_fen=amounts[match.enterprise_id],
-                risk=risk,
-                risk_reasons=reasons,
-                explanation=match.explanation,
-            )
-            record_change(
-                actor=actor,
-                action="payout_identified",
-                obj=payout,
-                after=snapshot(payout, FIELDS),
-                subject=payout.enterprise,
-                note=_prorated_note(original, amounts[match.enterprise_id]),
-            )
+            note = _prorated_note(item_of(match).fen, fen)
+            payout = _identified(actor, policy, match, year, fen, None, note)
             if push:
                 push_payout(actor=actor, payout=payout)
         added += 1
     return added
+
+
+def _identified(
+    actor: Actor,
+    policy: Policy,
+    match: PolicyMatch,
+    year: int,
+    fen: int | None,
+    bound: int | None,
+    note: str,
+) -> Payout:
+    """A payout made from a stored match: an amount, or a bound awaiting its amount."""
+    risk, reasons = assess_risk(match)
+    payout = Payout.objects.create(
+        policy=policy,
+        version=match.version,
+        enterprise=match.enterprise,
+        year=year,
+        amount_fen=fen,
+        bound_fen=bound,
+        risk=risk,
+        risk_reasons=reasons,
+        explanation=match.explanation,
+    )
+    record_change(
+        actor=actor,
+        action="payout_identified",
+        obj=payout,
+        after=snapshot(payout, FIELDS),
+        subject=payout.enterprise,
+        note=note,
+    )
+    return payout
 
 
 def _prorated_note(original_fen: int, fen: int) -> str:
@@ -575,27 +591,9 @@ def identify_bounds(*, actor: Actor, policy: Policy, year: int) -> int:
         fen = _bound_fen(match.explanation)
         if fen is None:
             continue
+        note = _("金额待核定（最高 %(b)s）") % {"b": money(Decimal(fen) / 100)}
         with transaction.atomic():
-            risk, reasons = assess_risk(match)
-            payout = Payout.objects.create(
-                policy=policy,
-                version=match.version,
-                enterprise=match.enterprise,
-                year=year,
-                amount_fen=None,
-                bound_fen=fen,
-                risk=risk,
-                risk_reasons=reasons,
-                explanation=match.explanation,
-            )
-            record_change(
-                actor=actor,
-                action="payout_identified",
-                obj=payout,
-                after=snapshot(payout, FIELDS),
-                subject=payout.enterprise,
-                note=_("金额待核定（最高 %(b)s）") % {"b": money(Decimal(fen) / 100)},
-            )
+            _identified(actor, policy, match, year, None, fen, note)
         added += 1
     return added
 

@@ -193,14 +193,11 @@ def named_policies(where: A.Node, own: str) -> A.Node:
 
 def uses_history(policy: Any) -> bool:
     """Whether a policy reads the payout history: callers build it only for such policies."""
+    from .items import policy_trees
+
     hit = policy.cache.get("uses_history")
     if hit is None:
-        trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
-        trees += [policy.benefit] if policy.benefit is not None else []
-        trees += [e.value for entries in policy.params.values() for e in entries]
-        for t in policy.tables.values():
-            trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
-        hit = policy.cache["uses_history"] = any(_reads_history(t) for t in trees)
+        hit = policy.cache["uses_history"] = any(_reads_history(t) for t in policy_trees(policy))
     return bool(hit)
 
 

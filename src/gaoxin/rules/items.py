@@ -382,13 +382,18 @@ def uses_items(policy: Any) -> bool:
     callers read the item tables only for such policies."""
     hit = policy.cache.get("uses_items")
     if hit is None:
-        trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
-        trees += [policy.benefit] if policy.benefit is not None else []
-        trees += [e.value for entries in policy.params.values() for e in entries]
-        for t in policy.tables.values():
-            trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
-        hit = policy.cache["uses_items"] = any(_has_item_call(t) for t in trees)
+        hit = policy.cache["uses_items"] = any(_has_item_call(t) for t in policy_trees(policy))
     return bool(hit)
+
+
+def policy_trees(policy: Any) -> list[Any]:
+    """Every expression of a policy: conditions, amount, parameters, tables."""
+    trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
+    trees += [policy.benefit] if policy.benefit is not None else []
+    trees += [e.value for entries in policy.params.values() for e in entries]
+    for t in policy.tables.values():
+        trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
+    return trees
 
 
 def _has_item_call(x: object) -> bool:

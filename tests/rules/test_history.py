@@ -210,3 +210,34 @@ def test_the_examples_agree_in_batch(path: str):
     assert uses_history(p)
     for t in p.tests:
         agree(p, [{"uscc": "91350200MA00000001", **t.enterprise}], t.date, t.inputs)
+
+
+def test_the_cli_reads_the_payouts_as_an_item_table_and_writes_bounds(tmp_path, capsys):
+    from gaoxin.rules.cli import main
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "k1.yaml").write_text(
+        "id: once\ntitle: 测试\nsource: 测试\ncategory: award\nonce_per: enterprise\n"
+        "conditions: []\nbenefit:\n  upto: 30万\n",
+        "utf-8",
+    )
+    ents = tmp_path / "e.csv"
+    pl.DataFrame({"uscc": ["A", "B"]}).write_csv(ents)
+    paid = tmp_path / "payouts.csv"
+    pl.DataFrame({"uscc": ["A"], "policy": ["once"], "year": [2024], "amount": [300000]}).write_csv(
+        paid
+    )
+    args = ["evaluate", "--policies", str(tmp_path / "p"), "--enterprises", str(ents)]
+    args += ["--date", "2025-06-30", "--items", f"payouts={paid}"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "uscc,policy,status,amount",
+        "A,once,ineligible,",
+        "B,once,eligible,",  # a bound: no amount in the long layout
+    ]
+    assert main([*args, "--layout", "wide"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "uscc,status:once,bound:once",
+        "A,ineligible,",
+        "B,eligible,300000.00",
+    ]

@@ -43,6 +43,16 @@ def test_the_explanation_gives_a_bound_and_no_amount():
     assert explain(p, {"revenue": {2024: "300万"}}, DATE).bound is None  # ineligible
 
 
+def test_the_bound_reads_as_a_bound():
+    from gaoxin.rules.describe import describe
+
+    p = policy(UPTO)
+    assert p.benefit is not None
+    assert describe(p.benefit, p, DATE, money=True) == (
+        "最高不超过「10% × 营业收入（上一年度）」与「50万元」中较小者（金额由工作人员在上限内核定）"
+    )
+
+
 def test_a_bound_with_missing_data_is_unknown_like_an_amount():
     p = policy(
         "conditions: []\nbenefit:\n  upto: 10% * revenue[Y-1]\n  cap: 30万\n  lifetime_cap: 40万\n"

@@ -233,5 +233,8 @@ def _year_of(n: A.Node) -> str:
 
 def describe(node: A.Node, policy: Policy, on: dt.date, money: bool = False) -> str:
     """`node` (a checked condition, or with `money` an amount, of `policy`) in plain Chinese
-    as of `on`."""
-    return Describer(policy, on, money)(node)
+    as of `on`. A policy's bound (benefit.upto) reads as one: 最高不超过 …，金额由工作人员核定."""
+    text = Describer(policy, on, money)(node)
+    if money and policy.bounded and node is policy.benefit:
+        return f"最高不超过{text}（金额由工作人员在上限内核定）"
+    return text

@@ -13,7 +13,7 @@ equipment, tenants). The engine stays free of Django; this module builds its fra
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -147,19 +147,13 @@ def _tenants(which: Which) -> list[dict[str, Any]]:
     ]
 
 
-def _payouts(which: Which) -> list[dict[str, Any]]:
-    # The payout history is the policies app's (policies/history.py); read here beside the
-    # registry's item tables because the rules read it as one (`payouts`, received()).
-    from gaoxin.policies.history import payout_rows
-
-    return payout_rows(which)
-
-
-READERS = {
+# Item tables by name → their reader. The policies app adds the payout history (`payouts`,
+# policies/history.py) when it starts: the rules read it as an item table (received()), and
+# the registry, below the policy service, doesn't reach up for it.
+READERS: dict[str, Callable[[Which], list[dict[str, Any]]]] = {
     "patents": _patents,
     "equipment": _equipment,
     "tenants": _tenants,
-    catalogue.PAYOUT_HISTORY.name: _payouts,
 }
 
 

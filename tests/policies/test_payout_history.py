@@ -237,6 +237,16 @@ def test_an_application_per_stage_paid_once_with_the_amount_decided(zone: Any) -
         apply("股改")
     second = apply("上市")  # another stage, the same year
     assert second.pk != first.pk and second.bound_fen == 100_000_000
+    from django.test import Client
+
+    pages = {"staff": ("/applications/", f"/applications/{first.pk}/")}
+    pages["enterprise_a"] = ("/my/applications/",)
+    for role, urls in pages.items():
+        client = Client()
+        client.force_login(zone.users[role])
+        for url in urls:
+            body = client.get(url).content.decode()
+            assert 'class="application-bound">最高' in body, (role, url)
     # 60万 reaches the two-level threshold as a bound: a second reviewer approves
     applications.review(actor=STAFF, application=first, decision="approve")
     applications.review(actor=CHIEF, application=first, decision="approve")

@@ -111,7 +111,10 @@ def test_once_per_enterprise_and_excludes_read_what_was_paid(zone: Any) -> None:
     assert status.get(zone.enterprise_a.pk, "ineligible") == "ineligible"  # only kept if near
     assert status[zone.enterprise_b.pk] == "eligible"
     # … and the payout service won't list B under both in one run
+    from gaoxin.policies.preview import identify_preview
+
     payouts.fund(actor=CHIEF, policy=once, year=YEAR, amount_fen=10**9)
+    assert identify_preview(once, YEAR).enterprises == 0  # the preview says so too
     assert payouts.identify(actor=STAFF, policy=once, year=YEAR, push=False) == 0
     Payout.objects.filter(policy=first, enterprise=zone.enterprise_b).update(state="rejected")
     assert payouts.identify(actor=STAFF, policy=once, year=YEAR, push=False) == 1

@@ -155,12 +155,7 @@ def identify(
     amounts = {item.key: item.fen for item in preview.items}
     if preview.over_budget:
         amounts = fit_to_budget(actor, policy, preview, allocation, order)
-    exclusive = exclusive_with(policy, year)
-    matches = [
-        m
-        for m in identify_candidates(policy, year)
-        if amounts.get(m.enterprise_id) and m.enterprise_id not in exclusive
-    ]
+    matches = [m for m in identify_candidates(policy, year) if amounts.get(m.enterprise_id)]
     explain_matches(matches)
     added = 0
     for match in matches:

@@ -87,10 +87,14 @@ def budget_left(policy: Policy, year: int) -> int | None:
 
 def identify_candidates(policy: Policy, year: int) -> list[PolicyMatch]:
     """The stored matches `identify` turns into payouts: eligible with an amount, not yet
-    identified this year."""
+    identified this year, and not paid this year under a policy this one is exclusive with
+    (payouts.exclusive_with)."""
+    from gaoxin.policies.payouts import exclusive_with
+
     return list(
         PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE, amount__gt=0)
         .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
+        .exclude(enterprise_id__in=exclusive_with(policy, year))
         .select_related("enterprise", "version")
         .order_by("enterprise_id")
     )

@@ -287,8 +287,32 @@ ITEM_TABLES: tuple[ItemTable, ...] = (
         "name",
     ),
 )
-ITEM_TABLE: dict[str, ItemTable] = {t.name: t for t in ITEM_TABLES} | {
-    t.alias: t for t in ITEM_TABLES
+# What a beneficiary already received (rules/history.py): one row per payout that counts — the
+# payout service's own records, not registry data, so it is read like an item table (tests,
+# the batch's `items=`, the CLI's --items) but is not one of the registry's ITEM_TABLES
+# (nothing imports or edits it as enterprise data).
+PAYOUT_HISTORY = ItemTable(
+    "payouts",
+    "兑现记录",
+    "Payouts received",
+    (
+        Field("policy", "政策", T.TEXT, _S, _IT, "Policy id"),
+        Field("year", "年度", T.INTEGER, _S, _IT, "Year of the payout (the policy's year)"),
+        Field("amount", "金额", T.MONEY, _S, _IT, "Amount", "元"),
+        Field(
+            "item",
+            "事项",
+            T.TEXT,
+            _S,
+            _IT,
+            "What the payout was for (a stage, a project)",
+            help="政策以 item: 指定的申报数据（阶段、项目）；其他政策为空",
+        ),
+    ),
+    "policy",
+)
+ITEM_TABLE: dict[str, ItemTable] = {t.name: t for t in (*ITEM_TABLES, PAYOUT_HISTORY)} | {
+    t.alias: t for t in (*ITEM_TABLES, PAYOUT_HISTORY)
 }
 
 BY_NAME: dict[str, Field] = {f.name: f for f in (*FIELDS, *PERSON_FIELDS)}

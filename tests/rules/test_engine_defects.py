@@ -247,7 +247,7 @@ def test_inputs_need_delivery_apply():
 def test_unknown_keys_are_errors_at_their_line_with_the_nearest_key():
     e = error_of("conditions: []\nbenefit:\n  amount: 1万\n  per: patent\n")
     assert (e.line, e.col, e.message) == (8, 3, "unknown key 'per' in benefit")
-    assert e.hint == "a benefit has amount, cap, note"
+    assert e.hint == "a benefit has amount, upto, cap, lifetime_cap, note"
     assert error_of("conditions: []\nbenefit:\n  amont: 1万\n").hint == "did you mean 'amount'?"
     e = error_of("delivery: apply\ninputs:\n  fee: {type: money, lable: 服务费}\nconditions: []\n")
     assert (e.line, e.message, e.hint) == (

@@ -4,7 +4,8 @@ and by the explanation (exact scalar), for every enterprise — status and amoun
 Hypothesis writes policies from the language's grammar (ratios of money, averages of ratios,
 year ranges, min/max/if/round, growth and cagr, numeric tables and tables of text values,
 marginal bands, certificates, dates relative to an event (within, months_since, year_after,
-first_time), text fields, declared inputs) and enterprises with missing
+first_time), text fields, declared inputs, what was already received (received,
+times_received over the payouts table)) and enterprises with missing
 values, zeros and boundary amounts. Every generated file must pass check; then the two
 evaluators must agree row for row."""
 
@@ -86,6 +87,16 @@ def number(draw: st.DrawFn, depth: int = 0) -> str:
                 "percentile(growth(revenue, Y-1), in_zone)",
                 "peer_avg(rd_expense[Y-1] / revenue[Y-1], chain)",
                 "peer_avg(revenue[Y-1])",
+            ]
+        ),
+        # what the enterprise already received (the payouts table)
+        st.sampled_from(
+            [
+                'received("a")',
+                "received(self, Y-1)",
+                'received("a", "gen", Y-2, Y)',
+                "times_received(self)",
+                'times_received("a", 2024)',
             ]
         ),
     ]
@@ -263,7 +274,17 @@ def enterprise(draw: st.DrawFn) -> dict:
         row[q] = draw(a_day)
         row[f"{q}_until"] = draw(a_day)
     row["high_tech_enterprise_first"] = draw(maybe(st.booleans()))
+    row["payouts"] = draw(st.lists(a_payout, max_size=3))
     return row
+
+
+a_payout = st.fixed_dictionaries(
+    {
+        "policy": st.sampled_from(["gen", "a", "b"]),
+        "year": st.integers(2022, 2026),
+        "amount": st.one_of(st.none(), st.sampled_from([0.01, 1e4, 3e5, 12345.67])),
+    }
+)
 
 
 def schema() -> dict[str, pl.DataType]:
@@ -294,10 +315,13 @@ def agree(text: str, rows: list[dict], inputs: dict, date: dt.date = DATE) -> No
     p = load_text(text, "generated.yaml")  # what the generator writes must pass check
     for i, row in enumerate(rows):
         row["uscc"] = f"U{i}"
-    df = pl.DataFrame(rows, schema=schema())
+    flat = [{k: v for k, v in row.items() if k != "payouts"} for row in rows]
+    df = pl.DataFrame(flat, schema=schema())
+    paid = [dict(x, uscc=row["uscc"]) for row in rows for x in row.get("payouts", [])]
+    items = {"payouts": pl.DataFrame(paid, infer_schema_length=None)} if paid else {}
     clear_plan_cache()
     peers = population([p], df, date, inputs)  # the frame is the population
-    wide = evaluate_wide([p], df, date, inputs, peers=peers)
+    wide = evaluate_wide([p], df, date, inputs, peers=peers, items=items)
     for i, row in enumerate(rows):
         e = explain(p, row, date, inputs, peers=peers)
         fen = wide["amount:gen"][i] if "amount:gen" in wide.columns else None

@@ -13,7 +13,8 @@ equipment, tenants). The engine stays free of Django; this module builds its fra
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -119,14 +120,22 @@ def _read(table: str, which: Which) -> list[dict[str, Any]]:
     return [{"enterprise_id": e, **dict(zip(names, values, strict=True))} for e, *values in rows]
 
 
+# Item tables by name → their reader. The policies app adds the payout history (`payouts`,
+# policies/history.py) when it starts: the rules read it as an item table (received()), and
+# the registry, below the policy service, doesn't reach up for it.
+READERS: dict[str, Callable[[Which], list[dict[str, Any]]]] = {
+    table: partial(_read, table) for table in _SOURCES
+}
+
+
 def item_lists(enterprise_ids: Sequence[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
     """{enterprise id: {table: [item, …]}} for the tables where it has items."""
     out: dict[int, dict[str, list[dict[str, Any]]]] = {}
     ids = list(enterprise_ids)
     if not ids:
         return out
-    for table in _SOURCES:
-        for item in _read(table, ("in", ids)):
+    for table, read in READERS.items():
+        for item in read(("in", ids)):
             pk = item.pop("enterprise_id")
             out.setdefault(pk, {}).setdefault(table, []).append(item)
     return out
@@ -143,7 +152,7 @@ _ITEM_SCHEMA: dict[str, dict[str, pl.DataType]] = {
         }[f.type]
         for f in t.fields
     }
-    for t in catalogue.ITEM_TABLES
+    for t in (*catalogue.ITEM_TABLES, catalogue.PAYOUT_HISTORY)
 }
 
 
@@ -154,10 +163,10 @@ def item_frames(uscc_by_id: dict[int, str]) -> dict[str, pl.DataFrame]:
     if not uscc_by_id:
         return out
     which: Which = ("range", (min(uscc_by_id), max(uscc_by_id)))
-    for table in _SOURCES:
+    for table, read in READERS.items():
         schema = {"uscc": pl.String(), **_ITEM_SCHEMA[table]}
         data = []
-        for row in _read(table, which):
+        for row in read(which):
             uscc = uscc_by_id.get(row.pop("enterprise_id"))
             if uscc is not None:
                 data.append({"uscc": uscc, **row})

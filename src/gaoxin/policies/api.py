@@ -59,7 +59,8 @@ class PayoutOut(Schema):
     policy_id: int
     enterprise_id: int
     year: int
-    amount: Decimal
+    amount: Decimal | None  # None while a bound awaits staff's decision (see bound)
+    bound: Decimal | None = None  # benefit.upto: 最高 X，金额待核定
     state: str
     risk: str
 
@@ -112,7 +113,8 @@ def _payout(p: Payout) -> dict[str, Any]:
         "policy_id": p.policy_id,
         "enterprise_id": p.enterprise_id,
         "year": p.year,
-        "amount": to_yuan(p.amount_fen),
+        "amount": None if p.amount_fen is None else to_yuan(p.amount_fen),
+        "bound": None if p.bound_fen is None else to_yuan(p.bound_fen),  # 最高 X，金额待核定
         "state": p.state,
         "risk": p.risk,
     }

@@ -126,7 +126,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "a": application,
             "labels": labels,
-            "two_levels": applications.two_levels(application.amount_fen),
+            "two_levels": applications.two_levels(application.amount_fen or application.bound_fen),
         },
     )
 

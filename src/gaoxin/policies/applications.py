@@ -137,14 +137,18 @@ def submit(
             % {"m": missing or _("（申报内容）")}
         )
     year = loaded.year or today.year
+    # `item:` (a stage, a project): one application a year for each
+    item = str(values.get(loaded.item) or "")[:200] if loaded.item else ""
     application = (
         Application.objects.select_for_update()
-        .filter(policy=policy, year=year, enterprise=enterprise)
+        .filter(policy=policy, year=year, enterprise=enterprise, item=item)
         .first()
     )
     if application is not None and application.state != A.RETURNED:
         raise Conflict(_("本年度已申报过这项政策"))
-    application = application or Application(policy=policy, year=year, enterprise=enterprise)
+    application = application or Application(
+        policy=policy, year=year, enterprise=enterprise, item=item
+    )
     application.version = policy.current
     application.state = A.SUBMITTED
     application.inputs = {k: str(v) for k, v in values.items()}
@@ -199,7 +203,9 @@ def review(
     elif decision == "reject":
         application.state = A.REJECTED
     elif decision == "approve":
-        if application.state == A.SUBMITTED and two_levels(application.amount_fen):
+        # a bound counts as its most: staff may decide up to it
+        money = application.amount_fen or application.bound_fen
+        if application.state == A.SUBMITTED and two_levels(money):
             application.state = A.FIRST_APPROVED
         else:
             application.state = A.APPROVED
@@ -230,8 +236,11 @@ def review(
 
 def _payout_for(application: Application) -> Payout | None:
     """An approved application with an amount becomes a verified payout: the batch, the
-    payment and the notice follow as for 免申即享."""
-    if not application.amount_fen:
+    payment and the notice follow as for 免申即享. Under a bound (benefit.upto) the payout
+    waits for staff to decide its amount (payouts.decide_amount) before a batch takes it. A
+    policy with `item:` records what the payout is for (the declared stage or project)."""
+    bound = application.bound_fen
+    if not application.amount_fen and bound is None:
         return None
     ensure_payable(application.policy)
     return Payout.objects.create(
@@ -239,7 +248,9 @@ def _payout_for(application: Application) -> Payout | None:
         version=application.version,
         enterprise=application.enterprise,
         year=application.year,
-        amount_fen=application.amount_fen,
+        amount_fen=application.amount_fen or None,
+        bound_fen=bound,
+        item=application.item,
         state=PayoutState.VERIFIED,
         explanation=application.explanation,
         verified_by="application",

@@ -106,6 +106,8 @@ PAYOUTS = Export(
         Column(_("账户名称"), lambda p: p.account_name, width=36),
         Column(_("银行账号"), lambda p: p.account_number, width=24),
         Column(_("金额（元）"), _fen("amount_fen"), Kind.YUAN),
+        # benefit.upto: the bound, apart from the amount (empty until decided)
+        Column(_("上限（元）"), _fen("bound_fen"), Kind.YUAN),
         Column(_("预算年度"), lambda p: p.year),
         Column(_("状态"), lambda p: p.get_state_display()),
         Column(_("核验人"), lambda p: p.verified_by),

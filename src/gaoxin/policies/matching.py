@@ -35,7 +35,15 @@ from gaoxin.policies.models import MatchRun, Policy, PolicyMatch, PolicyVersion
 from gaoxin.policies.wording import humanise_explanation
 from gaoxin.rules import Explanation, explain, load_text
 from gaoxin.rules import Policy as RulesPolicy
-from gaoxin.rules.batch import ELIGIBLE, INELIGIBLE, REVIEW, UNKNOWN, Plan, compile_plan
+from gaoxin.rules.batch import (
+    ELIGIBLE,
+    INELIGIBLE,
+    REVIEW,
+    UNKNOWN,
+    Plan,
+    compile_plan,
+    paid_amount,
+)
 from gaoxin.rules.compiler import Compiler
 from gaoxin.rules.explain import can_fall_short, explain_record, missing_reads, typed_inputs
 from gaoxin.rules.frame import column, prepare, records
@@ -222,7 +230,8 @@ def _candidates(
     for version, pp in zip(versions, plan.policies, strict=True):
         pid = pp.policy.id
         status = pl.col(f"status:{pid}")
-        amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
+        paid = paid_amount(pp)  # a bound (benefit.upto) is not an amount: decided by staff
+        amount = pl.col(paid) if paid is not None else pl.lit(None, dtype=pl.Int64)
         near = pl.col(f"near:{pid}")
         missing = pl.when(status == UNKNOWN).then(pl.col(f"missing:{pid}")).alias("missing")
         applies = pl.lit(pp.policy.delivery == "apply")

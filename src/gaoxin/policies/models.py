@@ -245,7 +245,13 @@ class Payout(models.Model):
         verbose_name=_("受益人"),
     )
     year = models.PositiveSmallIntegerField(_("年度"))
-    amount_fen = models.BigIntegerField(_("金额（分）"))
+    # None while a bound awaits staff's decision (benefit.upto: 金额待核定, see bound_fen)
+    amount_fen = models.BigIntegerField(_("金额（分）"), null=True, blank=True)
+    # benefit.upto: the most staff may decide (最高不超过); None for a computed amount
+    bound_fen = models.BigIntegerField(_("上限（分）"), null=True, blank=True)
+    # What the payout is for, for a policy with `item:` (a listing stage, a project): each
+    # item is paid once a year; "" for other policies.
+    item = models.CharField(_("事项"), max_length=200, blank=True, default="")
     state = models.CharField(
         _("状态"),
         max_length=12,
@@ -277,7 +283,7 @@ class Payout(models.Model):
         ordering = ("-amount_fen", "id")
         constraints = [
             models.UniqueConstraint(
-                fields=["policy", "year", "enterprise"],
+                fields=["policy", "year", "enterprise", "item"],
                 condition=models.Q(person__isnull=True),
                 name="payout_once_per_year",
             ),
@@ -286,8 +292,14 @@ class Payout(models.Model):
                 condition=models.Q(person__isnull=False),
                 name="payout_once_per_person_year",
             ),
+            # An amount, or a bound awaiting its amount; a decided amount within its bound.
             models.CheckConstraint(
-                condition=models.Q(amount_fen__gt=0), name="payout_amount_positive"
+                condition=(
+                    models.Q(amount_fen__gt=0, bound_fen__isnull=True)
+                    | models.Q(amount_fen__isnull=True, bound_fen__gt=0)
+                    | models.Q(amount_fen__gt=0, amount_fen__lte=models.F("bound_fen"))
+                ),
+                name="payout_amount_positive",
             ),
         ]
 
@@ -318,6 +330,9 @@ class Application(models.Model):
         db_index=True,
     )
     inputs = models.JSONField(_("申报内容"), default=dict)
+    # The declared value of the policy's `item:` input (a listing stage, a project): one
+    # application a year per item; "" for other policies.
+    item = models.CharField(_("事项"), max_length=200, blank=True, default="")
     amount_fen = models.BigIntegerField(_("测算金额（分）"), null=True, blank=True)
     explanation = models.JSONField(default=dict, blank=True)
     reviews = models.JSONField(default=list, blank=True)  # [{at, by, decision, comment}]
@@ -334,12 +349,21 @@ class Application(models.Model):
         permissions = [("review_application", _("审核申报"))]
         constraints = [
             models.UniqueConstraint(
-                fields=["policy", "year", "enterprise"], name="application_once_per_year"
+                fields=["policy", "year", "enterprise", "item"],
+                name="application_once_per_year",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.enterprise}《{self.policy}》{self.year}"
+
+    @property
+    def bound_fen(self) -> int | None:
+        """benefit.upto: the most staff may decide (from the engine's decision), None for a
+        computed amount."""
+        from gaoxin.policies.payouts import _bound_fen
+
+        return None if self.amount_fen else _bound_fen(self.explanation)
 
 
 def attachment_path(instance: ApplicationAttachment, filename: str) -> str:

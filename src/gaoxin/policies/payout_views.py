@@ -55,6 +55,11 @@ class FundForm(forms.Form):
     amount = MoneyField(label=gettext_lazy("下达预算（元）"))
 
 
+class DecideForm(forms.Form):
+    amount = MoneyField(label=gettext_lazy("核定金额（元）"))
+    note = forms.CharField(label=gettext_lazy("核定依据"), max_length=300, required=False)
+
+
 def _payout_of_policy(user: Any, policy: Any, pk: Any) -> Payout:
     payout = Payout.objects.filter(policy=policy, enterprise__in=visible_to(user), pk=pk).first()
     if payout is None:
@@ -74,6 +79,14 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     visible = visible_to(request.user)
     scoped = Payout.objects.filter(policy=policy, year=year, enterprise__in=visible)
     counts = dict(scoped.values_list("state").annotate(n=Count("pk")).order_by())
+    # Decided amounts and undecided bounds (benefit.upto) are summed apart: a bound is the
+    # most staff may decide, not money owed.
+    undecided = Q(amount_fen__isnull=True, bound_fen__isnull=False)
+    totals = scoped.exclude(state=PayoutState.REJECTED).aggregate(
+        decided=Sum("amount_fen"),
+        bounds=Sum("bound_fen", filter=undecided),
+        waiting=Count("pk", filter=undecided),
+    )
     zone_wide = sees_all(request.user)
     balances: Any = None
     if pool is not None:
@@ -93,6 +106,7 @@ def policy_payouts(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "states": PayoutState.choices,
             "counts": counts,
+            "totals": totals,
             "fund_form": FundForm(),
             "batches": PayoutBatch.objects.filter(policy=policy, year=year)
             .annotate(
@@ -233,6 +247,29 @@ def payout_verify(request: HttpRequest, pk: int, payout_id: int) -> HttpResponse
 @require_POST
 @permission_required(VIEW, RUN)
 @idempotent
+def payout_decide(request: HttpRequest, pk: int, payout_id: int) -> HttpResponse:
+    """核定金额: staff decide the amount of a payout identified under a bound (最高 X)."""
+    form = DecideForm(request.POST)
+
+    def decide(policy: Any, actor: Actor, year: int) -> str:
+        payout = _payout_of_policy(request.user, policy, payout_id)
+        if not form.is_valid():
+            raise DomainError(_("请填写正确的核定金额"))
+        fen = to_fen(form.cleaned_data["amount"])
+        payouts.decide_amount(
+            actor=actor, payout=payout, amount_fen=fen, note=form.cleaned_data["note"]
+        )
+        return _("已核定：%(e)s %(a)s 元") % {
+            "e": payout.payee_name,
+            "a": form.cleaned_data["amount"],
+        }
+
+    return _run(request, pk, decide)
+
+
+@require_POST
+@permission_required(VIEW, RUN)
+@idempotent
 def payouts_batch(request: HttpRequest, pk: int) -> HttpResponse:
     def batch(policy: Any, actor: Actor, year: int) -> str:
         ids = request.POST.getlist("payout")
@@ -318,7 +355,7 @@ def public_notice(request: HttpRequest) -> HttpResponse:
                 "policy": p.policy.title,
                 "name": shown,
                 "uscc": code,
-                "amount": Decimal(p.amount_fen) / 100,
+                "amount": Decimal(p.amount_fen or 0) / 100,  # published: decided
                 "published": p.batch.published_at if p.batch else None,
             }
         )

@@ -29,7 +29,7 @@ from gaoxin.enterprises.models import YearlyFigures
 from gaoxin.ledger import services as ledger
 from gaoxin.ledger.models import BudgetPool
 from gaoxin.policies.budgeting import Allocation, RankOrder, prorate_fen, rank_and_cut
-from gaoxin.policies.choices import BatchState, Delivery, PayoutState, RiskLevel
+from gaoxin.policies.choices import BatchState, Delivery, MatchStatus, PayoutState, RiskLevel
 from gaoxin.policies.matching import explain_matches
 from gaoxin.policies.models import Payout, PayoutBatch, Policy, PolicyMatch
 from gaoxin.policies.standing import ensure_payable, ensure_pushable
@@ -49,6 +49,8 @@ ALLOWED: dict[str, set[str]] = {
 FIELDS = (
     "state",
     "amount_fen",
+    "bound_fen",
+    "item",
     "risk",
     "bank_name",
     "account_name",
@@ -65,6 +67,11 @@ def _move(actor: Actor, payout: Payout, to: str, note: str = "", **changes: Any)
         raise Conflict(
             _("不能从“%(a)s”变为“%(b)s”")
             % {"a": PayoutState(payout.state).label, "b": PayoutState(to).label}
+        )
+    if to != S.REJECTED and changes.get("amount_fen", payout.amount_fen) is None:
+        raise Conflict(
+            _("“%(e)s”的金额待核定（最高 %(b)s），请先核定金额")
+            % {"e": payout.payee_name, "b": money(Decimal(payout.bound_fen or 0) / 100)}
         )
     before = snapshot(payout, FIELDS)
     payout.state = to
@@ -140,6 +147,8 @@ def identify(
         raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
     policy = Policy.objects.get(pk=policy.pk)  # as it stands now, not as the caller read it
     ensure_pushable(policy)
+    if bounded(policy):
+        return identify_bounds(actor=actor, policy=policy, year=year)
     preview = identify_preview(policy, year)
     if expected is not None and expected != preview.fingerprint:
         raise Conflict(_("名单或预算在确认后有变化，请重新核对后再确认"))
@@ -150,31 +159,47 @@ def identify(
     explain_matches(matches)
     added = 0
     for match in matches:
-        original = item_of(match).fen
+        fen = amounts[match.enterprise_id]
         with transaction.atomic():
-            risk, reasons = assess_risk(match)
-            payout = Payout.objects.create(
-                policy=policy,
-                version=match.version,
-                enterprise=match.enterprise,
-                year=year,
-                amount_fen=amounts[match.enterprise_id],
-                risk=risk,
-                risk_reasons=reasons,
-                explanation=match.explanation,
-            )
-            record_change(
-                actor=actor,
-                action="payout_identified",
-                obj=payout,
-                after=snapshot(payout, FIELDS),
-                subject=payout.enterprise,
-                note=_prorated_note(original, payout.amount_fen),
-            )
+            note = _prorated_note(item_of(match).fen, fen)
+            payout = _identified(actor, policy, match, year, fen, None, note)
             if push:
                 push_payout(actor=actor, payout=payout)
         added += 1
     return added
+
+
+def _identified(
+    actor: Actor,
+    policy: Policy,
+    match: PolicyMatch,
+    year: int,
+    fen: int | None,
+    bound: int | None,
+    note: str,
+) -> Payout:
+    """A payout made from a stored match: an amount, or a bound awaiting its amount."""
+    risk, reasons = assess_risk(match)
+    payout = Payout.objects.create(
+        policy=policy,
+        version=match.version,
+        enterprise=match.enterprise,
+        year=year,
+        amount_fen=fen,
+        bound_fen=bound,
+        risk=risk,
+        risk_reasons=reasons,
+        explanation=match.explanation,
+    )
+    record_change(
+        actor=actor,
+        action="payout_identified",
+        obj=payout,
+        after=snapshot(payout, FIELDS),
+        subject=payout.enterprise,
+        note=note,
+    )
+    return payout
 
 
 def _prorated_note(original_fen: int, fen: int) -> str:
@@ -229,6 +254,8 @@ def push_payout(*, actor: Actor, payout: Payout) -> None:
     from gaoxin.notifications.message_templates import render
     from gaoxin.notifications.services import notify
 
+    if payout.amount_fen is None:  # a bound: pushed once staff decided the amount
+        raise Conflict(_("金额待核定，核定后再推送"))
     amount = money(Decimal(payout.amount_fen) / 100)
     link = f"/my/payouts/#payout-{payout.pk}"
     title, body = render("payout_listed", policy=payout.policy.title, amount=amount, link=link)
@@ -409,6 +436,8 @@ def create_batch(
             raise ValidationFailed(_("一个批次只能包含同一政策、同一年度的兑现"))
         if payout.state != S.VERIFIED or payout.batch_id is not None:
             raise Conflict(_("“%(e)s”不是待入批次的已核验事项") % {"e": payout.enterprise.name})
+        if payout.amount_fen is None:
+            raise Conflict(_("“%(e)s”的金额待核定，请先核定金额") % {"e": payout.payee_name})
     ensure_payable(Policy.objects.get(pk=policy.pk))
     pool = pool_of(policy, year)
     if pool is None:
@@ -422,6 +451,7 @@ def create_batch(
     )
     for payout in chosen:
         key = f"payout:{payout.pk}"
+        assert payout.amount_fen is not None  # checked above
         ledger.reserve(
             pool=pool,
             amount_fen=payout.amount_fen,
@@ -440,7 +470,10 @@ def create_batch(
         actor=actor,
         action="batch_create",
         obj=batch,
-        after={"payouts": [p.pk for p in chosen], "total_fen": sum(p.amount_fen for p in chosen)},
+        after={
+            "payouts": [p.pk for p in chosen],
+            "total_fen": sum(p.amount_fen or 0 for p in chosen),
+        },
     )
     return batch
 
@@ -514,3 +547,131 @@ def publish_batch(*, actor: Actor, batch: PayoutBatch) -> PayoutBatch:
 @transaction.atomic
 def archive(*, actor: Actor, payout: Payout) -> Payout:
     return _move(actor, _locked(payout), S.ARCHIVED)
+
+
+# -- a bound staff decide within (benefit.upto: 最高不超过 X，金额待核定) ------------------------
+
+
+def bounded(policy: Policy) -> bool:
+    """Whether the policy's benefit is a bound: its payouts wait for staff to decide the
+    amount (decide_amount) before they are pushed, confirmed or put in a batch."""
+    from gaoxin.policies.matching import rules_policy
+
+    return policy.current is not None and rules_policy(policy.current).bounded
+
+
+def _bound_fen(explanation: dict[str, Any]) -> int | None:
+    bound = (explanation or {}).get("bound")
+    if bound in (None, ""):
+        return None
+    fen = int(Decimal(str(bound)) * 100)
+    return fen if fen > 0 else None
+
+
+def identify_bounds(*, actor: Actor, policy: Policy, year: int) -> int:
+    """A payout awaiting its amount for every enterprise whose stored match is eligible under
+    a bound: `bound_fen` set, `amount_fen` empty; nothing is pushed or reserved until staff
+    decide the amount. Returns how many were added."""
+    candidates = list(
+        PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE)
+        .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
+        .select_related("enterprise", "version")
+        .order_by("enterprise_id")
+    )
+    exclusive = exclusive_with(policy, year)
+    candidates = [m for m in candidates if m.enterprise_id not in exclusive]
+    explain_matches(candidates)
+    added = 0
+    for match in candidates:
+        fen = _bound_fen(match.explanation)
+        if fen is None:
+            continue
+        note = _("金额待核定（最高 %(b)s）") % {"b": money(Decimal(fen) / 100)}
+        with transaction.atomic():
+            _identified(actor, policy, match, year, None, fen, note)
+        added += 1
+    return added
+
+
+@transaction.atomic
+def decide_amount(*, actor: Actor, payout: Payout, amount_fen: int, note: str = "") -> Payout:
+    """核定金额: staff set the amount of a payout identified under a bound — more than zero,
+    at most the bound, and at most what the year's budget has left (the pool's available fen
+    less what open payouts will draw). Audited with the bound and the budget left; once only
+    (a decided amount is changed by rejecting the payout)."""
+    from gaoxin.policies.preview import budget_left
+
+    payout = _locked(payout)
+    user = actor.user
+    if user is not None and not getattr(user, "is_zone_staff", False):
+        raise PermissionDenied(_("只有园区工作人员可以核定金额"))
+    if payout.bound_fen is None:
+        raise Conflict(_("这项兑现的金额由政策计算，无需核定"))
+    if payout.amount_fen is not None:
+        raise Conflict(_("金额已核定，不能再改；如需变更请退回后重新识别"))
+    if payout.state in (S.REJECTED, S.ARCHIVED):
+        raise Conflict(_("这项兑现已结束"))
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise ValidationFailed(_("核定金额须大于零"), field="amount")
+    if amount_fen > payout.bound_fen:
+        raise ValidationFailed(
+            _("核定金额不能超过上限 %(b)s") % {"b": money(Decimal(payout.bound_fen) / 100)},
+            field="amount",
+        )
+    left = budget_left(payout.policy, payout.year)
+    if left is None:
+        raise ValidationFailed(
+            _("该政策 %(y)s 年度还没有预算，请先下达预算") % {"y": payout.year}, field="amount"
+        )
+    if amount_fen > left:
+        raise ValidationFailed(
+            _("核定金额超出剩余预算 %(l)s") % {"l": money(Decimal(max(0, left)) / 100)},
+            field="amount",
+        )
+    note = note.strip()[:300]
+    before = snapshot(payout, FIELDS)
+    payout.amount_fen = amount_fen
+    payout.save(update_fields=["amount_fen", "updated_at"])
+    record_change(
+        actor=actor,
+        action="payout_amount_decided",
+        obj=payout,
+        before=before,
+        after={**snapshot(payout, FIELDS), "budget_left_fen": left},
+        subject=payout.enterprise,
+        note=note,
+    )
+    if payout.state == S.IDENTIFIED:
+        push_payout(actor=actor, payout=payout)
+    return payout
+
+
+# -- exclusive policies (stack_group 就高不重复, excludes 不得同时享受) -----------------------
+
+
+def exclusive_with(policy: Policy, year: int) -> set[int]:
+    """The enterprises `identify` leaves out because they already hold a payout this year
+    (any state but rejected) under a policy this one may not be paid beside: one of the same
+    `stack_group`, one this policy `excludes`, or one that excludes this policy. The engine's
+    `excludes` condition reads only payouts that count (history.COUNTED); this also covers
+    payouts still identified or pushed, so one run never lists an enterprise under both."""
+    from gaoxin.policies.matching import rules_policy
+
+    if policy.current is None:
+        return set()
+    own = rules_policy(policy.current)
+    rivals: set[int] = set()
+    others = Policy.objects.exclude(pk=policy.pk).filter(current__isnull=False)
+    for other in others.select_related("current"):
+        assert other.current is not None
+        theirs = rules_policy(other.current)
+        grouped = own.stack_group is not None and theirs.stack_group == own.stack_group
+        if grouped or other.slug in own.excludes or policy.slug in theirs.excludes:
+            rivals.add(other.pk)
+    if not rivals:
+        return set()
+    return set(
+        Payout.objects.filter(policy_id__in=rivals, year=year, person__isnull=True)
+        .exclude(state=S.REJECTED)
+        .values_list("enterprise_id", flat=True)
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gaoxin.enterprises.flat import registry_frame
 from gaoxin.enterprises.models import Contact
@@ -86,10 +87,14 @@ def budget_left(policy: Policy, year: int) -> int | None:
 
 def identify_candidates(policy: Policy, year: int) -> list[PolicyMatch]:
     """The stored matches `identify` turns into payouts: eligible with an amount, not yet
-    identified this year."""
+    identified this year, and not paid this year under a policy this one is exclusive with
+    (payouts.exclusive_with)."""
+    from gaoxin.policies.payouts import exclusive_with
+
     return list(
         PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE, amount__gt=0)
         .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
+        .exclude(enterprise_id__in=exclusive_with(policy, year))
         .select_related("enterprise", "version")
         .order_by("enterprise_id")
     )
@@ -106,6 +111,25 @@ def item_of(match: PolicyMatch) -> Item:
 
 
 def identify_preview(policy: Policy, year: int) -> Preview:
+    from gaoxin.policies.payouts import bounded, exclusive_with
+
+    if bounded(policy):
+        # benefit.upto: listed with a bound, each amount decided later within the budget
+        waiting = (
+            PolicyMatch.objects.filter(policy=policy, status=MatchStatus.ELIGIBLE)
+            .exclude(enterprise__payouts__policy=policy, enterprise__payouts__year=year)
+            .exclude(enterprise_id__in=exclusive_with(policy, year))
+            .values_list("enterprise_id", flat=True)
+        )
+        ids = list(waiting)
+        return Preview(
+            items=[],
+            channels=channel_counts([], DEFAULT_ROLES),
+            budget_left_fen=budget_left(policy, year),
+            year=year,
+            review=len(ids),
+            notes=[_("金额由工作人员在上限内核定：识别后逐项核定金额，核定后再推送")],
+        )
     matches = identify_candidates(policy, year)
     items = [item_of(m) for m in matches]
     return Preview(

@@ -34,6 +34,11 @@ urlpatterns = [
         name="payout_verify",
     ),
     path(
+        "policies/<int:pk>/payouts/<int:payout_id>/decide/",
+        payout_views.payout_decide,
+        name="payout_decide",
+    ),
+    path(
         "policies/<int:pk>/batches/<int:batch_id>/<str:action>/",
         payout_views.batch_action,
         name="batch_action",

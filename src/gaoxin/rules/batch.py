@@ -95,7 +95,7 @@ class Plan:
             if not pp.resolved.in_force:
                 out.append(pl.lit(INELIGIBLE, dtype=pl.UInt8).alias(f"status:{p.id}"))
                 if pp.amount is not None:
-                    out.append(pl.lit(None, dtype=pl.Int64).alias(f"amount:{p.id}"))
+                    out.append(pl.lit(None, dtype=pl.Int64).alias(amount_column(p)))
                 if near_miss:
                     out.append(pl.lit(False).alias(f"near:{p.id}"))
                 continue
@@ -124,7 +124,7 @@ class Plan:
             if pp.amount is not None:
                 # when(decided) would give the same: where the amount is null, so is the output
                 amount = pl.when(ok).then(pl.col(pp.amount))
-                out.append(amount.alias(f"amount:{p.id}"))
+                out.append(amount.alias(amount_column(p)))
             if near_miss:
                 # A near miss: every condition decided, exactly one of them false.
                 falses = [(~pl.col(c)).fill_null(False).cast(pl.UInt8) for c in pp.conditions]
@@ -136,6 +136,18 @@ class Plan:
                 )
                 out.append(nm.alias(f"near:{p.id}"))
         return out
+
+
+def amount_column(p: Policy) -> str:
+    """The wide frame's money column of a policy: `amount:<id>` (fen), or `bound:<id>` for a
+    bound staff decide within (benefit.upto) — never read as an amount."""
+    return f"bound:{p.id}" if p.bounded else f"amount:{p.id}"
+
+
+def paid_amount(pp: PolicyPlan) -> str | None:
+    """The `amount:<id>` column of a plan's policy, None when it has none (no benefit, or a
+    bound)."""
+    return f"amount:{pp.policy.id}" if pp.amount is not None and not pp.policy.bounded else None
 
 
 def _all(items: list[pl.Expr]) -> pl.Expr:
@@ -302,7 +314,8 @@ def evaluate_wide(
 ) -> pl.DataFrame:
     """One row per enterprise: `uscc`, then per policy `status:<id>` (UInt8 code: index into
     STATUSES) and, for policies with a benefit, `amount:<id>` (Int64 fen, null unless eligible
-    or review); with near_miss, `near:<id>` (all conditions decided, exactly one false).
+    or review); a policy whose benefit is a bound (benefit.upto) has `bound:<id>` instead of
+    `amount:<id>`; with near_miss, `near:<id>` (all conditions decided, exactly one false).
     `items`: the item tables sum_over() reads, by name (`patents`: uscc and the fields). A
     frame of persons (beneficiary: person) keeps its `person_id` column.
     Policies that rank enterprises among peers (peers.py) read `peers`, the population's
@@ -331,9 +344,10 @@ def evaluate(
     peers: Peers | None = None,
 ) -> pl.DataFrame:
     """Long form: `uscc, policy, status (Enum), amount (Decimal(38,2) yuan)`, one row per
-    (enterprise, policy); with interesting_only, only rows that are eligible, review, unknown
-    or a near miss (every condition decided, exactly one false). `items` and `peers` as in
-    evaluate_wide."""
+    (enterprise, policy), and `bound` (Decimal(38,2) yuan, the most staff may decide) when a
+    policy's benefit is a bound (benefit.upto; its amount is null); with interesting_only,
+    only rows that are eligible, review, unknown or a near miss (every condition decided,
+    exactly one false). `items` and `peers` as in evaluate_wide."""
     if peers is None and uses_peers(policies, date):
         peers = population(policies, enterprises, date, inputs)
     plan = compile_plan(policies, date, inputs, peers)
@@ -343,10 +357,17 @@ def evaluate(
     if "uscc" not in wide.columns:
         wide = wide.with_row_index("uscc").with_columns(pl.col("uscc").cast(pl.String))
     parts = []
+    bounds = any(pp.policy.bounded for pp in plan.policies)
     for pp in plan.policies:
         pid = pp.policy.id
         status = pl.col(f"status:{pid}")
-        amount = pl.col(f"amount:{pid}") if pp.amount is not None else pl.lit(None, dtype=pl.Int64)
+        paid = paid_amount(pp)
+        amount = pl.col(paid) if paid is not None else pl.lit(None, dtype=pl.Int64)
+        bound = (
+            pl.col(f"bound:{pid}")
+            if pp.amount is not None and pp.policy.bounded
+            else pl.lit(None, dtype=pl.Int64)
+        )
         part = wide.lazy()
         if interesting_only:
             part = part.filter((status != INELIGIBLE) | pl.col(f"near:{pid}"))
@@ -358,6 +379,7 @@ def evaluate(
                     list(range(4)), list(STATUSES), return_dtype=STATUS_ENUM
                 ).alias("status"),
                 (amount.cast(pl.Decimal(38, 2)) / 100).alias("amount"),
+                *([(bound.cast(pl.Decimal(38, 2)) / 100).alias("bound")] if bounds else []),
             )
         )
     if not parts:

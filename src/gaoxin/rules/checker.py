@@ -13,7 +13,7 @@ from gaoxin import catalogue as C
 from gaoxin.enterprise_size import sme_expression
 
 from . import ast as A
-from . import dated, events, peers, presence
+from . import dated, events, history, peers, presence
 from .beneficiary import person_field_error
 from .errors import ExprError, did_you_mean
 from .items import ITEM_FUNCTIONS, check_aggregate, item_name, outside_error
@@ -45,12 +45,14 @@ FUNCTIONS = {
     **presence.FUNCTIONS,
     **dated.FUNCTIONS,
     **peers.FUNCTIONS,
+    **history.FUNCTIONS,
 }
 # Functions checked in modules of their own: name → check(checker, call).
 EXTENSIONS = {
     **dict.fromkeys(presence.FUNCTIONS, presence.check),
     **dict.fromkeys(dated.FUNCTIONS, dated.check),
     **dict.fromkeys(peers.FUNCTIONS, peers.check),
+    **dict.fromkeys(history.FUNCTIONS, history.check),
 }
 MAX_CAGR_YEARS = 6
 
@@ -69,6 +71,7 @@ class Scope:
     inputs: dict[str, Type] = field(default_factory=dict)
     table_by: dict[str, Type] = field(default_factory=dict)  # what each table is keyed by
     beneficiary: str = "enterprise"  # who is paid: a person's fields are read only for persons
+    policy_id: str = ""  # what `self` stands for in received(self) (history.py)
 
     def names(self) -> list[str]:
         """What a name may stand for: catalogue fields (and their aliases) and the policy's

@@ -16,7 +16,7 @@ import polars as pl
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import dated, events, presence
+from . import dated, events, history, presence
 from . import exact as X
 from . import items as linked
 from . import peers as standing
@@ -69,6 +69,7 @@ EXTENSIONS = {
     "date": dated.compile_call,
     **dict.fromkeys(standing.FUNCTIONS, standing.compile_call),
     **dict.fromkeys(linked.ITEM_FUNCTIONS, linked.compile_aggregate),
+    **dict.fromkeys(history.FUNCTIONS, history.compile_call),
 }
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import dated, events, presence
+from . import dated, events, history, presence
 from . import items as linked
 from . import peers as standing
 from .display import kind_of, show
@@ -154,6 +154,8 @@ class Describer:
 
     def call(self, n: A.Call) -> str:
         fn, args = n.fn, n.args
+        if fn in history.FUNCTIONS:
+            return history.describe(self, n)
         if fn in linked.ITEM_FUNCTIONS:
             return linked.describe(self, n)
         if fn in presence.FUNCTIONS:
@@ -231,5 +233,8 @@ def _year_of(n: A.Node) -> str:
 
 def describe(node: A.Node, policy: Policy, on: dt.date, money: bool = False) -> str:
     """`node` (a checked condition, or with `money` an amount, of `policy`) in plain Chinese
-    as of `on`."""
-    return Describer(policy, on, money)(node)
+    as of `on`. A policy's bound (benefit.upto) reads as one: 最高不超过 …，金额由工作人员核定."""
+    text = Describer(policy, on, money)(node)
+    if money and policy.bounded and node is policy.benefit:
+        return f"最高不超过{text}（金额由工作人员在上限内核定）"
+    return text

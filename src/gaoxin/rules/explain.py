@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from . import ast as A
 from . import manual as M
-from .display import kind_of, show_pair
+from .display import kind_of, show, show_pair
 from .exact import I64
 from .items import ItemLine
 from .model import Policy
@@ -70,6 +70,9 @@ class Explanation:
     missing_inputs: tuple[str, ...] = ()
     # The items a per-item amount (sum_over) chose, each with its amount (rules/items.py).
     items: tuple[ItemLine, ...] = ()
+    # benefit.upto: the most that may be paid (yuan); the amount is decided by staff (待核定)
+    # and `amount` stays None.
+    bound: Decimal | None = None
 
     @property
     def shortfalls(self) -> list[Shortfall]:
@@ -79,6 +82,7 @@ class Explanation:
         d = asdict(self)
         d["date"] = self.date.isoformat()
         d["amount"] = None if self.amount is None else str(self.amount)
+        d["bound"] = None if self.bound is None else str(self.bound)
         d["missing"] = [{"field": f, "year": y} for f, y in self.missing]
         for c in d["conditions"]:
             for v in c["values"]:
@@ -173,7 +177,9 @@ def decide(
     value = ev.eval(r.benefit)
     if value is not None:
         amount = _amount(value)
-        return (status, amount) if amount is not None else ("unknown", None)
+        if amount is None:
+            return "unknown", None
+        return status, None if r.policy.bounded else amount
     return (status if r.benefit_inputs - set(inputs) else "unknown"), None
 
 
@@ -241,6 +247,10 @@ def explain_record(
             status = "unknown"
             missing += [(f, y) for f, y, v in ev.reads if v is None]
             notes.append("条件满足，但计算金额所需数据缺失")
+    bound = None
+    if p.bounded and amount is not None:
+        bound, amount = amount, None
+        notes.append(f"最高不超过{show(Fraction(bound), 'money')}，金额待核定")
     pending = [label for c in results for label in c.pending]
     if status == "review" and pending:
         notes.append("待人工认定：" + "、".join(dict.fromkeys(pending)))
@@ -264,6 +274,7 @@ def explain_record(
         amount_reads,
         tuple(lacking),
         item_lines,
+        bound,
     )
 
 

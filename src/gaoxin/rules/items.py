@@ -362,6 +362,10 @@ def describe(say: Any, n: A.Call) -> str:
     assert isinstance(first, A.Str)
     table = C.ITEM_TABLE[first.value]
     where = n.args[1]
+    if table is C.PAYOUT_HISTORY:  # policies by their titles, not their ids
+        from .history import named_policies
+
+        where = named_policies(where, getattr(getattr(say, "policy", None), "id", ""))
     chosen = "" if isinstance(where, A.Bool) and where.value else f"符合“{say(where)}”的"
     if n.fn == "count_over":
         return f"{chosen}{table.alias}的件数"
@@ -379,13 +383,18 @@ def uses_items(policy: Any) -> bool:
     callers read the item tables only for such policies."""
     hit = policy.cache.get("uses_items")
     if hit is None:
-        trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
-        trees += [policy.benefit] if policy.benefit is not None else []
-        trees += [e.value for entries in policy.params.values() for e in entries]
-        for t in policy.tables.values():
-            trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
-        hit = policy.cache["uses_items"] = any(_has_item_call(t) for t in trees)
+        hit = policy.cache["uses_items"] = any(_has_item_call(t) for t in policy_trees(policy))
     return bool(hit)
+
+
+def policy_trees(policy: Any) -> list[Any]:
+    """Every expression of a policy: conditions, amount, parameters, tables."""
+    trees: list[Any] = [c.when for c in policy.conditions if c.when is not None]
+    trees += [policy.benefit] if policy.benefit is not None else []
+    trees += [e.value for entries in policy.params.values() for e in entries]
+    for t in policy.tables.values():
+        trees += [t.by, *[x for row in t.rows for x in (row.bound, row.value)]]
+    return trees
 
 
 def _has_item_call(x: object) -> bool:

@@ -12,11 +12,22 @@ from pathlib import Path
 import yaml
 
 from . import ast as A
+from . import history
 from .beneficiary import BENEFICIARIES, DEFAULT
 from .checker import Checker, Scope
 from .errors import PolicyError, PolicyErrors, did_you_mean
 from .model import CATEGORIES, DELIVERIES, STAGES, Condition, InputDef, ParamEntry, Policy, TableDef
-from .sections import condition, declare_inputs, declare_params, declare_tables
+from .sections import (
+    condition,
+    declare_inputs,
+    declare_params,
+    declare_tables,
+    excludes,
+    exclusive_ids,
+    item_key,
+    lifetime_cap,
+    once_per,
+)
 from .testspec import read_tests
 from .types import NUMBER
 from .units import to_fraction
@@ -45,8 +56,11 @@ TOP_KEYS = {
     "stage",
     "region",
     "beneficiary",
+    "excludes",
+    "item",
+    "once_per",
 }
-BENEFIT_KEYS = ("amount", "cap", "note")
+BENEFIT_KEYS = ("amount", "upto", "cap", "lifetime_cap", "note")
 REQUIRED = ("id", "title", "source", "category", "conditions")
 # A source that cites a file of ours (policy-examples.md, RULES.md, x.yaml) instead of the
 # issuer's document.
@@ -248,7 +262,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
             did_you_mean(beneficiary, BENEFICIARIES)
             or "one of " + ", ".join(f"{k} ({v})" for k, v in BENEFICIARIES.items()),
         )
-    scope = Scope(beneficiary=beneficiary)
+    scope = Scope(beneficiary=beneficiary, policy_id=scalar("id"))
     checker = Checker(scope)
     params: dict[str, tuple[ParamEntry, ...]] = {}
     tables: dict[str, TableDef] = {}
@@ -270,6 +284,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         pass
 
     benefit = None
+    bounded = False
     if "benefit" in top:
         try:
             b = r.mapping(top["benefit"][1], "benefit")
@@ -281,18 +296,49 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
                         did_you_mean(key, BENEFIT_KEYS)
                         or "a benefit has " + ", ".join(BENEFIT_KEYS),
                     )
-            if "amount" not in b:
+            if "amount" in b and "upto" in b:
+                raise r.fail(
+                    b["upto"][0],
+                    "a benefit has an amount or a bound (upto), not both",
+                    "amount: the rule computes it; upto: staff decide it, at most the bound "
+                    '("最高不超过 X 万元")',
+                )
+            if "amount" not in b and "upto" not in b:
                 raise r.fail(
                     top["benefit"][1],
-                    "benefit needs an amount",
-                    "write amount: min(rate * rd_expense[Y-1], cap)",
+                    "benefit needs an amount (or upto: a bound staff decide within)",
+                    "write amount: min(rate * rd_expense[Y-1], cap), or upto: 50万",
                 )
-            benefit, _ = r.expression(b["amount"][1], checker, NUMBER, "benefit.amount")
+            bounded = "upto" in b
+            if bounded and beneficiary == "person":
+                raise r.fail(
+                    b["upto"][0],
+                    "upto (an amount staff decide) is not available for persons yet",
+                    "write amount: for a policy with beneficiary: person",
+                )
+            key = "upto" if bounded else "amount"
+            benefit, _ = r.expression(b[key][1], checker, NUMBER, f"benefit.{key}")
             if "cap" in b:
                 cap, _ = r.expression(b["cap"][1], checker, NUMBER, "benefit.cap")
                 benefit = A.Call("min", (benefit, cap), span=benefit.span)
+            if "lifetime_cap" in b:
+                benefit, limit = lifetime_cap(r, b["lifetime_cap"][1], checker, benefit)
+                conditions.append(limit)
         except Bail:
             pass
+    excluded: tuple[str, ...] = ()
+    if "excludes" in top:
+        with contextlib.suppress(Bail):
+            exclusive = excludes(r, top["excludes"][1], checker)
+            conditions.append(exclusive)
+            excluded = exclusive_ids(exclusive)
+    item_input: str | None = None
+    if "item" in top:
+        with contextlib.suppress(Bail):
+            item_input = item_key(r, top["item"][1], inputs)
+    if "once_per" in top:
+        with contextlib.suppress(Bail):
+            conditions.append(once_per(r, top["once_per"][1], checker, item_input, inputs))
 
     budget = None
     if "budget" in top:
@@ -304,6 +350,7 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         return None
     raw = canonical(root)
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode())
+    history.TITLES[scalar("id")] = scalar("title")  # how received("…") reads in words
     return Policy(
         id=scalar("id"),
         title=scalar("title"),
@@ -328,5 +375,8 @@ def _read(r: Reader, root: yaml.Node) -> Policy | None:
         stage=stage,
         region=scalar("region"),
         beneficiary=beneficiary,
+        item=item_input,
+        bounded=bounded,
+        excludes=excluded,
         raw=raw,
     )

@@ -65,6 +65,8 @@ class PolicyTest:
     # The other enterprises of the population (rank() and the like compare with them);
     # the tested enterprise is one of the population too.
     population: tuple[dict[str, Any], ...] = ()
+    bound: Decimal | None = None  # expect: {bound: ...} (benefit.upto)
+    bound_given: bool = False
 
 
 @dataclass
@@ -92,6 +94,13 @@ class Policy:
     stage: str = "final"  # STAGES
     region: str = ""  # where it applies: 全国, 福建省, 福建省/厦门市, 福建省/厦门市/火炬高新区
     beneficiary: str = "enterprise"  # who is paid (rules/beneficiary.py): evaluated per person
+    # The input whose value a payout is for (a listing stage, a project): the payout records it
+    # as its item (payouts table, rules/history.py), and pays each item once a year.
+    item: str | None = None
+    # benefit.upto ("最高不超过 X 万元""给予不超过 X 的补助"): `benefit` is the bound, and the
+    # amount is decided by staff within it (待核定); results carry a bound, never an amount.
+    bounded: bool = False
+    excludes: tuple[str, ...] = ()  # 不得同时享受: ids of policies this one is exclusive with
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Resolved forms by evaluation date (see resolve.py); not part of the policy's identity.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -174,6 +174,12 @@ def _own_data_only(n: A.Node, fn: str) -> None:
                 sub.span[0],
                 "peers are compared on fields every enterprise has in the registry",
             )
+        if isinstance(sub, A.Call) and sub.fn in ("received", "times_received"):
+            raise ExprError(
+                f"{sub.fn}() can't be inside {fn}()",
+                sub.span[0],
+                "peers are compared on registry data, not on what each was paid",
+            )
         if isinstance(sub, A.Call) and sub.fn in (*FUNCTIONS, "manual", *ITEM_FUNCTIONS):
             raise ExprError(f"{sub.fn}() can't be inside {fn}()", sub.span[0])
 

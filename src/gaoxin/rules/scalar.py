@@ -12,7 +12,7 @@ from typing import Any
 from gaoxin import catalogue as C
 
 from . import ast as A
-from . import dated, events, items, presence
+from . import dated, events, history, items, presence
 from . import peers as standing
 from .values import UNTIL, Record
 
@@ -86,6 +86,7 @@ EXTENSIONS = {
     "date": dated.evaluate,
     **dict.fromkeys(standing.FUNCTIONS, standing.evaluate),
     **dict.fromkeys(items.ITEM_FUNCTIONS, items.evaluate),
+    **dict.fromkeys(history.FUNCTIONS, history.evaluate),
 }
 
 

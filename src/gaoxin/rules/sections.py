@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ import yaml
 from gaoxin import catalogue as C
 
 from . import ast as A
+from . import history
 from .checker import Checker, Scope
 from .errors import ExprError, did_you_mean
 from .manual import check_placement
@@ -303,3 +305,149 @@ def condition(r: Reader, item: yaml.Node, checker: Checker) -> Condition:
     finally:
         checker.allow_manual = False
     return Condition(label, tree, False, note)
+
+
+def _own_history(checker: Checker, fn: str, ids: tuple[str, ...]) -> A.Node:
+    call = A.Call(fn, tuple(A.Str(i) for i in ids) if ids else (A.Name(history.SELF),))
+    node, _ = checker.visit(call)
+    return node
+
+
+def lifetime_cap(
+    r: Reader, node: yaml.Node, checker: Checker, benefit: A.Node
+) -> tuple[A.Node, Condition]:
+    """`benefit.lifetime_cap: 500万` ("累计最高不超过"): the amount is at most the cap less what
+    was already received from this policy, and a policy whose cap is used up is ineligible."""
+    if checker.scope.beneficiary != "enterprise":
+        raise r.fail(
+            node,
+            "lifetime_cap reads what the enterprise already received; this policy pays a "
+            f"{checker.scope.beneficiary}",
+            "payout history of persons, providers and introducers is not read yet",
+        )
+    cap, t = r.expression(node, checker, NUMBER, "benefit.lifetime_cap")
+    if t.kind not in ("money", "plain"):
+        raise r.fail(node, f"lifetime_cap must be an amount of money, not a {t}", "e.g. 500万")
+    got = _own_history(checker, "received", ())
+    left = A.Binary("-", cap, got, span=cap.span)
+    amount = A.Call("min", (benefit, left), span=benefit.span)
+    text = str(node.value).strip()
+    shown = text + "元" if text[-1:] in "万亿" else text
+    limit = Condition(
+        f"累计获得本政策资金未达上限（累计最高不超过{shown}）",
+        A.Compare("<", got, cap, left_text="此前累计获得本政策的资金"),
+    )
+    return amount, limit
+
+
+def excludes(r: Reader, node: yaml.Node, checker: Checker) -> Condition:
+    """`excludes: [policy-id, …]` ("不得同时享受""已享受 X 的不再享受本项"): a beneficiary that
+    received any of them (any year) is ineligible; the payout service also won't identify this
+    policy and one of them for the same beneficiary in one run (policies/payouts.py)."""
+    if checker.scope.beneficiary != "enterprise":
+        raise r.fail(
+            node,
+            "excludes reads what the enterprise already received; this policy pays a "
+            f"{checker.scope.beneficiary}",
+            "payout history of persons, providers and introducers is not read yet",
+        )
+    items = r.sequence(node, "excludes") if isinstance(node, yaml.SequenceNode) else [node]
+    if not items:
+        raise r.fail(node, "excludes lists no policy", 'e.g. excludes: ["torch-gazelle-award"]')
+    ids: list[str] = []
+    bad = False
+    for item in items:
+        pid = r.text(item, "excludes")
+        if not history.POLICY_ID.match(pid):
+            r.error_at(
+                item,
+                f"'{pid}' is not a policy id",
+                "a policy id is the id: of its file — letters, digits, - _ .",
+            )
+            bad = True
+        elif pid == checker.scope.policy_id:
+            r.error_at(
+                item,
+                "a policy can't exclude itself",
+                "for once per enterprise write a condition: times_received(self) == 0",
+            )
+            bad = True
+        else:
+            ids.append(pid)
+    if bad:
+        raise Bail()
+    times = _own_history(checker, "times_received", tuple(ids))
+    return Condition(
+        "未享受过与本政策不得同时享受的政策",
+        A.Compare("==", times, A.Num(Fraction(0)), left_text="已享受的次数"),
+    )
+
+
+def item_key(r: Reader, node: yaml.Node, inputs: dict[str, InputDef]) -> str:
+    """`item: stage`: the declared text input a payout of this policy is for."""
+    name = r.text(node, "item")
+    spec = inputs.get(name)
+    if spec is None:
+        raise r.fail(
+            node,
+            f"item names an input, and '{name}' is not one of this policy's inputs",
+            did_you_mean(name, inputs) or "declare it: inputs: {stage: {type: text, label: 阶段}}",
+        )
+    if spec.type.base != "text":
+        raise r.fail(node, f"item must be a text input; '{name}' is a {spec.type}")
+    return name
+
+
+def once_per(
+    r: Reader,
+    node: yaml.Node,
+    checker: Checker,
+    item: str | None,
+    inputs: dict[str, InputDef],
+) -> Condition:
+    """`once_per: enterprise` ("每家企业限享受一次"): ineligible once this policy paid the
+    enterprise; `once_per: item` ("每阶段奖励一次""同一项目不重复支持"): once per value of the
+    `item:` input."""
+    what = r.text(node, "once_per")
+    if what not in ("enterprise", "item"):
+        raise r.fail(
+            node,
+            f"once_per is enterprise or item, not '{what}'",
+            "once_per: enterprise (每家企业限一次), or item: <input> with once_per: item",
+        )
+    if checker.scope.beneficiary != "enterprise":
+        raise r.fail(
+            node,
+            "once_per reads what the enterprise already received; this policy pays a "
+            f"{checker.scope.beneficiary}",
+            "payout history of persons, providers and introducers is not read yet",
+        )
+    if what == "enterprise":
+        times = _own_history(checker, "times_received", ())
+        return Condition(
+            "此前未获得本政策资金（每家企业限享受一次）",
+            A.Compare("==", times, A.Num(Fraction(0)), left_text="已享受的次数"),
+        )
+    if item is None:
+        raise r.fail(node, "once_per: item needs item: <input>", "e.g. item: stage")
+    own = checker.scope.policy_id
+    chosen = A.Logic(
+        "and",
+        (
+            A.Compare("==", A.Name("policy"), A.Str(own)),
+            A.Compare("==", A.Name("item"), A.Name(item)),
+        ),
+    )
+    times, _ = checker.visit(A.Call("count_over", (A.Name(history.TABLE), chosen)))
+    label = inputs[item].label
+    return Condition(
+        f"此前未就同一{label}获得本政策资金（每{label}限享受一次）",
+        A.Compare("==", times, A.Num(Fraction(0)), left_text=f"同一{label}已享受的次数"),
+    )
+
+
+def exclusive_ids(condition: Condition) -> tuple[str, ...]:
+    """The policy ids of the condition `excludes` made (the ids its times_received reads)."""
+    when = condition.when
+    assert isinstance(when, A.Compare) and isinstance(when.left, A.Call)
+    return tuple(a.value for a in when.left.args[1:] if isinstance(a, A.Str))

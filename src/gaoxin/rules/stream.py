@@ -263,8 +263,8 @@ def _yuan(fen: pl.Expr) -> pl.Expr:
     return (fen.cast(pl.Decimal(18, 0)) * pl.lit(Decimal("0.01"), dtype=YUAN)).cast(YUAN)
 
 
-def _amount(columns: Sequence[str], pid: str) -> pl.Expr:
-    name = f"amount:{pid}"
+def _amount(columns: Sequence[str], pid: str, money: str = "amount") -> pl.Expr:
+    name = f"{money}:{pid}"
     return _yuan(pl.col(name)) if name in columns else pl.lit(None, dtype=YUAN)
 
 
@@ -273,7 +273,8 @@ def wide_schema(plan: Plan, fen: bool = False) -> pl.Schema:
     for pp in plan.policies:
         schema[f"status:{pp.policy.id}"] = STATUS_ENUM
         if pp.amount is not None:
-            schema[f"{'amount_fen' if fen else 'amount'}:{pp.policy.id}"] = (
+            money = "bound" if pp.policy.bounded else "amount"  # benefit.upto: a bound
+            schema[f"{money}_fen:{pp.policy.id}" if fen else f"{money}:{pp.policy.id}"] = (
                 pl.Int64() if fen else YUAN
             )
     return pl.Schema(schema)
@@ -294,10 +295,11 @@ def to_wide(codes: pl.DataFrame, plan: Plan, fen: bool = False) -> pl.DataFrame:
         exprs.append(_status(pl.col(f"status:{pid}")).alias(f"status:{pid}"))
         if pp.amount is None:
             continue
+        money = "bound" if pp.policy.bounded else "amount"  # benefit.upto: a bound
         if fen:
-            exprs.append(pl.col(f"amount:{pid}").alias(f"amount_fen:{pid}"))
+            exprs.append(pl.col(f"{money}:{pid}").alias(f"{money}_fen:{pid}"))
         else:
-            exprs.append(_amount(codes.columns, pid).alias(f"amount:{pid}"))
+            exprs.append(_amount(codes.columns, pid, money).alias(f"{money}:{pid}"))
     return codes.select(exprs)
 
 

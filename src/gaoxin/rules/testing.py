@@ -56,6 +56,8 @@ def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
         )
     if test.amount_given and result.amount != test.amount:
         problems.append(f"amount {_amount(result.amount)}, expected {_amount(test.amount)}")
+    if test.bound_given and result.bound != test.bound:
+        problems.append(f"bound {_amount(result.bound)}, expected {_amount(test.bound)}")
     return TestOutcome(
         policy.id, policy.file, test.name, test.line, not problems, "; ".join(problems)
     )

@@ -81,25 +81,21 @@ def read_tests(
                 raise r.fail(item, "a test needs expect: {status: ..., amount: ...}")
             exp = r.mapping(spec["expect"][1], "expect")
             for key, (k, _) in exp.items():
-                if key not in ("status", "amount"):
+                if key not in ("status", "amount", "bound"):
                     r.error_at(
                         k,
                         f"unknown key '{key}' in expect",
-                        did_you_mean(key, ("status", "amount")) or "expect has status: and amount:",
+                        did_you_mean(key, ("status", "amount", "bound"))
+                        or "expect has status:, amount: and bound:",
                     )
             status = r.text(exp["status"][1], "status") if "status" in exp else None
             if status is not None and status not in STATUSES:
                 raise r.fail(
                     exp["status"][1], f"unknown status '{status}'", "one of " + ", ".join(STATUSES)
                 )
-            amount = None
-            if "amount" in exp:
-                raw = r.value(exp["amount"][1])
-                if raw is not None:
-                    frac = to_fraction(raw)
-                    if frac is None:
-                        raise r.fail(exp["amount"][1], f"bad amount '{raw}'", "e.g. 6万 or 1851.77")
-                    amount = Decimal(frac.numerator) / Decimal(frac.denominator)
+            amount, bound = (
+                _money(r, exp[key][1]) if key in exp else None for key in ("amount", "bound")
+            )
             out.append(
                 PolicyTest(
                     name,
@@ -111,6 +107,8 @@ def read_tests(
                     "amount" in exp,
                     item.start_mark.line + 1,
                     tuple(population),
+                    bound,
+                    "bound" in exp,
                 )
             )
         except Bail:
@@ -171,3 +169,13 @@ def _key_node(node: yaml.Node, key: str) -> yaml.Node:
             if isinstance(k, yaml.ScalarNode) and str(k.value) == key:
                 return k
     return node
+
+
+def _money(r: Reader, node: yaml.Node) -> Decimal | None:
+    raw = r.value(node)
+    if raw is None:
+        return None
+    frac = to_fraction(raw)
+    if frac is None:
+        raise r.fail(node, f"bad amount '{raw}'", "e.g. 6万 or 1851.77")
+    return Decimal(frac.numerator) / Decimal(frac.denominator)

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from gaoxin.policies import application_views, drafting_views, my_views, payout_views, views
+from gaoxin.policies import (
+    application_views,
+    drafting_views,
+    my_views,
+    payout_views,
+    version_views,
+    views,
+)
 
 app_name = "policies"
 
@@ -17,6 +24,21 @@ urlpatterns = [
     path("policies/<int:pk>/edit/", views.policy_edit, name="edit"),
     path("policies/<int:pk>/publish/", views.policy_publish, name="publish"),
     path("policies/<int:pk>/expire/", views.policy_expire, name="expire"),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/",
+        version_views.version_detail,
+        name="version",
+    ),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/publish/",
+        version_views.version_publish,
+        name="version_publish",
+    ),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/<str:move>/",
+        version_views.version_move,
+        name="version_move",
+    ),
     path("policies/<int:pk>/matches.xlsx", views.match_export, name="export"),
     path("my/policies/", my_views.my_policies, name="mine"),
     path("policies/<int:pk>/payouts/", payout_views.policy_payouts, name="payouts"),

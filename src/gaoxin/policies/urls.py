@@ -3,6 +3,7 @@ from django.urls import path
 from gaoxin.policies import (
     application_views,
     drafting_views,
+    form_views,
     my_views,
     payout_views,
     version_views,
@@ -14,6 +15,9 @@ app_name = "policies"
 urlpatterns = [
     path("policies/", views.policy_list, name="list"),
     path("policies/new/", views.policy_create, name="create"),
+    path("policies/new/form/", form_views.form_create, name="form_create"),
+    path("policies/form/preview/", form_views.form_preview, name="form_preview"),
+    path("policies/form/run-tests/", form_views.form_run_tests, name="form_run_tests"),
     path("policies/draft/", drafting_views.draft_from_text, name="draft"),
     path("policies/export/", views.policy_export, name="list_export"),
     path("policies/library/", views.policy_library, name="library"),
@@ -22,6 +26,7 @@ urlpatterns = [
     path("policies/run-tests/", views.policy_run_tests, name="run_tests"),
     path("policies/<int:pk>/", views.policy_detail, name="detail"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="edit"),
+    path("policies/<int:pk>/form/", form_views.form_edit, name="form_edit"),
     path("policies/<int:pk>/publish/", views.policy_publish, name="publish"),
     path("policies/<int:pk>/expire/", views.policy_expire, name="expire"),
     path(

@@ -199,8 +199,11 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, policy: Policy | None) -> HttpResponse:
-    carried = request.POST.get("draft") if policy is None else None  # from drafting_views
-    initial = {"text": policy.current.text if policy and policy.current else carried or TEMPLATE}
+    # A text carried here from 从政策原文起草 or from the policy form, not yet saved.
+    carried = request.POST.get("draft")
+    pending = versions.pending(policy) if policy is not None else None
+    latest = pending or (policy.current if policy is not None else None)
+    initial = {"text": carried or (latest.text if latest is not None else TEMPLATE)}
     form = PolicyTextForm(None if carried else request.POST or None, initial=initial)
     problems: list[Any] = []
     if request.method == "POST" and form.is_valid():

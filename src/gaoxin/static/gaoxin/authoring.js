@@ -1,0 +1,32 @@
+// The policy form: a row offers only the comparisons its field allows and a year only for
+// yearly fields; the benefit shows the inputs of the chosen template. Without this script the
+// server checks the same and says where.
+(function () {
+  function fitRow(select) {
+    var row = select.closest(".cond-row, .input-group");
+    if (!row) return;
+    var option = select.selectedOptions[0];
+    var year = row.querySelector("[data-row-year]");
+    if (year) year.hidden = !(option && option.dataset.yearly);
+    var op = row.querySelector("[data-row-op]");
+    if (!op || !option || !option.dataset.ops) return;
+    var allowed = option.dataset.ops.split(" ");
+    Array.prototype.forEach.call(op.options, function (o) { o.hidden = allowed.indexOf(o.value) < 0; });
+    if (allowed.indexOf(op.value) < 0) op.value = allowed[0];
+  }
+  function showTemplate(select) {
+    document.querySelectorAll("[data-template]").forEach(function (part) {
+      part.hidden = part.dataset.template.split(" ").indexOf(select.value) < 0;
+    });
+  }
+  function setUp(root) {
+    root.querySelectorAll("[data-row-field]").forEach(fitRow);
+    var choice = root.querySelector("[data-template-choice]");
+    if (choice) showTemplate(choice);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-row-field]")) fitRow(event.target);
+    if (event.target.matches("[data-template-choice]")) showTemplate(event.target);
+  });
+  setUp(document);
+})();

@@ -82,11 +82,39 @@ def apply_text(policy: Policy, loaded: Any) -> None:
     policy.stage, policy.region = loaded.stage, loaded.region[:100]
 
 
+KEY_NAMES = {
+    "title": _("名称"),
+    "issuer": _("发布单位"),
+    "source": _("政策依据"),
+    "category": _("类别"),
+    "effective": _("有效期"),
+    "year": _("评估年度"),
+    "delivery": _("兑现方式"),
+    "notify": _("推送对象"),
+    "parameters": _("参数"),
+    "tables": _("分档表"),
+    "conditions": _("申请条件"),
+    "inputs": _("申报填写项"),
+    "benefit": _("金额"),
+    "tests": _("测试"),
+    "notes": _("备注"),
+    "stack_group": _("就高不重复组"),
+    "budget": _("年度资金总额"),
+    "stage": _("文件阶段"),
+    "region": _("适用地区"),
+    "beneficiary": _("受益对象"),
+}
+
+
 @dataclass(frozen=True)
 class Change:
     key: str
     before: str  # as YAML; "" when absent
     after: str
+
+    @property
+    def name(self) -> str:
+        return str(KEY_NAMES.get(self.key, ""))
 
 
 @dataclass(frozen=True)

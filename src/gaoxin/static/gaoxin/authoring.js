@@ -24,6 +24,17 @@
     var choice = root.querySelector("[data-template-choice]");
     if (choice) showTemplate(choice);
   }
+  // A field changed since the page said what was wrong with it: the mark goes; saving checks
+  // again.
+  function clearMark(event) {
+    var el = event.target;
+    if (!el.classList || !el.classList.contains("is-invalid")) return;
+    el.classList.remove("is-invalid");
+    var said = document.getElementById("error-" + el.name);
+    if (said) said.remove();
+  }
+  document.addEventListener("input", clearMark);
+  document.addEventListener("change", clearMark);
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-row-field]")) fitRow(event.target);
     if (event.target.matches("[data-template-choice]")) showTemplate(event.target);

@@ -326,3 +326,13 @@ def test_form_pages_by_role(zone: Any, role: str) -> None:
     if role in WRITERS:
         policy = Policy.objects.get()
         assert client.get(f"/policies/{policy.pk}/form/").status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["2024-13-45", "0000-00-00", "- {a: 2024-02-30}"])
+def test_a_date_that_is_no_date_is_a_problem_not_a_crash(bad: str) -> None:
+    draft = base(**TEMPLATES["fixed"])
+    draft.tests = bad
+    draft.title = bad
+    assert "tests" in au.check(draft)
+    with pytest.raises(au.Unrepresentable):
+        au.from_yaml(f"id: x\ntests: {bad}\n")

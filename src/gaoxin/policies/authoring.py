@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext as _
 
 from gaoxin import catalogue
 from gaoxin.catalogue import FieldKind, FieldType
+from gaoxin.rules import loader
 from gaoxin.rules.loader import BENEFIT_KEYS
 
 # -- what the form holds ----------------------------------------------------------------------
@@ -177,17 +179,17 @@ def value_problem(found: catalogue.Field, op: str, value: str) -> str:
     if op in (HAS, HAS_NOT, YES, NO):
         return ""
     if not value:
-        return "请填写比较的值"
+        return _("请填写比较的值")
     if op in (YEARS_AT_LEAST, YEARS_BELOW):
-        return "" if _YEARS.match(value) else "填写整年数，如 1 或 3年"
+        return "" if _YEARS.match(value) else _("填写整年数，如 1 或 3年")
     if found.type is FieldType.MONEY:
-        return "" if _MONEY.match(value) else "填写金额，如 500万、2亿、1200000"
+        return "" if _MONEY.match(value) else _("填写金额，如 500万、2亿、1200000")
     if found.type is FieldType.INTEGER:
-        return "" if _INTEGER.match(value) else "填写整数，如 100"
+        return "" if _INTEGER.match(value) else _("填写整数，如 100")
     if found.type is FieldType.DATE:
-        return "" if _date_ok(value) else "填写日期，如 2025-01-01"
+        return "" if _date_ok(value) else _("填写日期，如 2025-01-01")
     if '"' in value or "\\" in value:
-        return "文字中不能有引号或反斜杠"
+        return _("文字中不能有引号或反斜杠")
     return ""
 
 
@@ -195,14 +197,14 @@ def check(draft: Draft) -> dict[str, str]:
     """Every problem of what was filled in, keyed by the form field's name (`g0-r1-value`)."""
     errors: dict[str, str] = {}
     if not _ID.match(draft.id):
-        errors["id"] = "编号用小写字母、数字和连字符，3–100 个字符，如 torch-rd-subsidy-2026"
+        errors["id"] = _("编号用小写字母、数字和连字符，3–100 个字符，如 torch-rd-subsidy-2026")
     for name in ("title", "source"):
         if not getattr(draft, name).strip():
-            errors[name] = "必填"
+            errors[name] = _("必填")
     for name in ("effective_from", "effective_to"):
         value = getattr(draft, name)
         if value and not _date_ok(value):
-            errors[name] = "填写日期，如 2026-01-01"
+            errors[name] = _("填写日期，如 2026-01-01")
     if (
         "effective_from" not in errors
         and "effective_to" not in errors
@@ -210,41 +212,41 @@ def check(draft: Draft) -> dict[str, str]:
         and draft.effective_to
         and draft.effective_to < draft.effective_from
     ):
-        errors["effective_to"] = "截止日期早于生效日期"
+        errors["effective_to"] = _("截止日期早于生效日期")
     if draft.category not in CATEGORIES:
-        errors["category"] = "请选择类别"
+        errors["category"] = _("请选择类别")
     if draft.delivery not in DELIVERIES:
-        errors["delivery"] = "请选择兑现方式"
+        errors["delivery"] = _("请选择兑现方式")
     if draft.stage not in STAGES:
-        errors["stage"] = "请选择文件阶段"
+        errors["stage"] = _("请选择文件阶段")
     if any(r not in CONTACT_ROLES for r in draft.notify):
-        errors["notify"] = "请选择推送对象"
+        errors["notify"] = _("请选择推送对象")
     if draft.stack_group and not _WORD.match(draft.stack_group):
-        errors["stack_group"] = "只用字母、数字、汉字、连字符"
+        errors["stack_group"] = _("只用字母、数字、汉字、连字符")
     if draft.budget and not _MONEY.match(draft.budget):
-        errors["budget"] = "填写金额，如 300万"
+        errors["budget"] = _("填写金额，如 300万")
     if not draft.groups:
-        errors["groups"] = "至少一个条件"
+        errors["groups"] = _("至少一个条件")
     for g, group in enumerate(draft.groups):
         if not group.label.strip():
-            errors[f"g{g}-label"] = "写明企业看到的条件，如 上年营业收入不低于 500 万元"
+            errors[f"g{g}-label"] = _("写明企业看到的条件，如 上年营业收入不低于 500 万元")
         if group.join not in JOINS:
-            errors[f"g{g}-join"] = "请选择“全部满足”或“满足其一”"
+            errors[f"g{g}-join"] = _("请选择“全部满足”或“满足其一”")
         if group.manual:
             continue
         if not group.rows:
-            errors[f"g{g}-label"] = "至少一行比较，或勾选“人工审核”"
+            errors[f"g{g}-label"] = _("至少一行比较，或勾选“人工审核”")
         for r, row in enumerate(group.rows):
             found = catalogue.BY_NAME.get(row.field)
             key = f"g{g}-r{r}"
             if found is None or found not in field_choices():
-                errors[f"{key}-field"] = "请选择字段"
+                errors[f"{key}-field"] = _("请选择字段")
                 continue
             if row.op not in ops_for(found):
-                errors[f"{key}-op"] = "这一字段不能这样比较"
+                errors[f"{key}-op"] = _("这一字段不能这样比较")
                 continue
             if found.yearly and row.year not in YEARS:
-                errors[f"{key}-year"] = "请选择年度"
+                errors[f"{key}-year"] = _("请选择年度")
             problem = value_problem(found, row.op, row.value.strip())
             if problem:
                 errors[f"{key}-value"] = problem
@@ -252,13 +254,16 @@ def check(draft: Draft) -> dict[str, str]:
     if draft.tests.strip():
         try:
             tests = yaml.safe_load(draft.tests)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f"第 {mark.line + 1} 行：" if mark is not None else ""
-            errors["tests"] = f"{where}测试不是有效的 YAML"
+            errors["tests"] = (
+                _("第 %(n)s 行：测试不是有效的 YAML") % {"n": mark.line + 1}
+                if mark is not None
+                else _("测试不是有效的 YAML")
+            )
         else:
             if not isinstance(tests, list):
-                errors["tests"] = "测试是一个列表，每项以“- name:”开头"
+                errors["tests"] = _("测试是一个列表，每项以“- name:”开头")
     return errors
 
 
@@ -267,53 +272,53 @@ def _benefit_problems(b: Benefit) -> dict[str, str]:
 
     def money(name: str, value: str, required: bool = True) -> None:
         if (value or required) and not _MONEY.match(value):
-            errors[name] = "填写金额，如 10万"
+            errors[name] = _("填写金额，如 10万")
 
     if b.template not in templates():
-        errors["benefit-template"] = "请选择金额的计算方式"
+        errors["benefit-template"] = _("请选择金额的计算方式")
         return errors
     if b.template in (FIXED, UPTO):
         money("benefit-amount", b.amount)
     if b.template in (RATE, BANDS):
         found = catalogue.BY_NAME.get(b.base)
         if found is None or not found.is_number:
-            errors["benefit-base"] = "请选择金额或数量字段"
+            errors["benefit-base"] = _("请选择金额或数量字段")
         elif found.yearly and b.base_year not in YEARS:
-            errors["benefit-base_year"] = "请选择年度"
+            errors["benefit-base_year"] = _("请选择年度")
     if b.template == RATE and not _RATE.match(b.rate):
-        errors["benefit-rate"] = "填写比例，如 10% 或 5‰"
+        errors["benefit-rate"] = _("填写比例：百分数或千分数")
     if b.template == BANDS:
         if not b.bands:
-            errors["benefit-bands"] = "至少一档"
+            errors["benefit-bands"] = _("至少一档")
         for i, band in enumerate(b.bands):
             if band.op not in BAND_OPS:
-                errors[f"benefit-band{i}-op"] = "请选择"
+                errors[f"benefit-band{i}-op"] = _("请选择")
             money(f"benefit-band{i}-bound", band.bound)
             money(f"benefit-band{i}-amount", band.amount)
         money("benefit-otherwise", b.otherwise)
     if b.template == PER_ITEM:
         table = catalogue.ITEM_TABLE.get(b.table)
         if table is None or table.name != b.table:
-            errors["benefit-table"] = "请选择子表"
+            errors["benefit-table"] = _("请选择子表")
             return errors
         if b.item_field:
             found = table.field(b.item_field)
             if found is None or found.name != b.item_field:
-                errors["benefit-item_field"] = "请选择该表的字段"
+                errors["benefit-item_field"] = _("请选择该表的字段")
             elif b.item_op not in ops_for(found) or b.item_op in (YEARS_AT_LEAST, YEARS_BELOW):
-                errors["benefit-item_op"] = "这一字段不能这样比较"
+                errors["benefit-item_op"] = _("这一字段不能这样比较")
             else:
                 problem = value_problem(found, b.item_op, b.item_value.strip())
                 if problem:
                     errors["benefit-item_value"] = problem
         if b.per_item_rate or b.per_item_field:
             if not _RATE.match(b.per_item_rate):
-                errors["benefit-per_item_rate"] = "填写比例，如 10%"
+                errors["benefit-per_item_rate"] = _("填写比例：百分数")
             found = table.field(b.per_item_field)
             if found is None or found.type is not FieldType.MONEY:
-                errors["benefit-per_item_field"] = "请选择该表的金额字段"
+                errors["benefit-per_item_field"] = _("请选择该表的金额字段")
             if b.per_item:
-                errors["benefit-per_item"] = "每项金额与比例只填一种"
+                errors["benefit-per_item"] = _("每项金额与比例只填一种")
         else:
             money("benefit-per_item", b.per_item)
     if b.template != NONE:
@@ -330,7 +335,7 @@ def _plain(text: str) -> str:
         try:
             if yaml.safe_load(f"k: {text}") == {"k": text}:
                 return text
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, OverflowError):
             pass
     return json.dumps(text, ensure_ascii=False)
 
@@ -478,25 +483,8 @@ def to_yaml(draft: Draft) -> Written:
 
 # -- reading a text back -----------------------------------------------------------------------
 
-TOP_KEYS = {
-    "id",
-    "title",
-    "issuer",
-    "source",
-    "category",
-    "effective",
-    "delivery",
-    "notify",
-    "stack_group",
-    "budget",
-    "region",
-    "stage",
-    "notes",
-    "tables",
-    "conditions",
-    "benefit",
-    "tests",
-}
+# The policy's keys the form has a place for: all but these (the text editor writes them).
+TOP_KEYS = loader.TOP_KEYS - {"year", "parameters", "inputs", "description", "beneficiary"}
 _HAS = re.compile(r"^(?P<not>not\s+)?has\(\s*(?P<name>\w+)\s*\)$")
 _YEARS_SINCE = re.compile(r"^years_since\(\s*(?P<name>\w+)\s*\)\s*(?P<op>>=|<)\s*(?P<value>\d+)$")
 _NOT = re.compile(r"^not (?P<name>\w+)$")
@@ -532,7 +520,9 @@ def _split(when: str) -> tuple[str, list[str]]:
         i += 1
     parts.append(when[at:])
     if len(joins) > 1:
-        raise Unrepresentable([f"条件“{when}”同时有“并且”和“或者”，请在文本编辑器中修改"])
+        raise Unrepresentable(
+            [_("条件“%(w)s”同时有“并且”和“或者”，请在文本编辑器中修改") % {"w": when}]
+        )
     return (joins.pop() if joins else "and"), parts
 
 
@@ -551,7 +541,7 @@ def _row(atom: str) -> Row:
         return Row(m["name"], m["year"] or "", m["op"], value)
     if m := _NAME.match(atom):
         return Row(m["name"], "", YES, "")
-    raise Unrepresentable([f"条件“{atom}”不是表单的一行（字段、比较、值）"])
+    raise Unrepresentable([_("条件“%(w)s”不是表单的一行（字段、比较、值）") % {"w": atom}])
 
 
 def _text(value: Any) -> str:
@@ -568,12 +558,12 @@ def from_yaml(text: str) -> Draft:
     """The Draft of a policy text, or Unrepresentable with the reasons."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise Unrepresentable(["文本不是有效的 YAML"]) from exc
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        raise Unrepresentable([_(_("文本不是有效的 YAML"))]) from exc
     if not isinstance(data, dict):
-        raise Unrepresentable(["文本不是一项政策"])
+        raise Unrepresentable([_(_("文本不是一项政策"))])
     extra = sorted(set(map(str, data)) - TOP_KEYS)
-    reasons = [f"表单没有“{k}”一项" for k in extra]
+    reasons = [_("表单没有“%(k)s”一项") % {"k": k} for k in extra]
     draft = Draft(
         id=_text(data.get("id")),
         title=_text(data.get("title")),
@@ -591,7 +581,7 @@ def from_yaml(text: str) -> Draft:
     )
     effective = data.get("effective") or {}
     if not isinstance(effective, dict) or set(effective) - {"from", "to"}:
-        reasons.append("有效期只能写 from 和 to")
+        reasons.append(_(_("有效期只能写 from 和 to")))
     else:
         draft.effective_from = _text(effective.get("from"))
         draft.effective_to = _text(effective.get("to"))
@@ -613,18 +603,18 @@ def from_yaml(text: str) -> Draft:
         raise Unrepresentable([f"{k}：{v}" for k, v in problems.items()])
     again = yaml.safe_load(to_yaml(draft).text)
     if _normal(again) != _normal(data):
-        raise Unrepresentable(["表单写出的文本与原文不完全相同"])
+        raise Unrepresentable([_(_("表单写出的文本与原文不完全相同"))])
     return draft
 
 
 def _group(condition: Any) -> Group:
     if not isinstance(condition, dict) or set(condition) - {"label", "when", "manual", "note"}:
-        raise Unrepresentable(["条件只能有 label、when、manual、note"])
+        raise Unrepresentable([_(_("条件只能有 label、when、manual、note"))])
     label = _text(condition.get("label"))
     if condition.get("manual") is True and "when" not in condition:
         return Group(label, "and", [], True, _text(condition.get("note")))
     if "manual" in condition or "note" in condition or "when" not in condition:
-        raise Unrepresentable([f"条件“{label}”的写法表单不支持"])
+        raise Unrepresentable([_("条件“%(l)s”的写法表单不支持") % {"l": label}])
     join, atoms = _split(_text(condition["when"]))
     return Group(label, join, [_row(a) for a in atoms])
 
@@ -632,20 +622,22 @@ def _group(condition: Any) -> Group:
 def _benefit(benefit: Any, tables: Any) -> Benefit:
     if benefit is None:
         if tables:
-            raise Unrepresentable(["有分档表但没有金额"])
+            raise Unrepresentable([_(_("有分档表但没有金额"))])
         return Benefit(template=NONE)
     if not isinstance(benefit, dict) or set(benefit) - {"amount", "cap", "note", "upto"}:
-        raise Unrepresentable(["金额只能有 amount、cap、note"])
+        raise Unrepresentable([_(_("金额只能有 amount、cap、note"))])
     out = Benefit(cap=_text(benefit.get("cap")), note=_text(benefit.get("note")))
     if "upto" in benefit:
         if "amount" in benefit or tables:
-            raise Unrepresentable(["“由人决定的上限”与计算公式不能同时写"])
+            raise Unrepresentable([_(_("“由人决定的上限”与计算公式不能同时写"))])
         out.template, out.amount = UPTO, _text(benefit["upto"])
         return out
     amount = _text(benefit.get("amount")).strip()
     if tables:
         if not isinstance(tables, dict) or list(tables) != [TABLE] or amount != TABLE:
-            raise Unrepresentable([f"表单只写一张名为 {TABLE} 的分档表，金额即按它取"])
+            raise Unrepresentable(
+                [_("表单只写一张名为 %(t)s 的分档表，金额即按它取") % {"t": TABLE}]
+            )
         return _bands(out, tables[TABLE])
     if _MONEY.match(amount):
         out.template, out.amount = FIXED, amount
@@ -672,15 +664,15 @@ def _benefit(benefit: Any, tables: Any) -> Benefit:
         else:
             out.per_item = each
         return out
-    raise Unrepresentable([f"金额公式“{amount}”不是表单的模板之一"])
+    raise Unrepresentable([_("金额公式“%(a)s”不是表单的模板之一") % {"a": amount}])
 
 
 def _bands(out: Benefit, table: Any) -> Benefit:
     if not isinstance(table, dict) or set(table) != {"by", "rows"}:
-        raise Unrepresentable(["分档表只能有 by 和 rows"])
+        raise Unrepresentable([_(_("分档表只能有 by 和 rows"))])
     measure = _MEASURE.match(_text(table["by"]))
     if measure is None:
-        raise Unrepresentable(["分档依据须是一个字段"])
+        raise Unrepresentable([_(_("分档依据须是一个字段"))])
     out.template, out.base, out.base_year = BANDS, measure["name"], measure["year"] or ""
     rows = table["rows"] or []
     out.bands = []
@@ -690,12 +682,12 @@ def _bands(out: Benefit, table: Any) -> Benefit:
             out.otherwise = _text(row["else"])
             return out
         if not isinstance(row, dict) or len(row) != 2 or "value" not in row:
-            raise Unrepresentable(["分档表的每一档写 {upto: 界限, value: 金额}"])
+            raise Unrepresentable([_("分档表的每一档写 {upto: 界限, value: 金额}")])
         (op,) = set(row) - {"value"}
         if op not in BAND_OPS:
-            raise Unrepresentable([f"分档“{op}”表单不支持"])
+            raise Unrepresentable([_("分档“%(o)s”表单不支持") % {"o": op}])
         out.bands.append(Band(str(op), _text(row[op]), _text(row["value"])))
-    raise Unrepresentable(["分档表的最后一行须是 {else: 金额}"])
+    raise Unrepresentable([_("分档表的最后一行须是 {else: 金额}")])
 
 
 def _normal(value: Any) -> Any:

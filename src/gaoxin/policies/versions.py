@@ -157,7 +157,7 @@ def _mapping(text: str) -> dict[str, Any]:
         return {}
     try:
         found = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):  # 2024-13-45 is no date
         return {}
     return found if isinstance(found, dict) else {}
 

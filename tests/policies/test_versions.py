@@ -178,6 +178,8 @@ def test_moves_through_the_pages(zone: Any) -> None:
     assert draft.state == "approved"
     page = admin.get(base).content.decode()
     assert 'id="publish"' in page and "staff" in page and "zone_admin" in page
+    policy_page = admin.get(f"/policies/{draft.policy_id}/").content.decode()
+    assert "提交审批" in policy_page and "审批通过" in policy_page  # in the policy's history
 
 
 VIEWERS = {"staff", "staff_other", "commissioner", "leader", "zone_admin"}

@@ -104,9 +104,11 @@ class Workflow:
         actor: Actor,
         note: str = "",
         fields: Sequence[str] = (),
+        subject: models.Model | None = None,
     ) -> Move:
-        """Make the move: check it, set the state, save `fields` with it, log it. The caller
-        holds the transaction and a row lock on `obj` (select_for_update)."""
+        """Make the move: check it, set the state, save `fields` with it, log it (under
+        `subject`'s history too: a version's moves on its policy's page). The caller holds the
+        transaction and a row lock on `obj` (select_for_update)."""
         move = self.check(obj, name, actor, note)
         source = self.state(obj)
         setattr(obj, self.field, move.target)
@@ -117,6 +119,7 @@ class Workflow:
             obj=obj,
             before={self.field: source},
             after={self.field: move.target},
+            subject=subject,
             note=note.strip(),
         )
         return move

@@ -87,9 +87,9 @@ def move_version(
     if move in ("publish", "supersede", "install"):
         raise ValidationFailed(_("没有这一操作：%(n)s") % {"n": move})
     with transaction.atomic():
-        Policy.objects.select_for_update().get(pk=version.policy_id)
+        policy = Policy.objects.select_for_update().get(pk=version.policy_id)
         version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
-        versions.REVIEW.move(version, move, actor=actor, note=note)
+        versions.REVIEW.move(version, move, actor=actor, note=note, subject=policy)
     return version
 
 
@@ -110,8 +110,10 @@ def publish_version(
     versions.REVIEW.check(version, move, actor)
     before = snapshot(policy, FIELDS)
     for older in policy.versions.filter(state=VersionState.PUBLISHED).exclude(pk=version.pk):
-        versions.REVIEW.move(older, "supersede", actor=actor, note=_("新版本已发布"))
-    versions.REVIEW.move(version, move, actor=actor)
+        versions.REVIEW.move(
+            older, "supersede", actor=actor, note=_("新版本已发布"), subject=policy
+        )
+    versions.REVIEW.move(version, move, actor=actor, subject=policy)
     versions.apply_text(policy, loaded)
     policy.current = version
     policy.status = PolicyStatus.PUBLISHED

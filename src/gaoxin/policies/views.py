@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -161,9 +161,11 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": policy.versions.all()[:20],
         "pending": versions.pending(policy),
         "run": MatchRun.objects.filter(version__policy=policy).first(),
-        "history": AuditEntry.objects.filter(model="policies.policy", object_id=str(policy.pk))[
-            :50
-        ],
+        # the policy's own changes and its versions' moves (submitted, approved, returned …)
+        "history": AuditEntry.objects.filter(
+            Q(model="policies.policy", object_id=str(policy.pk))
+            | Q(subject_model="policies.policy", subject_id=str(policy.pk))
+        )[:50],
         "can_change": request.user.has_perm(CHANGE),
         "can_publish": request.user.has_perm("policies.publish_policy"),
         "ended": bool(policy.effective_to and policy.effective_to < today),

@@ -284,6 +284,7 @@ def test_a_text_beyond_the_form_opens_in_the_text_editor_with_nothing_lost(zone:
     client = client_for(zone, "staff")
     page = client.post("/policies/new/form/", {"draft": TEMPLATE}).content.decode()
     assert 'id="not-in-form"' in page and "min(rd_expense[Y-1] * 10%, 50万)" in page
+    assert 'action="/policies/new/"' in page  # saving it is the text editor's, not the form's
     written = au.to_yaml(base(**TEMPLATES["fixed"])).text
     form = client.post("/policies/new/form/", {"text": written, "draft-to-form": ""})
     assert 'id="policy-form"' in form.content.decode()
@@ -336,3 +337,19 @@ def test_a_date_that_is_no_date_is_a_problem_not_a_crash(bad: str) -> None:
     assert "tests" in au.check(draft)
     with pytest.raises(au.Unrepresentable):
         au.from_yaml(f"id: x\ntests: {bad}\n")
+
+
+@pytest.mark.django_db
+def test_a_hand_written_policy_opens_in_the_text_editor_that_saves_it(zone: Any) -> None:
+    from gaoxin.core.audit import Actor
+    from gaoxin.policies import services
+    from gaoxin.policies.views import TEMPLATE
+
+    policy = services.save_policy(actor=Actor.system("test"), text=TEMPLATE)
+    client = client_for(zone, "staff")
+    page = client.get(f"/policies/{policy.pk}/form/").content.decode()
+    assert 'id="not-in-form"' in page and f'action="/policies/{policy.pk}/edit/"' in page
+    edited = TEMPLATE.replace("10%", "11%")
+    assert client.post(f"/policies/{policy.pk}/edit/", {"text": edited}).status_code == 302
+    latest = versions.pending(policy)
+    assert latest is not None and "11%" in latest.text

@@ -97,6 +97,8 @@ TEMPLATES = {
     },
     "none": {"template": au.NONE},
 }
+if au.UPTO in au.templates():  # once the engine knows `benefit.upto`: written, loaded, read back
+    TEMPLATES["up to a bound decided by a person"] = {"template": au.UPTO, "amount": "30万"}
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -353,3 +355,14 @@ def test_a_hand_written_policy_opens_in_the_text_editor_that_saves_it(zone: Any)
     assert client.post(f"/policies/{policy.pk}/edit/", {"text": edited}).status_code == 302
     latest = versions.pending(policy)
     assert latest is not None and "11%" in latest.text
+
+
+def test_a_problem_the_engine_finds_is_shown_on_the_field_that_wrote_it() -> None:
+    from gaoxin.policies.form_views import reading
+
+    draft = base(**TEMPLATES["fixed"])
+    draft.tests = "- name: x\n  enterprise: {rd_expence: {2025: 1}}\n  expect: {status: eligible}\n"
+    assert au.check(draft) == {}
+    found = reading(draft)
+    assert "rd_expence" in found["errors"]["tests"]
+    assert found["plain"] is None

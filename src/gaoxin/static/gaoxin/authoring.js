@@ -32,6 +32,8 @@
     el.classList.remove("is-invalid");
     var said = document.getElementById("error-" + el.name);
     if (said) said.remove();
+    var failed = document.getElementById("form-failed");
+    if (failed && !document.querySelector("#policy-form .is-invalid")) failed.remove();
   }
   document.addEventListener("input", clearMark);
   document.addEventListener("change", clearMark);

@@ -135,3 +135,32 @@ def test_author_by_form_submit_approve_and_publish_after_the_dry_run(
     chief.wait_for_selector("#run-status[data-status=done]")
     assert "12%" in Policy.objects.get().current.text
     chief.close()
+
+
+def test_a_text_goes_from_the_editor_to_the_form_and_back(
+    zone: Any, live_server: Any, browser: Any
+) -> None:
+    from gaoxin.policies.library import shipped_library
+    from gaoxin.policies.views import TEMPLATE
+
+    folder = shipped_library()
+    assert folder is not None
+    rows = (folder / "examples" / "b6-fujian-little-giant.yaml").read_text(encoding="utf-8")
+    staff = sign_in(browser, live_server, "staff")
+    staff.goto(f"{live_server.url}/policies/new/")
+    staff.fill("#id_text", rows)
+    staff.click("#to-form")
+    staff.wait_for_selector("#policy-form #conditions")
+    assert staff.locator("select[name=g0-r1-year]").is_visible()  # 取得年份为 当年
+    assert not staff.locator("input[name=g0-r1-value]").is_visible()
+    assert not staff.locator("select[name=g0-r0-year]").is_visible()  # has(…): no year
+    shoot(staff, "5-form-from-text")
+    staff.click("#to-text")  # and back, as the form writes it
+    staff.wait_for_selector("#id_text")
+    assert "year_of(little_giant) == Y" in staff.input_value("#id_text")
+    staff.fill("#id_text", TEMPLATE)  # min(…) is no template of the form
+    staff.click("#to-form")
+    staff.wait_for_selector("#not-in-form")
+    assert "min(rd_expense[Y-1] * 10%, 50万)" in staff.input_value("#id_text")
+    shoot(staff, "6-not-in-form")
+    staff.close()

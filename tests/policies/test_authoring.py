@@ -58,9 +58,20 @@ def base(**benefit: Any) -> au.Draft:
                     au.Row("employees", "", "<", "1000"),
                 ],
             ),
+            au.Group(
+                "当年认定的小巨人、三年前认定的高企，成立不超过 10 年，或经认定的同等企业",
+                "or",
+                [
+                    au.Row("little_giant", "Y", au.YEAR_IS, ""),
+                    au.Row("high_tech_enterprise", "Y-3", au.YEAR_BY, ""),
+                    au.Row("registered_at", "", au.YEARS_AT_MOST, "10"),
+                    au.Row(au.MANUAL, "", au.MANUAL, "经认定的市级专精特新企业"),
+                ],
+            ),
             au.Group("经专家评审", manual=True, rows=[], note="由专家评审"),
         ],
         benefit=au.Benefit(**benefit),
+        description="表单测试用",
     )
 
 
@@ -366,3 +377,16 @@ def test_a_problem_the_engine_finds_is_shown_on_the_field_that_wrote_it() -> Non
     found = reading(draft)
     assert "rd_expence" in found["errors"]["tests"]
     assert found["plain"] is None
+
+
+def test_a_shipped_policy_of_rows_opens_in_the_form() -> None:
+    from gaoxin.policies.library import shipped_library
+
+    folder = shipped_library()
+    assert folder is not None
+    text = (folder / "examples" / "b6-fujian-little-giant.yaml").read_text(encoding="utf-8")
+    draft = au.from_yaml(text)
+    assert any(r.op == au.YEAR_IS for g in draft.groups for r in g.rows)
+    written, original = parse(au.to_yaml(draft).text), parse(text)
+    assert [c.label for c in written.conditions] == [c.label for c in original.conditions]
+    assert [t.name for t in written.tests] == [t.name for t in original.tests]

@@ -30,14 +30,19 @@ from gaoxin.rules.loader import BENEFIT_KEYS
 # -- what the form holds ----------------------------------------------------------------------
 
 COMPARE = (">=", ">", "<=", "<", "==", "!=")
-HAS, HAS_NOT, YES, NO, YEARS_AT_LEAST, YEARS_BELOW = (
+HAS, HAS_NOT, YES, NO, YEARS_AT_LEAST, YEARS_BELOW, YEARS_AT_MOST = (
     "has",
     "has_not",
     "yes",
     "no",
     "years_at_least",
     "years_below",
+    "years_at_most",
 )
+YEAR_IS, YEAR_BY = "year_is", "year_by"  # the year of an event: is (==) / is no later than (<=)
+MANUAL = "manual"  # 人工认定: a branch a person decides, `manual("…")` (its field is MANUAL too)
+SINCE = {YEARS_AT_LEAST: ">=", YEARS_BELOW: "<", YEARS_AT_MOST: "<="}  # years_since(x) …
+YEAR_OF = {YEAR_IS: "==", YEAR_BY: "<="}  # year_of(x) … Y - k
 YEARS = ("Y", "Y-1", "Y-2", "Y-3")  # a yearly field's year: Y is the year evaluated
 JOINS = ("and", "or")
 BAND_OPS = {"upto": "≤", "below": "<", "atleast": "≥", "above": ">"}
@@ -123,6 +128,7 @@ class Draft:
     stage: str = "final"
     budget: str = ""
     notes: str = ""
+    description: str = ""
     groups: list[Group] = field(default_factory=lambda: [Group()])
     benefit: Benefit = field(default_factory=Benefit)
     tests: str = ""  # the tests block as YAML (a list)
@@ -154,13 +160,13 @@ def field_choices() -> list[catalogue.Field]:
 
 def ops_for(found: catalogue.Field) -> tuple[str, ...]:
     if found.kind is FieldKind.QUALIFICATION:
-        return (HAS, HAS_NOT, YEARS_AT_LEAST, YEARS_BELOW)
+        return (HAS, HAS_NOT, *SINCE, *YEAR_OF)
     if found.type is FieldType.BOOLEAN:
         return (YES, NO)
     if found.type is FieldType.TEXT:
         return ("==", "!=")
     if found.type is FieldType.DATE:
-        return (*COMPARE, YEARS_AT_LEAST, YEARS_BELOW)
+        return (*COMPARE, *SINCE, *YEAR_OF)
     return COMPARE
 
 
@@ -176,11 +182,11 @@ def _date_ok(text: str) -> bool:
 
 def value_problem(found: catalogue.Field, op: str, value: str) -> str:
     """What is wrong with a row's value, in words; "" when it will do."""
-    if op in (HAS, HAS_NOT, YES, NO):
+    if op in (HAS, HAS_NOT, YES, NO, *YEAR_OF):
         return ""
     if not value:
         return _("请填写比较的值")
-    if op in (YEARS_AT_LEAST, YEARS_BELOW):
+    if op in SINCE:
         return "" if _YEARS.match(value) else _("填写整年数，如 1 或 3年")
     if found.type is FieldType.MONEY:
         return "" if _MONEY.match(value) else _("填写金额，如 500万、2亿、1200000")
@@ -239,13 +245,21 @@ def check(draft: Draft) -> dict[str, str]:
         for r, row in enumerate(group.rows):
             found = catalogue.BY_NAME.get(row.field)
             key = f"g{g}-r{r}"
+            if row.field == MANUAL or row.op == MANUAL:
+                if row.field != MANUAL or row.op != MANUAL:
+                    errors[f"{key}-op"] = _("这一字段不能这样比较")
+                elif not row.value.strip():
+                    errors[f"{key}-value"] = _("写明由人认定的内容，如 经认定的市级专精特新企业")
+                elif '"' in row.value or "\\" in row.value:
+                    errors[f"{key}-value"] = _("文字中不能有引号或反斜杠")
+                continue
             if found is None or found not in field_choices():
                 errors[f"{key}-field"] = _("请选择字段")
                 continue
             if row.op not in ops_for(found):
                 errors[f"{key}-op"] = _("这一字段不能这样比较")
                 continue
-            if found.yearly and row.year not in YEARS:
+            if (found.yearly or row.op in YEAR_OF) and row.year not in YEARS:
                 errors[f"{key}-year"] = _("请选择年度")
             problem = value_problem(found, row.op, row.value.strip())
             if problem:
@@ -305,7 +319,7 @@ def _benefit_problems(b: Benefit) -> dict[str, str]:
             found = table.field(b.item_field)
             if found is None or found.name != b.item_field:
                 errors["benefit-item_field"] = _("请选择该表的字段")
-            elif b.item_op not in ops_for(found) or b.item_op in (YEARS_AT_LEAST, YEARS_BELOW):
+            elif b.item_op not in ops_for(found) or b.item_op in (*SINCE, *YEAR_OF):
                 errors["benefit-item_op"] = _("这一字段不能这样比较")
             else:
                 problem = value_problem(found, b.item_op, b.item_value.strip())
@@ -340,7 +354,14 @@ def _plain(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _year(year: str) -> str:
+    """Y-1 as an expression writes it: Y - 1."""
+    return year.replace("-", " - ")
+
+
 def row_expression(row: Row) -> str:
+    if row.op == MANUAL:
+        return f'manual("{row.value.strip()}")'
     found = catalogue.BY_NAME[row.field]
     name, value = found.name, row.value.strip()
     if row.op == HAS:
@@ -351,9 +372,10 @@ def row_expression(row: Row) -> str:
         return name
     if row.op == NO:
         return f"not {name}"
-    if row.op in (YEARS_AT_LEAST, YEARS_BELOW):
-        years = value.removesuffix("年")
-        return f"years_since({name}) {'>=' if row.op == YEARS_AT_LEAST else '<'} {years}"
+    if row.op in SINCE:
+        return f"years_since({name}) {SINCE[row.op]} {value.removesuffix('年')}"
+    if row.op in YEAR_OF:
+        return f"year_of({name}) {YEAR_OF[row.op]} {_year(row.year)}"
     ref = f"{name}[{row.year}]" if found.yearly else name
     literal = f'"{value}"' if found.type is FieldType.TEXT else value
     return f"{ref} {row.op} {literal}"
@@ -430,6 +452,8 @@ def to_yaml(draft: Draft) -> Written:
         put(f"stage: {draft.stage}", "stage")
     if draft.notes:
         put(f"notes: {_plain(draft.notes)}", "notes")
+    if draft.description:
+        put(f"description: {_plain(draft.description)}", "description")
     b = draft.benefit
     if b.template == BANDS:
         put("tables:", "benefit-bands")
@@ -484,9 +508,15 @@ def to_yaml(draft: Draft) -> Written:
 # -- reading a text back -----------------------------------------------------------------------
 
 # The policy's keys the form has a place for: all but these (the text editor writes them).
-TOP_KEYS = loader.TOP_KEYS - {"year", "parameters", "inputs", "description", "beneficiary"}
+TOP_KEYS = loader.TOP_KEYS - {"year", "parameters", "inputs", "beneficiary"}
 _HAS = re.compile(r"^(?P<not>not\s+)?has\(\s*(?P<name>\w+)\s*\)$")
-_YEARS_SINCE = re.compile(r"^years_since\(\s*(?P<name>\w+)\s*\)\s*(?P<op>>=|<)\s*(?P<value>\d+)$")
+_YEARS_SINCE = re.compile(
+    r"^years_since\(\s*(?P<name>\w+)\s*\)\s*(?P<op>>=|<=|<)\s*(?P<value>\d+)$"
+)
+_YEAR_OF = re.compile(
+    r"^year_of\(\s*(?P<name>\w+)\s*\)\s*(?P<op>==|<=)\s*Y(?:\s*-\s*(?P<back>\d))?$"
+)
+_MANUAL = re.compile(r'^manual\("(?P<text>[^"\\]*)"\)$')
 _NOT = re.compile(r"^not (?P<name>\w+)$")
 _COMPARE = re.compile(
     r"^(?P<name>\w+)(?:\[(?P<year>Y(?:-\d)?)\])?\s*(?P<op>>=|>|<=|<|==|!=)\s*(?P<value>.+)$"
@@ -531,7 +561,13 @@ def _row(atom: str) -> Row:
     if m := _HAS.match(atom):
         return Row(m["name"], "", HAS_NOT if m["not"] else HAS, "")
     if m := _YEARS_SINCE.match(atom):
-        return Row(m["name"], "", YEARS_AT_LEAST if m["op"] == ">=" else YEARS_BELOW, m["value"])
+        op = {v: k for k, v in SINCE.items()}[m["op"]]
+        return Row(m["name"], "", op, m["value"])
+    if m := _YEAR_OF.match(atom):
+        op = {v: k for k, v in YEAR_OF.items()}[m["op"]]
+        return Row(m["name"], f"Y-{m['back']}" if m["back"] else "Y", op, "")
+    if m := _MANUAL.match(atom):
+        return Row(MANUAL, "", MANUAL, m["text"])
     if m := _NOT.match(atom):
         return Row(m["name"], "", NO, "")
     if m := _COMPARE.match(atom):
@@ -576,6 +612,7 @@ def from_yaml(text: str) -> Draft:
         region=_text(data.get("region")),
         stage=_text(data.get("stage") or "final"),
         notes=_text(data.get("notes")),
+        description=_text(data.get("description")),
         notify=[_text(n) for n in data.get("notify") or []],
         groups=[],
     )

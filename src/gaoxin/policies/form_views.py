@@ -111,6 +111,7 @@ def draft_from(data: QueryDict) -> au.Draft:
         stage=get("stage", "final"),
         budget=get("budget"),
         notes=get("notes"),
+        description=get("description"),
         groups=groups,
         benefit=benefit,
         tests=str(data.get("tests", "")),
@@ -200,6 +201,7 @@ def _context(policy: Policy | None, draft: au.Draft, **extra: Any) -> dict[str, 
         "draft": draft,
         "fields": fields,
         "field_ops": {f.name: " ".join(au.ops_for(f)) for f in fields},
+        "manual": au.MANUAL,
         "ops": list(OP_NAMES.items()),
         "item_ops": [(k, v) for k, v in OP_NAMES.items() if k in ITEM_OPS],
         "years": list(YEAR_NAMES.items()),
@@ -248,6 +250,10 @@ OP_NAMES = {
     au.NO: gettext_lazy("否"),
     au.YEARS_AT_LEAST: gettext_lazy("已满（年）"),
     au.YEARS_BELOW: gettext_lazy("未满（年）"),
+    au.YEARS_AT_MOST: gettext_lazy("不超过（年）"),
+    au.YEAR_IS: gettext_lazy("取得年份为"),
+    au.YEAR_BY: gettext_lazy("取得年份不晚于"),
+    au.MANUAL: gettext_lazy("由人认定"),
 }
 ITEM_OPS = (*au.COMPARE, au.YES, au.NO)
 YEAR_NAMES = {

@@ -6,13 +6,19 @@
     var row = select.closest(".cond-row, .input-group");
     if (!row) return;
     var option = select.selectedOptions[0];
-    var year = row.querySelector("[data-row-year]");
-    if (year) year.hidden = !(option && option.dataset.yearly);
     var op = row.querySelector("[data-row-op]");
-    if (!op || !option || !option.dataset.ops) return;
-    var allowed = option.dataset.ops.split(" ");
-    Array.prototype.forEach.call(op.options, function (o) { o.hidden = allowed.indexOf(o.value) < 0; });
-    if (allowed.indexOf(op.value) < 0) op.value = allowed[0];
+    if (op && option && option.dataset.ops) {
+      var allowed = option.dataset.ops.split(" ");
+      Array.prototype.forEach.call(op.options, function (o) { o.hidden = allowed.indexOf(o.value) < 0; });
+      if (allowed.indexOf(op.value) < 0) op.value = allowed[0];
+    }
+    // A year for a yearly field, and for "the year it was granted is / is no later than".
+    var year = row.querySelector("[data-row-year-col]") || row.querySelector("[data-row-year]");
+    var byYear = op && (op.value === "year_is" || op.value === "year_by");
+    if (year) year.hidden = !(option && option.dataset.yearly) && !byYear;
+    var value = row.querySelector("[data-row-value-col]");
+    var noValue = op && ["has", "has_not", "yes", "no", "year_is", "year_by"].indexOf(op.value) >= 0;
+    if (value) value.hidden = !!noValue;
   }
   function showTemplate(select) {
     document.querySelectorAll("[data-template]").forEach(function (part) {
@@ -39,6 +45,10 @@
   document.addEventListener("change", clearMark);
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-row-field]")) fitRow(event.target);
+    if (event.target.matches("[data-row-op]")) {
+      var field = event.target.closest(".cond-row").querySelector("[data-row-field]");
+      if (field) fitRow(field);
+    }
     if (event.target.matches("[data-template-choice]")) showTemplate(event.target);
   });
   setUp(document);

@@ -26,7 +26,8 @@ from gaoxin.core.audit import Actor
 from gaoxin.demo import build_demo_zone
 from gaoxin.enterprises.models import Enterprise
 from gaoxin.notifications.models import WebhookEndpoint
-from gaoxin.policies import applications, services
+from gaoxin.policies import applications, services, versions
+from gaoxin.policies.models import Policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,7 @@ NOT_PAGES = {
     "enterprises/segments/": "HTMX fragment: the segment options of a chain",
     "attachments/<int:pk>/": "file download",
     "vouchers/orders/<int:pk>/contract/": "file download",
+    "policies/<int:pk>/publish/": "redirect to the approved version's publish confirmation",
 }
 # Every list's Excel export (…/export/) and every workbook (….xlsx) is a download, not a page.
 DOWNLOAD = re.compile(r"(^|/)export/$|\.xlsx$")
@@ -124,6 +126,17 @@ def demo_zone_with_everything() -> None:
     staff = Actor.system("test:phone-layout")
     policy = services.save_policy(actor=staff, text=APPLY_POLICY)
     services.publish(actor=staff, policy=policy, match=False)
+    # A change awaiting publication: written and submitted by staff, approved by the admin
+    # (its version page and its publish confirmation).
+    writer = Actor.for_user(User.objects.get(username="staff2"))
+    edited = APPLY_POLICY.replace("title:", "notes: 修订版\ntitle:", 1)
+    services.save_policy(actor=writer, text=edited, policy=policy)
+    change = versions.pending(Policy.objects.get(pk=policy.pk))
+    assert change is not None
+    services.move_version(actor=writer, version=change, move="submit")
+    services.move_version(
+        actor=Actor.for_user(User.objects.get(username="admin")), version=change, move="approve"
+    )
     services.save_policy(actor=staff, text=APPLY_POLICY.replace("-apply", "-draft"))
     ent1 = User.objects.get(username="ent1")
     applications.submit(

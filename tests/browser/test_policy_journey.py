@@ -48,7 +48,7 @@ def test_publish_then_the_enterprise_sees_amount_and_reasons(
             values={"rd_expense": rd},
         )
 
-    staff = sign_in(browser, live_server, "zone_admin")
+    staff = sign_in(browser, live_server, "staff")
     staff.goto(f"{live_server.url}/policies/new/")
     staff.fill("#id_text", TEXT.replace("rd_expense[Y-1] >=", "rd_expence[Y-1] >="))
     staff.wait_for_selector("#problem-list")  # the misspelt field is flagged while typing
@@ -58,7 +58,14 @@ def test_publish_then_the_enterprise_sees_amount_and_reasons(
     staff.click("text=运行测试")
     staff.wait_for_selector("#tests .bi-check-circle")
     staff.click("button[type=submit]")
-    staff.wait_for_url("**/policies/*/")
+    staff.wait_for_url("**/policies/*/versions/*/")  # saved as a draft version
+    staff.click("#submit-version")
+    version_url = staff.url
+    staff.close()
+
+    staff = sign_in(browser, live_server, "zone_admin")  # another person approves, publishes
+    staff.goto(version_url)
+    staff.click("#approve-version")
     staff.click("#publish")  # first, what publishing will do
     assert staff.inner_text("#preview-enterprises") == "1"
     assert "30.00 万元" in staff.inner_text("#preview-total")
@@ -100,12 +107,15 @@ def test_no_application_payout_from_publish_to_public_notice(
     staff.fill("#id_text", TEXT)
     staff.wait_for_selector("#no-problems")
     staff.click("button[type=submit]")
-    staff.wait_for_url("**/policies/*/")
-    policy_url = staff.url
+    staff.wait_for_url("**/policies/*/versions/*/")
+    staff.click("#submit-version")
+    version_url = staff.url
+    policy_url = version_url.split("versions/")[0]
     staff.close()
 
     chief = sign_in(browser, live_server, "zone_admin")  # publishing and approving are theirs
-    chief.goto(policy_url)
+    chief.goto(version_url)
+    chief.click("#approve-version")
     chief.click("#publish")
     chief.click("#confirm-publish")
     chief.wait_for_selector("#run-status[data-status=done]")

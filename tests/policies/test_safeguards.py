@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from gaoxin.core.audit import Actor
 from gaoxin.core.errors import Conflict
 from gaoxin.core.models import AuditEntry
 from gaoxin.enterprises.models import Contact
@@ -21,6 +22,7 @@ from tests.clients import client_for
 from tests.factories import EnterpriseFactory
 from tests.policies.test_payouts import CHIEF, STAFF, YEAR, fund_for, published
 from tests.policies.test_policies import TEXT, figures
+from tests.policies.test_versions import approved
 
 pytestmark = pytest.mark.django_db
 
@@ -120,15 +122,17 @@ def test_identify_page_shows_the_preview_and_the_choice(zone: Any) -> None:
 
 def test_publish_shows_what_will_happen_and_needs_the_confirmation(zone: Any) -> None:
     figures(zone.enterprise_a, "300万")
-    policy = services.save_policy(actor=STAFF, text=TEXT)
+    version = approved(zone)
+    policy = version.policy
     preview = publish_preview(policy)
     assert (preview.enterprises, preview.total_fen) == (1, 30_000_000)
     client = client_for(zone, "zone_admin")
-    page = client.get(f"/policies/{policy.pk}/publish/").content.decode()
+    url = client.get(f"/policies/{policy.pk}/publish/").url  # the approved version's
+    page = client.get(url).content.decode()
     assert 'id="confirm-publish"' in page and "30.00 万元" in page
-    client.post(f"/policies/{policy.pk}/publish/", {"expected": "stale"})
+    client.post(url, {"expected": "stale"})
     assert Policy.objects.get(pk=policy.pk).status == "draft"
-    client.post(f"/policies/{policy.pk}/publish/", {"expected": preview.fingerprint})
+    client.post(url, {"expected": preview.fingerprint})
     assert Policy.objects.get(pk=policy.pk).status == "published"
 
 
@@ -256,7 +260,10 @@ def test_editing_a_published_policy_does_not_push_the_same_enterprises_again(
     assert Message.objects.filter(subject_type="policies.policy").count() == 1  # a only
     lower = TEXT.replace("rd_expense[Y-1] >= 100万", "rd_expense[Y-1] >= 50万")
     with django_capture_on_commit_callbacks(execute=True):
-        services.save_policy(actor=STAFF, text=lower, policy=policy)  # re-matched and pushed
+        # published after approval: re-matched and pushed
+        services.publish_version(
+            actor=Actor.for_user(zone.users["zone_admin"]), version=approved(zone, lower, policy)
+        )
     told = Message.objects.filter(subject_type="policies.policy")
     assert sorted(told.values_list("enterprise_id", flat=True)) == sorted(
         [zone.enterprise_a.pk, zone.enterprise_b.pk]

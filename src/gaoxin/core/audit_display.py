@@ -30,6 +30,12 @@ ACTIONS: dict[str, Any] = {
     "save_unchanged": gettext_lazy("保存规则（内容未变）"),
     "publish": gettext_lazy("发布"),
     "expire": gettext_lazy("设为失效"),
+    # core.workflow's moves, as the workflows name them
+    "submit": gettext_lazy("提交审批"),
+    "approve": gettext_lazy("审批通过"),
+    "return": gettext_lazy("退回修改"),
+    "supersede": gettext_lazy("被新版本取代"),
+    "install": gettext_lazy("随政策库安装发布"),
     "import": gettext_lazy("导入"),
     "report": gettext_lazy("报送数据"),
     "qualify": gettext_lazy("登记资质"),

@@ -8,6 +8,17 @@ class PolicyStatus(models.TextChoices):
     EXPIRED = "expired", _("已失效")
 
 
+class VersionState(models.TextChoices):
+    """A version's way to publication: written, submitted, approved by another person, then
+    published (`policies.versions.REVIEW`)."""
+
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交，待审批")
+    APPROVED = "approved", _("已审批，待发布")
+    PUBLISHED = "published", _("已发布")
+    SUPERSEDED = "superseded", _("已被新版本取代")
+
+
 class Stage(models.TextChoices):
     """Whether the document is in force or a draft circulated for comment."""
 

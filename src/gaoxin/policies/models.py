@@ -17,6 +17,7 @@ from gaoxin.policies.choices import (
     RiskLevel,
     RunStatus,
     Stage,
+    VersionState,
 )
 
 
@@ -74,6 +75,10 @@ class PolicyVersion(models.Model):
     text = models.TextField(_("规则文本"))
     created_at = models.DateTimeField(_("保存时间"), auto_now_add=True)
     created_by = models.CharField(_("保存人"), max_length=150)
+    # Moved only by `policies.versions.REVIEW` (each move in the audit log).
+    state = models.CharField(
+        _("审批状态"), max_length=12, choices=VersionState.choices, default=VersionState.DRAFT
+    )
 
     class Meta:
         verbose_name = _("政策版本")

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from gaoxin.core.audit import Actor, record_change, snapshot
 from gaoxin.core.errors import Conflict, NotFound, ValidationFailed
-from gaoxin.policies import library
-from gaoxin.policies.choices import PolicyStatus
+from gaoxin.policies import library, versions
+from gaoxin.policies.choices import PolicyStatus, VersionState
 from gaoxin.policies.library import parse
 from gaoxin.policies.models import Policy, PolicyVersion
 
@@ -36,8 +36,11 @@ FIELDS = (
 
 @transaction.atomic
 def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Policy:
-    """Save a policy text. A text that does not load is refused with its problems by line;
-    a text whose content is unchanged makes no new version."""
+    """Save a policy text as a draft version. A text that does not load is refused with its
+    problems by line; a text whose content is unchanged makes no new version. A draft never
+    changes what is in force: a published policy keeps its version until the draft is
+    submitted, approved by another person and published; the draft replaces any earlier
+    version still on its way (`versions.REVIEW`)."""
     loaded = parse(text)
     if policy is None:
         if Policy.objects.filter(slug=loaded.id).exists():
@@ -51,18 +54,21 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
                 _("政策编号（id）不能修改：应为“%(s)s”") % {"s": policy.slug}, field="text"
             )
         before = snapshot(policy, FIELDS)
-    policy.title, policy.issuer, policy.source = loaded.title, loaded.issuer, loaded.source
-    policy.category, policy.delivery = loaded.category, loaded.delivery
-    policy.effective_from, policy.effective_to = loaded.effective_from, loaded.effective_to
-    policy.stage, policy.region = loaded.stage, loaded.region[:100]
+    never_published = policy.status == PolicyStatus.DRAFT
+    if never_published:  # its page shows the text being written
+        versions.apply_text(policy, loaded)
     policy.save()
-    version, created = PolicyVersion.objects.get_or_create(
-        policy=policy,
-        version=loaded.version,
-        defaults={"text": text, "created_by": actor.label[:150]},
-    )
-    policy.current = version
-    policy.save(update_fields=["current", "updated_at"])
+    version = PolicyVersion.objects.filter(policy=policy, version=loaded.version).first()
+    created = version is None
+    if version is None:
+        for older in policy.versions.filter(state__in=versions.OPEN).select_for_update():
+            versions.REVIEW.move(older, "supersede", actor=actor, note=_("保存了新的修改稿"))
+        version = PolicyVersion.objects.create(
+            policy=policy, version=loaded.version, text=text, created_by=actor.label[:150]
+        )
+    if never_published:
+        policy.current = version
+        policy.save(update_fields=["current", "updated_at"])
     record_change(
         actor=actor,
         action="save" if created else "save_unchanged",
@@ -71,34 +77,73 @@ def save_policy(*, actor: Actor, text: str, policy: Policy | None = None) -> Pol
         after=snapshot(policy, FIELDS),
         note=_("规则版本 %(v)s") % {"v": version.version},
     )
-    if created and policy.status == PolicyStatus.PUBLISHED:
-        _queue_matching(version)
     return policy
 
 
+def move_version(
+    *, actor: Actor, version: PolicyVersion, move: str, note: str = ""
+) -> PolicyVersion:
+    """Submit, approve or return a version (publishing is `publish_version`)."""
+    if move in ("publish", "supersede", "install"):
+        raise ValidationFailed(_("没有这一操作：%(n)s") % {"n": move})
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=version.policy_id)
+        version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+        versions.REVIEW.move(version, move, actor=actor, note=note, subject=policy)
+    return version
+
+
 @transaction.atomic
-def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
-    """Publish a policy; its matching against the registry is queued after commit (`match`
-    False: the caller matches itself, as the demo does for the whole library at once)."""
-    policy = Policy.objects.select_for_update().get(pk=policy.pk)
-    if policy.current is None:
-        raise ValidationFailed(_("政策还没有规则文本"))
-    if policy.status == PolicyStatus.PUBLISHED:
-        return policy
-    if policy.effective_to is not None and policy.effective_to < timezone.localdate():
+def publish_version(
+    *, actor: Actor, version: PolicyVersion, match: bool = True, move: str = "publish"
+) -> Policy:
+    """Put an approved version in force: the policy takes its title, dates and delivery, the
+    version it replaces is superseded, and matching against the registry is queued after
+    commit (`match` False: the caller matches itself)."""
+    policy = Policy.objects.select_for_update().get(pk=version.policy_id)
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    loaded = parse(version.text, f"{policy.slug}.yaml")
+    if loaded.effective_to is not None and loaded.effective_to < timezone.localdate():
         raise Conflict(
-            _("政策已于 %(d)s 截止，不能发布；请先修改有效期") % {"d": policy.effective_to}
+            _("政策已于 %(d)s 截止，不能发布；请先修改有效期") % {"d": loaded.effective_to}
         )
+    versions.REVIEW.check(version, move, actor)
     before = snapshot(policy, FIELDS)
+    for older in policy.versions.filter(state=VersionState.PUBLISHED).exclude(pk=version.pk):
+        versions.REVIEW.move(
+            older, "supersede", actor=actor, note=_("新版本已发布"), subject=policy
+        )
+    versions.REVIEW.move(version, move, actor=actor, subject=policy)
+    versions.apply_text(policy, loaded)
+    policy.current = version
     policy.status = PolicyStatus.PUBLISHED
     policy.published_at = timezone.now()
     policy.save()
     record_change(
-        actor=actor, action="publish", obj=policy, before=before, after=snapshot(policy, FIELDS)
+        actor=actor,
+        action="publish",
+        obj=policy,
+        before=before,
+        after=snapshot(policy, FIELDS),
+        note=_("规则版本 %(v)s") % {"v": version.version},
     )
     if match:
-        _queue_matching(policy.current)
+        _queue_matching(version)
     return policy
+
+
+def publish(*, actor: Actor, policy: Policy, match: bool = True) -> Policy:
+    """Publish the policy's text on its way (or its current text). People publish an approved
+    version (`publish_version`); a command installing the shipped library (texts reviewed in
+    the repository) publishes a draft directly, logged as such."""
+    policy = Policy.objects.get(pk=policy.pk)
+    version = versions.pending(policy) or policy.current
+    if version is None:
+        raise ValidationFailed(_("政策还没有规则文本"))
+    if version.state == VersionState.PUBLISHED:
+        return policy
+    move = "publish" if version.state == VersionState.APPROVED else "install"
+    return publish_version(actor=actor, version=version, match=match, move=move)
 
 
 @transaction.atomic

@@ -1,12 +1,23 @@
 from django.urls import path
 
-from gaoxin.policies import application_views, drafting_views, my_views, payout_views, views
+from gaoxin.policies import (
+    application_views,
+    drafting_views,
+    form_views,
+    my_views,
+    payout_views,
+    version_views,
+    views,
+)
 
 app_name = "policies"
 
 urlpatterns = [
     path("policies/", views.policy_list, name="list"),
     path("policies/new/", views.policy_create, name="create"),
+    path("policies/new/form/", form_views.form_create, name="form_create"),
+    path("policies/form/preview/", form_views.form_preview, name="form_preview"),
+    path("policies/form/run-tests/", form_views.form_run_tests, name="form_run_tests"),
     path("policies/draft/", drafting_views.draft_from_text, name="draft"),
     path("policies/export/", views.policy_export, name="list_export"),
     path("policies/library/", views.policy_library, name="library"),
@@ -15,8 +26,24 @@ urlpatterns = [
     path("policies/run-tests/", views.policy_run_tests, name="run_tests"),
     path("policies/<int:pk>/", views.policy_detail, name="detail"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="edit"),
+    path("policies/<int:pk>/form/", form_views.form_edit, name="form_edit"),
     path("policies/<int:pk>/publish/", views.policy_publish, name="publish"),
     path("policies/<int:pk>/expire/", views.policy_expire, name="expire"),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/",
+        version_views.version_detail,
+        name="version",
+    ),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/publish/",
+        version_views.version_publish,
+        name="version_publish",
+    ),
+    path(
+        "policies/<int:pk>/versions/<int:version_id>/<str:move>/",
+        version_views.version_move,
+        name="version_move",
+    ),
     path("policies/<int:pk>/matches.xlsx", views.match_export, name="export"),
     path("my/policies/", my_views.my_policies, name="mine"),
     path("policies/<int:pk>/payouts/", payout_views.policy_payouts, name="payouts"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,11 +20,10 @@ from gaoxin.core.errors import DomainError
 from gaoxin.core.exporting import export_response, wants_csv
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.web import paginate, permission_required
-from gaoxin.policies import exporting, library, matching, selectors, services
-from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus
+from gaoxin.policies import exporting, library, matching, selectors, services, versions
+from gaoxin.policies.choices import Category, Delivery, MatchStatus, PolicyStatus, VersionState
 from gaoxin.policies.forms import PolicyTextForm
 from gaoxin.policies.models import MatchRun, Policy, PolicyMatch
-from gaoxin.policies.preview import publish_preview
 from gaoxin.rules import run_tests
 from gaoxin.rules.beneficiary import words as beneficiary_words
 from gaoxin.rules.describe import describe
@@ -160,10 +159,13 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         ),
         "versions": policy.versions.all()[:20],
+        "pending": versions.pending(policy),
         "run": MatchRun.objects.filter(version__policy=policy).first(),
-        "history": AuditEntry.objects.filter(model="policies.policy", object_id=str(policy.pk))[
-            :50
-        ],
+        # the policy's own changes and its versions' moves (submitted, approved, returned …)
+        "history": AuditEntry.objects.filter(
+            Q(model="policies.policy", object_id=str(policy.pk))
+            | Q(subject_model="policies.policy", subject_id=str(policy.pk))
+        )[:50],
         "can_change": request.user.has_perm(CHANGE),
         "can_publish": request.user.has_perm("policies.publish_policy"),
         "ended": bool(policy.effective_to and policy.effective_to < today),
@@ -199,8 +201,11 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, policy: Policy | None) -> HttpResponse:
-    carried = request.POST.get("draft") if policy is None else None  # from drafting_views
-    initial = {"text": policy.current.text if policy and policy.current else carried or TEMPLATE}
+    # A text carried here from 从政策原文起草 or from the policy form, not yet saved.
+    carried = request.POST.get("draft")
+    pending = versions.pending(policy) if policy is not None else None
+    latest = pending or (policy.current if policy is not None else None)
+    initial = {"text": carried or (latest.text if latest is not None else TEMPLATE)}
     form = PolicyTextForm(None if carried else request.POST or None, initial=initial)
     problems: list[Any] = []
     if request.method == "POST" and form.is_valid():
@@ -212,8 +217,12 @@ def _edit(request: HttpRequest, policy: Policy | None) -> HttpResponse:
             problems = exc.details or []
             form.add_error("text", str(exc.message))
         else:
-            messages.success(request, _("已保存“%(t)s”") % {"t": saved.title})
-            return redirect("policies:detail", pk=saved.pk)
+            draft = versions.pending(saved)
+            if draft is None:  # the text of the version in force, unchanged
+                messages.info(request, _("内容与现行版本相同，没有新的修改稿"))
+                return redirect("policies:detail", pk=saved.pk)
+            messages.success(request, _("已保存为修改稿；提交审批、经另一位工作人员审批后才能发布"))
+            return redirect("policies:version", pk=saved.pk, version_id=draft.pk)
     return render(
         request, "policies/edit.html", {"form": form, "policy": policy, "problems": problems}
     )
@@ -242,30 +251,15 @@ def policy_run_tests(request: HttpRequest) -> HttpResponse:
 
 @permission_required(VIEW, "policies.publish_policy")
 def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: what publishing will do (enterprises pushed, per channel, amount against the
-    budget left); POST of that confirmation: publish. A confirmation of a list that changed
-    since is shown again."""
+    """发布并匹配: the confirmation of the version approved for publication."""
     policy = selectors.get_visible(request.user, pk)
-    if policy.current is None:
-        messages.error(request, _("政策还没有规则文本"))
+    ready = policy.versions.filter(state=VersionState.APPROVED).first()
+    if ready is None:
+        messages.error(
+            request, _("没有审批通过的版本：修改稿须先提交，由另一位工作人员审批后才能发布")
+        )
         return redirect("policies:detail", pk=policy.pk)
-    preview = publish_preview(policy)
-    if request.method == "POST":
-        if request.POST.get("expected") != preview.fingerprint:
-            messages.warning(request, _("企业库或预算在确认后有变化，请重新核对"))
-        else:
-            try:
-                services.publish(actor=Actor.of(request), policy=policy)
-            except DomainError as exc:
-                messages.error(request, str(exc.message))
-            else:
-                messages.success(request, _("已发布，正在与企业库匹配"))
-            return redirect("policies:detail", pk=policy.pk)
-    return render(
-        request,
-        "policies/confirm_publish.html",
-        {"policy": policy, "preview": preview},
-    )
+    return redirect("policies:version_publish", pk=policy.pk, version_id=ready.pk)
 
 
 @permission_required(VIEW, "policies.add_policy")

@@ -126,6 +126,28 @@ def test_each_template_goes_to_text_and_back(name: str) -> None:
     assert au.to_yaml(again).text == written.text
 
 
+def test_once_per_enterprise_excludes_and_a_lifetime_cap_go_to_text_and_back() -> None:
+    """The payout history's keys a form can hold: 每家企业限享受一次, 不得同时享受, 累计最高."""
+    draft = base(template=au.RATE, base="rd_expense", base_year="Y-1", rate="10%")
+    draft.benefit.lifetime_cap = "200万"
+    draft.once_per, draft.excludes = "enterprise", "other-award, third-award"
+    assert au.check(draft) == {}
+    written = au.to_yaml(draft)
+    assert problems_of(written.text) == [], written.text
+    loaded = parse(written.text)
+    assert "此前未获得本政策资金（每家企业限享受一次）" in [c.label for c in loaded.conditions]
+    assert loaded.excludes == ("other-award", "third-award")
+    again = au.from_yaml(written.text)
+    assert (again.once_per, again.excludes, again.benefit.lifetime_cap) == (
+        "enterprise",
+        "other-award, third-award",
+        "200万",
+    )
+    draft.excludes = "Other Award"
+    draft.benefit.lifetime_cap = "很多"
+    assert set(au.check(draft)) == {"excludes", "benefit-lifetime_cap"}
+
+
 def test_the_written_policy_computes_what_the_form_says() -> None:
     from gaoxin.rules import run_tests
 

@@ -100,6 +100,7 @@ class Benefit:
     base_year: str = "Y-1"
     rate: str = ""
     cap: str = ""
+    lifetime_cap: str = ""  # 累计最高不超过: what this policy pays one beneficiary in all
     bands: list[Band] = field(default_factory=lambda: [Band()])
     otherwise: str = "0"  # the bands' last row: 其余
     table: str = "patents"  # per item
@@ -124,6 +125,8 @@ class Draft:
     effective_to: str = ""
     notify: list[str] = field(default_factory=lambda: ["legal_rep", "finance_head"])
     stack_group: str = ""
+    once_per: str = ""  # "" or "enterprise": 每家企业限享受一次
+    excludes: str = ""  # ids of policies not to be held together with this one, comma-separated
     region: str = ""
     stage: str = "final"
     budget: str = ""
@@ -229,6 +232,10 @@ def check(draft: Draft) -> dict[str, str]:
         errors["notify"] = _("请选择推送对象")
     if draft.stack_group and not _WORD.match(draft.stack_group):
         errors["stack_group"] = _("只用字母、数字、汉字、连字符")
+    if draft.once_per not in ("", "enterprise"):
+        errors["once_per"] = _("请选择")
+    if any(not _ID.match(i) for i in excluded(draft)):
+        errors["excludes"] = _("填写政策编号（英文小写、数字、连字符），多个用逗号分隔")
     if draft.budget and not _MONEY.match(draft.budget):
         errors["budget"] = _("填写金额，如 300万")
     if not draft.groups:
@@ -337,6 +344,7 @@ def _benefit_problems(b: Benefit) -> dict[str, str]:
             money("benefit-per_item", b.per_item)
     if b.template != NONE:
         money("benefit-cap", b.cap, required=False)
+        money("benefit-lifetime_cap", b.lifetime_cap, required=False)
     return errors
 
 
@@ -444,6 +452,10 @@ def to_yaml(draft: Draft) -> Written:
         put(f"notify: [{', '.join(draft.notify)}]", "notify")
     if draft.stack_group:
         put(f"stack_group: {_plain(draft.stack_group)}", "stack_group")
+    if draft.once_per:
+        put(f"once_per: {draft.once_per}", "once_per")
+    if excluded(draft):
+        put(f"excludes: [{', '.join(excluded(draft))}]", "excludes")
     if draft.budget:
         put(f"budget: {draft.budget}", "budget")
     if draft.region:
@@ -493,6 +505,8 @@ def to_yaml(draft: Draft) -> Written:
             put(f"  amount: {_plain(_item_expression(b))}", "benefit-per_item")
         if b.cap:
             put(f"  cap: {b.cap}", "benefit-cap")
+        if b.lifetime_cap:
+            put(f"  lifetime_cap: {b.lifetime_cap}", "benefit-lifetime_cap")
         if b.note:
             put(f"  note: {_plain(b.note)}", "benefit-note")
     if draft.tests.strip():
@@ -508,7 +522,8 @@ def to_yaml(draft: Draft) -> Written:
 # -- reading a text back -----------------------------------------------------------------------
 
 # The policy's keys the form has a place for: all but these (the text editor writes them).
-TOP_KEYS = loader.TOP_KEYS - {"year", "parameters", "inputs", "beneficiary"}
+# `item` (once per stage or project) names an input, and the form writes none.
+TOP_KEYS = loader.TOP_KEYS - {"year", "parameters", "inputs", "beneficiary", "item"}
 _HAS = re.compile(r"^(?P<not>not\s+)?has\(\s*(?P<name>\w+)\s*\)$")
 _YEARS_SINCE = re.compile(
     r"^years_since\(\s*(?P<name>\w+)\s*\)\s*(?P<op>>=|<=|<)\s*(?P<value>\d+)$"
@@ -590,6 +605,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def excluded(draft: Draft) -> list[str]:
+    """The policy ids of `excludes`, as written in the form (comma- or space-separated)."""
+    return [i for i in re.split(r"[\s,，、]+", draft.excludes.strip()) if i]
+
+
 def from_yaml(text: str) -> Draft:
     """The Draft of a policy text, or Unrepresentable with the reasons."""
     try:
@@ -608,6 +628,8 @@ def from_yaml(text: str) -> Draft:
         category=_text(data.get("category")),
         delivery=_text(data.get("delivery") or "auto"),
         stack_group=_text(data.get("stack_group")),
+        once_per=_text(data.get("once_per")),
+        excludes=", ".join(map(str, data.get("excludes") or [])),
         budget=_text(data.get("budget")),
         region=_text(data.get("region")),
         stage=_text(data.get("stage") or "final"),
@@ -661,9 +683,19 @@ def _benefit(benefit: Any, tables: Any) -> Benefit:
         if tables:
             raise Unrepresentable([_(_("有分档表但没有金额"))])
         return Benefit(template=NONE)
-    if not isinstance(benefit, dict) or set(benefit) - {"amount", "cap", "note", "upto"}:
-        raise Unrepresentable([_(_("金额只能有 amount、cap、note"))])
-    out = Benefit(cap=_text(benefit.get("cap")), note=_text(benefit.get("note")))
+    if not isinstance(benefit, dict) or set(benefit) - {
+        "amount",
+        "cap",
+        "lifetime_cap",
+        "note",
+        "upto",
+    }:
+        raise Unrepresentable([_(_("金额只能有 amount、cap、lifetime_cap、note"))])
+    out = Benefit(
+        cap=_text(benefit.get("cap")),
+        lifetime_cap=_text(benefit.get("lifetime_cap")),
+        note=_text(benefit.get("note")),
+    )
     if "upto" in benefit:
         if "amount" in benefit or tables:
             raise Unrepresentable([_(_("“由人决定的上限”与计算公式不能同时写"))])

@@ -271,6 +271,15 @@ def posted(draft: au.Draft) -> dict[str, Any]:
 
 
 @pytest.mark.django_db
+def test_a_new_form_marks_nothing_until_it_is_saved(zone: Any) -> None:
+    client = client_for(zone, "staff")
+    page = client.get("/policies/new/form/").content.decode()
+    assert "is-invalid" not in page and "处问题" not in page
+    saved = client.post("/policies/new/form/", {"op": "save"}).content.decode()
+    assert "is-invalid" in saved and "请修改标出的问题后再保存" in saved
+
+
+@pytest.mark.django_db
 def test_saving_the_form_makes_a_draft_version_and_the_form_reopens_it(zone: Any) -> None:
     client = client_for(zone, "staff")
     draft = base(**TEMPLATES["bands"])

@@ -195,9 +195,14 @@ def _group_views(draft: au.Draft, errors: dict[str, str]) -> list[dict[str, Any]
     ]
 
 
-def _context(policy: Policy | None, draft: au.Draft, **extra: Any) -> dict[str, Any]:
+def _context(
+    policy: Policy | None, draft: au.Draft, *, fresh: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """`fresh`: a new, empty form — what is still to fill in is not marked as wrong yet."""
     fields = au.field_choices()
     found = reading(draft)
+    if fresh:
+        found["errors"] = {}
     errors = found["errors"]
     return {
         "policy": policy,
@@ -309,7 +314,9 @@ def _form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
             version = versions.pending(policy) or policy.current
             text = version.text if version is not None else ""
         else:
-            return render(request, "policies/form.html", _context(None, _starting_draft()))
+            return render(
+                request, "policies/form.html", _context(None, _starting_draft(), fresh=True)
+            )
         try:
             draft = au.from_yaml(text)
         except au.Unrepresentable as exc:

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoxin.core.audit import Actor, record_change, snapshot
+from gaoxin.core.audit import Actor
 from gaoxin.enterprises.flat import flat_rows
 from gaoxin.enterprises.signals import Event
 from gaoxin.ledger.money import to_fen
@@ -186,30 +186,12 @@ def _identify(
     explanation: dict[str, object],
     note: str,
 ) -> Payout:
-    from gaoxin.policies.payouts import FIELDS, assess_risk, push_payout
+    from gaoxin.policies.payouts import identified, push_payout
 
     assert policy.current is not None
-    fen = to_fen(amount)
+    # The award's match as identify would read it: the event's explanation is its basis.
     match = PolicyMatch(policy=policy, version=policy.current, enterprise_id=enterprise_id)
-    match.explanation = explanation  # what assess_risk reads, as identify gives it
-    risk, reasons = assess_risk(match)
-    payout = Payout.objects.create(
-        policy=policy,
-        version=policy.current,
-        enterprise_id=enterprise_id,
-        year=year,
-        amount_fen=fen,
-        risk=risk,
-        risk_reasons=reasons,
-        explanation=explanation,
-    )
-    record_change(
-        actor=actor,
-        action="payout_identified",
-        obj=payout,
-        after=snapshot(payout, FIELDS),
-        subject=payout.enterprise,
-        note=note,
-    )
+    match.explanation = explanation
+    payout = identified(actor, policy, match, year, to_fen(amount), None, note)
     push_payout(actor=actor, payout=payout)
     return payout

@@ -162,14 +162,14 @@ def identify(
         fen = amounts[match.enterprise_id]
         with transaction.atomic():
             note = _prorated_note(item_of(match).fen, fen)
-            payout = _identified(actor, policy, match, year, fen, None, note)
+            payout = identified(actor, policy, match, year, fen, None, note)
             if push:
                 push_payout(actor=actor, payout=payout)
         added += 1
     return added
 
 
-def _identified(
+def identified(
     actor: Actor,
     policy: Policy,
     match: PolicyMatch,
@@ -178,12 +178,15 @@ def _identified(
     bound: int | None,
     note: str,
 ) -> Payout:
-    """A payout made from a stored match: an amount, or a bound awaiting its amount."""
+    """A payout made from a match (stored, or built for an event award): an amount, or a
+    bound awaiting its amount; its risk assessed from the match's explanation."""
     risk, reasons = assess_risk(match)
-    payout = Payout.objects.create(
+    return new_payout(
+        actor,
+        note,
         policy=policy,
         version=match.version,
-        enterprise=match.enterprise,
+        enterprise_id=match.enterprise_id,
         year=year,
         amount_fen=fen,
         bound_fen=bound,
@@ -191,6 +194,12 @@ def _identified(
         risk_reasons=reasons,
         explanation=match.explanation,
     )
+
+
+def new_payout(actor: Actor, note: str, **fields: Any) -> Payout:
+    """Create a payout in its first state and audit it (payout_identified): the one place
+    enterprises' and persons' payouts, identified or awarded on an event, come into being."""
+    payout = Payout.objects.create(**fields)
     record_change(
         actor=actor,
         action="payout_identified",
@@ -588,7 +597,7 @@ def identify_bounds(*, actor: Actor, policy: Policy, year: int) -> int:
             continue
         note = _("金额待核定（最高 %(b)s）") % {"b": money(Decimal(fen) / 100)}
         with transaction.atomic():
-            _identified(actor, policy, match, year, None, fen, note)
+            identified(actor, policy, match, year, None, fen, note)
         added += 1
     return added
 

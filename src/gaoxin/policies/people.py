@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoxin.core.audit import Actor, record_change, snapshot
+from gaoxin.core.audit import Actor
 from gaoxin.core.errors import Conflict, ValidationFailed
 from gaoxin.core.formatting import money
 from gaoxin.enterprises.models import Person
@@ -88,7 +88,7 @@ def identify_people(
     """A payout for every eligible person (the payee) not yet identified this year, each with
     its explanation; the employer is told. A list over the budget left is refused."""
     from gaoxin.policies.matching import rules_policy
-    from gaoxin.policies.payouts import FIELDS, push_payout
+    from gaoxin.policies.payouts import new_payout, push_payout
 
     if policy.delivery != Delivery.AUTO:
         raise ValidationFailed(_("只有“免申即享”政策可以直接兑现，其他政策请走网上申报"))
@@ -118,7 +118,9 @@ def identify_people(
         found = explain(loaded, person_record(person, on), on)
         explanation: dict[str, Any] = humanise_explanation(found.to_dict(), loaded.year or on.year)
         with transaction.atomic():
-            payout = Payout.objects.create(
+            payout = new_payout(
+                actor,
+                person.name,
                 policy=policy,
                 version=policy.current,
                 enterprise_id=person.enterprise_id,
@@ -127,14 +129,6 @@ def identify_people(
                 amount_fen=item.fen,
                 risk=RiskLevel.LOW,
                 explanation=explanation,
-            )
-            record_change(
-                actor=actor,
-                action="payout_identified",
-                obj=payout,
-                after=snapshot(payout, FIELDS),
-                subject=payout.enterprise,
-                note=person.name,
             )
             if push:
                 push_payout(actor=actor, payout=payout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,19 @@ _TENANT_USCC = ("tenant_uscc", "入驻企业统一社会信用代码")
 _MODEL = {"persons": Person, "patents": Patent, "equipment": EquipmentPurchase, "tenants": Tenancy}
 
 
+@cache
+def _choices(table: str, name: str) -> tuple[tuple[Any, Any], ...]:
+    """The model field's (code, label) choices; none for a free field or no model field."""
+    try:
+        return tuple(getattr(_MODEL[table]._meta.get_field(name), "choices", None) or ())
+    except FieldDoesNotExist:
+        return ()
+
+
 def _coded(table: str, name: str, value: Any) -> tuple[Any, list[str]]:
     """A coded field's value as stored (its code, given as code or label) and, when the value is
     neither, the codes allowed; other fields pass as they are."""
-    try:
-        choices = getattr(_MODEL[table]._meta.get_field(name), "choices", None)
-    except FieldDoesNotExist:  # not a model field: nothing to check
-        return value, []
+    choices = _choices(table, name)
     if not choices:
         return value, []
     for code, label in choices:
